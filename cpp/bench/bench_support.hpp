@@ -1,0 +1,100 @@
+// Shared helpers for the Google Benchmark programs in cpp/bench/.
+//
+// Conventions every program follows (hftx bench reads them):
+//  - names are <case>/<impl>[/<args>]; impls named hftx or hftx_* are ours, `limit` is a physical
+//    limit (shown, never counted as a peer), anything else is a peer;
+//  - SetItemsProcessed() on every benchmark: the case's figure is items/s, higher is better;
+//  - counters p50_ns/p95_ns/p99_ns/p999_ns per operation (OpSampler), alloc_mb and allocs_per_op for the
+//    heap traffic inside the timed loop (AllocMeter over the counting allocator);
+//  - a latency case whose figure is its p50 instead sets the counter figure_p50 = 1 (lower is better).
+#pragma once
+
+#include <benchmark/benchmark.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "hftx/core/clock.hpp"
+#include "hftx/testing/alloc_counter.hpp"
+
+namespace hftx::bench {
+
+// Per-operation latency distribution, from TSC stamps taken around each operation or around a batch of
+// cheap ones (then each sample is the batch's time / its size, which keeps the stamps' own cost under
+// 1% of what is measured). Storage is reserved before the timed loop; past capacity, samples are dropped.
+class OpSampler {
+ public:
+  explicit OpSampler(std::size_t capacity = 1u << 20) { ticks_.reserve(capacity); }
+
+  HFTX_FORCE_INLINE void add(std::uint64_t ticks, std::uint32_t ops = 1) noexcept {
+    if (ticks_.size() < ticks_.capacity()) ticks_.push_back(static_cast<double>(ticks) / ops);
+  }
+
+  void publish(benchmark::State& state) {
+    if (ticks_.empty()) return;
+    std::sort(ticks_.begin(), ticks_.end());
+    const double ns_per_tick = 1e9 / TscClock::instance().frequency_hz();
+    const auto at = [&](double q) {
+      const auto i = static_cast<std::size_t>(q * static_cast<double>(ticks_.size() - 1));
+      return ticks_[i] * ns_per_tick;
+    };
+    state.counters["p50_ns"] = at(0.50);
+    state.counters["p95_ns"] = at(0.95);
+    state.counters["p99_ns"] = at(0.99);
+    state.counters["p999_ns"] = at(0.999);
+  }
+
+ private:
+  std::vector<double> ticks_;
+};
+
+// Heap traffic inside the timed loop: construct just before the loop, publish() just after.
+class AllocMeter {
+ public:
+  void publish(benchmark::State& state) const {
+    const testing::AllocStats d = scope_.delta();
+    state.counters["alloc_mb"] = static_cast<double>(d.bytes) / 1e6;
+    state.counters["allocs_per_op"] = benchmark::Counter(static_cast<double>(d.allocations),
+                                                         benchmark::Counter::kAvgIterations);
+  }
+
+ private:
+  testing::AllocScope scope_;
+};
+
+// The recorded market data: $HFTX_DATA_DIR, else the tree this program was built from.
+inline std::filesystem::path data_path(const std::string& relative) {
+  if (const char* env = std::getenv("HFTX_DATA_DIR")) return std::filesystem::path(env) / relative;
+#ifdef HFTX_DEFAULT_DATA_DIR
+  if (std::filesystem::exists(std::filesystem::path(HFTX_DEFAULT_DATA_DIR) / relative))
+    return std::filesystem::path(HFTX_DEFAULT_DATA_DIR) / relative;
+#endif
+  return std::filesystem::path("../shared/data") / relative;
+}
+
+// Lines of a gzip file (the recorded `<ns> <json>` format), at most max_lines. Empty when missing.
+inline std::vector<std::string> read_gz_lines(const std::filesystem::path& path, std::size_t max_lines = SIZE_MAX) {
+  std::vector<std::string> lines;
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (f == nullptr) return lines;
+  std::string line;
+  char buf[1 << 16];
+  while (lines.size() < max_lines && gzgets(f, buf, sizeof buf) != nullptr) {
+    line += buf;
+    if (!line.empty() && line.back() == '\n') {
+      line.pop_back();
+      lines.push_back(std::move(line));
+      line.clear();
+    }
+  }
+  if (!line.empty() && lines.size() < max_lines) lines.push_back(std::move(line));
+  gzclose(f);
+  return lines;
+}
+
+}  // namespace hftx::bench

@@ -1,0 +1,16 @@
+// One register_<area>() per binding file; module.cpp calls them in order. Only cpp/bindings/ includes
+// pybind11: the core never sees Python.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace hftx::py {
+
+namespace pyb = pybind11;
+
+// Exceptions first: later areas translate hftx errors through them.
+void register_errors(pyb::module_& m);
+void register_core(pyb::module_& m);     // fixed point, clock
+void register_sysinfo(pyb::module_& m);  // topology, system info
+
+}  // namespace hftx::py

@@ -1,0 +1,36 @@
+// hftx/core/error.hpp — exception types for setup-time errors.
+//
+// The hot path never throws: it returns status codes and counts what it dropped. These types are for
+// setup (configuration, opening connections, building pools); their messages name what was wrong, the
+// value and what was expected. The Python bindings map each to the `hftx` exception of the same name.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace hftx {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A configuration value is missing, malformed or out of range.
+class ConfigError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A decimal string could not be turned into a fixed-point value (setup-time helpers only).
+class ParseError : public Error {
+ public:
+  using Error::Error;
+};
+
+// The operating system refused something hftx cannot do without.
+class SystemError : public Error {
+ public:
+  using Error::Error;
+};
+
+}  // namespace hftx

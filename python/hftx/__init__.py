@@ -1,0 +1,31 @@
+"""hftx: a low-latency trading engine toolkit — C++20 core, Python control plane.
+
+The compiled core lives in ``hftx._core``; use the names exported here, not ``_core`` directly.
+"""
+
+from __future__ import annotations
+
+try:
+    from hftx import _core
+except ImportError as exc:  # pragma: no cover - exercised only on a broken install
+    raise ImportError(
+        "hftx's compiled core (hftx._core) could not be imported: "
+        f"{exc}.\nBuild and install it from the repository root with `./dev.sh run` "
+        "(installs the system packages, a virtual environment and hftx), or `pip install .` "
+        "once the Debian packages listed in README.md are installed."
+    ) from exc
+
+from hftx._core import ConfigError, HftxError, ParseError, Scale, SystemError
+from hftx.sysinfo import sysinfo
+
+__version__: str = _core.__version__
+
+__all__ = [
+    "ConfigError",
+    "HftxError",
+    "ParseError",
+    "Scale",
+    "SystemError",
+    "__version__",
+    "sysinfo",
+]

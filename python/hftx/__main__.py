@@ -1,0 +1,5 @@
+"""``python -m hftx`` is the ``hftx`` command."""
+
+from hftx.cli import main
+
+raise SystemExit(main())

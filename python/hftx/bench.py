@@ -1,0 +1,294 @@
+"""``hftx bench``: run the Google Benchmark programs and compare hftx with its peers.
+
+Benchmarks are named ``<case>/<impl>[/<args>]`` (see cpp/bench/bench_support.hpp). Impls ``hftx`` and
+``hftx_*`` are ours, ``limit`` is a physical limit shown for reference, anything else is a peer. Every
+program runs with repetitions and random interleaving (A B A B ... within one run, DESIGN.md §9); the
+figure quoted is the median over repetitions, with min and max beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from rich.table import Table
+
+from hftx import HftxError
+
+# Suffixes Google Benchmark appends to a name; they are not part of the case or impl.
+_RUN_SUFFIX = re.compile(r"/(repeats|min_time|min_warmup_time|iterations|threads):[^/]+|/(real_time|manual_time|process_time)")
+# A repetition whose p99 reaches this shows the 4 ms timer-tick stall of the noisy 2-core VMs (DESIGN §9).
+STALL_NS = 1_000_000.0
+
+
+class BenchError(HftxError):
+    """The benchmarks could not be run (no programs found, a program failed)."""
+
+
+class _Printer(Protocol):
+    def print(self, *objects: Any, **kwargs: Any) -> None: ...
+
+
+@dataclass
+class ImplRuns:
+    """Every repetition of one impl of one case."""
+
+    figures: list[float] = field(default_factory=list)
+    ops_per_sec: list[float] = field(default_factory=list)
+    avg_ns: list[float] = field(default_factory=list)
+    p50_ns: list[float] = field(default_factory=list)
+    p95_ns: list[float] = field(default_factory=list)
+    p99_ns: list[float] = field(default_factory=list)
+    alloc_mb: list[float] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class CaseRuns:
+    unit: str = "items/s"
+    better: str = "higher"
+    impls: dict[str, ImplRuns] = field(default_factory=dict)
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """``spsc_throughput/hftx/1024/repeats:5`` -> (``spsc_throughput/1024``, ``hftx``)."""
+    parts = _RUN_SUFFIX.sub("", name).split("/")
+    if len(parts) < 2:
+        return parts[0], "hftx"
+    return "/".join([parts[0], *parts[2:]]), parts[1]
+
+
+def is_ours(impl: str) -> bool:
+    return impl == "hftx" or impl.startswith("hftx_")
+
+
+def find_programs(directory: Path | None = None) -> list[Path]:
+    """The ``bench_*`` programs: ``directory``, else $HFTX_BENCH_DIR, else the ones the install built."""
+    candidates = [directory] if directory else []
+    if not candidates and os.environ.get("HFTX_BENCH_DIR"):
+        candidates.append(Path(os.environ["HFTX_BENCH_DIR"]))
+    candidates.append(Path(__file__).resolve().parent / "_bench")
+    for d in candidates:
+        if d is None or not d.is_dir():
+            continue
+        programs = sorted(p for p in d.iterdir() if p.name.startswith("bench_") and os.access(p, os.X_OK))
+        if programs:
+            return programs
+    where = ", ".join(str(d) for d in candidates if d is not None)
+    raise BenchError(f"no bench_* programs in {where}: install hftx with the benchmarks (./dev.sh run), "
+                     "or pass --bench-dir")
+
+
+def _listed(program: Path, regex: str) -> list[str]:
+    out = subprocess.run([str(program), f"--benchmark_filter={regex}", "--benchmark_list_tests=true"],
+                         capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise BenchError(f"{program.name} --benchmark_list_tests failed: {out.stderr.strip()[:500]}")
+    return [line for line in out.stdout.splitlines() if line.strip()]
+
+
+def run_programs(programs: list[Path], regex: str, repetitions: int, min_time: float,
+                 progress: _Printer | None = None) -> dict[str, CaseRuns]:
+    """Runs every benchmark matching ``regex``; returns the repetitions grouped by case and impl."""
+    try:
+        re.compile(regex)
+    except re.error as exc:
+        raise BenchError(f"--filter {regex!r} is not a valid regular expression: {exc}") from exc
+    cases: dict[str, CaseRuns] = {}
+    for program in programs:
+        names = _listed(program, regex)
+        if not names:
+            continue
+        if progress is not None:
+            progress.print(f"[dim]running {program.name}: {len(names)} benchmarks x {repetitions} repetitions[/]")
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            cmd = [str(program), f"--benchmark_filter={regex}", f"--benchmark_repetitions={repetitions}",
+                   "--benchmark_enable_random_interleaving=true", f"--benchmark_min_time={min_time}",
+                   f"--benchmark_out={out.name}", "--benchmark_out_format=json", "--benchmark_format=console"]
+            run = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if run.returncode != 0:
+                raise BenchError(f"{program.name} exited with {run.returncode}: {run.stderr.strip()[-800:]}")
+            data = json.loads(Path(out.name).read_text())
+        collect(data, cases)
+    return cases
+
+
+def collect(data: dict[str, Any], cases: dict[str, CaseRuns]) -> None:
+    """Adds the per-repetition entries of one Google Benchmark JSON report to ``cases``."""
+    for b in data.get("benchmarks", []):
+        if b.get("run_type") == "aggregate":
+            continue
+        case_name, impl = split_name(b.get("run_name", b["name"]))
+        case = cases.setdefault(case_name, CaseRuns())
+        runs = case.impls.setdefault(impl, ImplRuns())
+        if b.get("error_occurred"):
+            runs.error = str(b.get("error_message", "error"))
+            continue
+        ops = float(b.get("items_per_second", 0.0))
+        if not ops:
+            unit_ns = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}[b.get("time_unit", "ns")]
+            ops = 1e9 / (float(b["real_time"]) * unit_ns)
+        runs.ops_per_sec.append(ops)
+        runs.avg_ns.append(1e9 / ops)
+        for key in ("p50_ns", "p95_ns", "p99_ns", "alloc_mb"):
+            if key in b:
+                getattr(runs, key).append(float(b[key]))
+        if b.get("figure_p50") and "p50_ns" in b:
+            case.unit, case.better = "ns (p50)", "lower"
+            runs.figures.append(float(b["p50_ns"]))
+        else:
+            runs.figures.append(ops)
+
+
+def _median(xs: list[float]) -> float | None:
+    return statistics.median(xs) if xs else None
+
+
+def machine() -> dict[str, Any]:
+    info: dict[str, Any] = {"kernel": platform.release(), "python": platform.python_version()}
+    try:
+        from hftx.sysinfo import sysinfo
+
+        s = sysinfo()
+        info.update(cpu_model=s["cpu"]["model"], logical_cpus=len(s["cpu"]["online"]),
+                    physical_cores=s["cpu"]["physical_cores"], clock_source=s["clock"]["source"],
+                    tsc_ghz=round(s["clock"]["tsc_frequency_hz"] / 1e9, 4))
+    except HftxError:  # pragma: no cover - sysinfo reads /proc; a report without it is still useful
+        info["cpu_model"] = platform.processor()
+    return info
+
+
+def _commit() -> str:
+    here = Path(__file__).resolve().parent
+    for d in (Path.cwd(), here):
+        out = subprocess.run(["git", "-C", str(d), "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                             text=True, check=False)
+        if out.returncode == 0:
+            dirty = subprocess.run(["git", "-C", str(d), "status", "--porcelain", "--untracked-files=no"],
+                                   capture_output=True, text=True, check=False).stdout.strip()
+            return out.stdout.strip() + ("-dirty" if dirty else "")
+    from hftx import __version__
+
+    return f"hftx {__version__} (no git checkout)"
+
+
+def build_report(cases: dict[str, CaseRuns], command: str) -> dict[str, Any]:
+    """The JSON document of ``hftx bench --json``."""
+    out_cases: list[dict[str, Any]] = []
+    for name, case in cases.items():
+        impls: dict[str, Any] = {}
+        for impl, r in case.impls.items():
+            if r.error is not None and not r.figures:
+                impls[impl] = {"error": r.error}
+                continue
+            impls[impl] = {
+                "median": _median(r.figures), "min": min(r.figures), "max": max(r.figures),
+                "ops_per_sec": _median(r.ops_per_sec), "avg_ns": _median(r.avg_ns),
+                "p50_ns": _median(r.p50_ns), "p95_ns": _median(r.p95_ns), "p99_ns": _median(r.p99_ns),
+                "alloc_mb": _median(r.alloc_mb), "repetitions": len(r.figures),
+                "stalled_repetitions": sum(1 for p in r.p99_ns if p >= STALL_NS),
+            }
+        out_cases.append({"case": name, "unit": case.unit, "better": case.better, "impls": impls,
+                          "ratio_vs_best_peer": ratio_vs_best_peer(impls, case.better)})
+    return {"machine": machine(), "commit": _commit(), "command": command, "cases": out_cases}
+
+
+def ratio_vs_best_peer(impls: dict[str, Any], better: str) -> float | None:
+    """Best hftx impl against the best peer; above 1 means hftx is better. None without a peer."""
+    def figures(ours: bool) -> list[float]:
+        return [v["median"] for k, v in impls.items()
+                if "median" in v and k != "limit" and is_ours(k) == ours and v["median"]]
+    mine, peers = figures(True), figures(False)
+    if not mine or not peers:
+        return None
+    if better == "higher":
+        return max(mine) / max(peers)
+    return min(peers) / min(mine)
+
+
+def fmt_rate(v: float | None) -> str:
+    if v is None:
+        return "-"
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if v >= div:
+            return f"{v / div:.2f}{suffix}"
+    return f"{v:.1f}"
+
+
+def fmt_ns(v: float | None) -> str:
+    if v is None:
+        return "-"
+    if v >= 1e6:
+        return f"{v / 1e6:.2f} ms"
+    if v >= 1e3:
+        return f"{v / 1e3:.2f} µs"
+    return f"{v:.1f} ns"
+
+
+def _rows(report: dict[str, Any]) -> list[tuple[list[str], str]]:
+    """(cells, role) per impl, cases in order, ours first, then peers, then the limit."""
+    rows: list[tuple[list[str], str]] = []
+    for case in report["cases"]:
+        order = sorted(case["impls"], key=lambda k: (0 if is_ours(k) else 2 if k == "limit" else 1, k))
+        for impl in order:
+            v = case["impls"][impl]
+            name = f"{case['case']}/{impl}"
+            if "error" in v:
+                rows.append(([name, f"error: {v['error']}", "", "", "", "", "", ""], "error"))
+                continue
+            ratio = ""
+            if is_ours(impl) and case["ratio_vs_best_peer"] is not None:
+                ratio = f"{case['ratio_vs_best_peer']:.2f}x"
+            if v["stalled_repetitions"]:
+                ratio += f" stall {v['stalled_repetitions']}/{v['repetitions']}"
+            rows.append(([name, fmt_rate(v["ops_per_sec"]), fmt_ns(v["avg_ns"]), fmt_ns(v["p50_ns"]),
+                          fmt_ns(v["p95_ns"]), fmt_ns(v["p99_ns"]),
+                          "-" if v["alloc_mb"] is None else f"{v['alloc_mb']:.2f}", ratio.strip()],
+                         "ours" if is_ours(impl) else "limit" if impl == "limit" else "peer"))
+    return rows
+
+
+HEADERS = ["Benchmark", "Ops/Sec", "Avg Latency", "P50", "P95", "P99", "Alloc MB", "vs best peer"]
+
+
+def render_table(report: dict[str, Any]) -> Table:
+    table = Table(title="hftx bench — medians over repetitions (vs best peer: >1 = hftx better)")
+    for h in HEADERS:
+        table.add_column(h, justify="left" if h == "Benchmark" else "right")
+    style = {"ours": "bold", "peer": "", "limit": "dim", "error": "red"}
+    for cells, role in _rows(report):
+        table.add_row(*cells, style=style[role])
+    return table
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    lines = [
+        "# hftx benchmarks",
+        "",
+        f"Machine: {m.get('cpu_model', '?')}, {m.get('logical_cpus', '?')} logical CPUs "
+        f"({m.get('physical_cores', '?')} cores), kernel {m.get('kernel', '?')}, clock {m.get('clock_source', '?')} "
+        f"at {m.get('tsc_ghz', '?')} GHz.",
+        f"Commit: `{report['commit']}`. Command: `{report['command']}`.",
+        "",
+        "Figures are medians over repetitions run interleaved in one process (Google Benchmark random "
+        "interleaving). *vs best peer* is hftx's figure over the best peer's (above 1 = hftx better); "
+        "`limit` rows are physical limits, never peers. Per-operation percentiles are timed inside the loop; "
+        "Alloc MB is the heap traffic inside the timed loop (counting allocator).",
+        "",
+        "| " + " | ".join(HEADERS) + " |",
+        "|" + "|".join(["---"] + ["---:"] * (len(HEADERS) - 1)) + "|",
+    ]
+    for cells, role in _rows(report):
+        if role == "ours":
+            cells = [f"**{cells[0]}**", *cells[1:]]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -67,7 +67,8 @@ setup_venv() {
     "${pip[@]}" install --upgrade pip
     # Build tools in the venv so the build can run without isolation (fast, incremental re-installs).
     "${pip[@]}" install "scikit-build-core>=0.10" "pybind11>=2.12" "cmake>=3.20" ninja
-    "${pip[@]}" install numpy pyyaml rich pytest hypothesis ruff mypy types-PyYAML
+    "${pip[@]}" install numpy pyyaml rich pytest hypothesis ruff mypy types-PyYAML \
+      prometheus_client hdrhistogram websockets picows
     echo "$req_hash" >"$VENV/.hftx-deps"
   fi
   local src_hash

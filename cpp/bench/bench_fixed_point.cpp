@@ -42,6 +42,16 @@ const Strings& strings() {
         }
       }
     }
+    // The figures mean something only if hftx parses every string exactly (no off-grid, no error).
+    for (const auto& [set, step] : {std::pair{&out.prices, "0.01"}, std::pair{&out.qtys, "0.00000001"}}) {
+      for (const std::string& text : *set) {
+        std::int64_t v = 0;
+        if (hftx::parse_fixed(text, hftx::Scale::from_step(step), v) != hftx::FixedStatus::ok) {
+          out.error = "'" + text + "' does not parse at step " + step;
+          return out;
+        }
+      }
+    }
     return out;
   }();
   return s;
@@ -75,7 +85,8 @@ void run(benchmark::State& state, const std::vector<std::string>& set, Parse par
 }
 
 const hftx::Scale kTick = hftx::Scale::from_step("0.01");
-const hftx::Scale kLot = hftx::Scale::from_step("0.00001");
+// Book quantities are sums of orders, finer than the order lot: Binance's 8-decimal grid.
+const hftx::Scale kLot = hftx::Scale::from_step("0.00000001");
 
 auto hftx_parse(const hftx::Scale& scale) {
   return [&scale](const std::string& s) {
@@ -99,8 +110,8 @@ void BM_price_hftx(benchmark::State& s) { run(s, strings().prices, hftx_parse(kT
 void BM_price_strtod(benchmark::State& s) { run(s, strings().prices, strtod_parse(1e2)); }
 void BM_price_from_chars(benchmark::State& s) { run(s, strings().prices, from_chars_parse(1e2)); }
 void BM_qty_hftx(benchmark::State& s) { run(s, strings().qtys, hftx_parse(kLot)); }
-void BM_qty_strtod(benchmark::State& s) { run(s, strings().qtys, strtod_parse(1e5)); }
-void BM_qty_from_chars(benchmark::State& s) { run(s, strings().qtys, from_chars_parse(1e5)); }
+void BM_qty_strtod(benchmark::State& s) { run(s, strings().qtys, strtod_parse(1e8)); }
+void BM_qty_from_chars(benchmark::State& s) { run(s, strings().qtys, from_chars_parse(1e8)); }
 
 }  // namespace
 

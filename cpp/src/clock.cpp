@@ -149,10 +149,10 @@ TscClock::Sample TscClock::sample() const noexcept {
 void TscClock::publish(const Params& p) noexcept {
   const std::uint32_t s = seq_.load(std::memory_order_relaxed);
   seq_.store(s + 1, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);
-  base_ticks_.store(p.base_ticks, std::memory_order_relaxed);
-  base_ns_.store(p.base_ns, std::memory_order_relaxed);
-  mult_.store(p.mult, std::memory_order_relaxed);
+  // Release on each field: the odd sequence number is visible to whoever reads a new field value.
+  base_ticks_.store(p.base_ticks, std::memory_order_release);
+  base_ns_.store(p.base_ns, std::memory_order_release);
+  mult_.store(p.mult, std::memory_order_release);
   seq_.store(s + 2, std::memory_order_release);
 }
 

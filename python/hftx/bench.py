@@ -24,7 +24,9 @@ from rich.table import Table
 from hftx import HftxError
 
 # Suffixes Google Benchmark appends to a name; they are not part of the case or impl.
-_RUN_SUFFIX = re.compile(r"/(repeats|min_time|min_warmup_time|iterations|threads):[^/]+|/(real_time|manual_time|process_time)")
+_RUN_SUFFIX = re.compile(
+    r"/(repeats|min_time|min_warmup_time|iterations|threads):[^/]+|/(real_time|manual_time|process_time)"
+)
 # A repetition whose p99 reaches this shows the 4 ms timer-tick stall of the noisy 2-core VMs (DESIGN §9).
 STALL_NS = 1_000_000.0
 
@@ -72,17 +74,19 @@ def is_ours(impl: str) -> bool:
 
 def find_programs(directory: Path | None = None) -> list[Path]:
     """The ``bench_*`` programs: ``directory``, else $HFTX_BENCH_DIR, else the ones the install built."""
-    candidates = [directory] if directory else []
-    if not candidates and os.environ.get("HFTX_BENCH_DIR"):
-        candidates.append(Path(os.environ["HFTX_BENCH_DIR"]))
-    candidates.append(Path(__file__).resolve().parent / "_bench")
+    if directory is not None:
+        candidates = [directory]
+    elif os.environ.get("HFTX_BENCH_DIR"):
+        candidates = [Path(os.environ["HFTX_BENCH_DIR"])]
+    else:
+        candidates = [Path(__file__).resolve().parent / "_bench"]
     for d in candidates:
-        if d is None or not d.is_dir():
+        if not d.is_dir():
             continue
         programs = sorted(p for p in d.iterdir() if p.name.startswith("bench_") and os.access(p, os.X_OK))
         if programs:
             return programs
-    where = ", ".join(str(d) for d in candidates if d is not None)
+    where = ", ".join(str(d) for d in candidates)
     raise BenchError(f"no bench_* programs in {where}: install hftx with the benchmarks (./dev.sh run), "
                      "or pass --bench-dir")
 
@@ -288,7 +292,6 @@ def render_markdown(report: dict[str, Any]) -> str:
         "|" + "|".join(["---"] + ["---:"] * (len(HEADERS) - 1)) + "|",
     ]
     for cells, role in _rows(report):
-        if role == "ours":
-            cells = [f"**{cells[0]}**", *cells[1:]]
-        lines.append("| " + " | ".join(cells) + " |")
+        name = f"**{cells[0]}**" if role == "ours" else cells[0]
+        lines.append("| " + " | ".join([name, *cells[1:]]) + " |")
     return "\n".join(lines) + "\n"

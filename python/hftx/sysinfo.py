@@ -51,18 +51,17 @@ def rows(info: dict[str, Any]) -> list[tuple[str, str, str]]:
         ("clock", "hftx uses", f"{clock['source']}: {clock['reason']}"),
         ("memory", "transparent huge pages", f"{mem['thp_enabled']} (defrag {mem['thp_defrag']})"),
     ]
-    out += [
-        ("memory", f"huge pages {p['size_kb'] // 1024} MiB" if p["size_kb"] >= 1024 else f"huge pages {p['size_kb']} kB",
-         f"{p['total']} reserved, {p['free']} free")
-        for p in mem["huge_pages"]
-    ]
+    for p in mem["huge_pages"]:
+        size = f"{p['size_kb'] // 1024} MiB" if p["size_kb"] >= 1024 else f"{p['size_kb']} kB"
+        out.append(("memory", f"huge pages {size}", f"{p['total']} reserved, {p['free']} free"))
     lim = proc["rlimits"]
     for name in ("sched_fifo", "mlockall"):
         cap = proc[name]
-        out.append(("process", name.replace("_", " ").upper() if name == "sched_fifo" else name,
-                    f"{'allowed' if cap['allowed'] else 'refused'}: {cap['detail']}"))
+        label = "SCHED_FIFO" if name == "sched_fifo" else name
+        out.append(("process", label, f"{'allowed' if cap['allowed'] else 'refused'}: {cap['detail']}"))
     out += [
-        ("process", "RLIMIT_MEMLOCK", f"{_limit(lim['memlock_soft'], ' B')} (hard {_limit(lim['memlock_hard'], ' B')})"),
+        ("process", "RLIMIT_MEMLOCK",
+         f"{_limit(lim['memlock_soft'], ' B')} (hard {_limit(lim['memlock_hard'], ' B')})"),
         ("process", "RLIMIT_RTPRIO", f"{_limit(lim['rtprio_soft'])} (hard {_limit(lim['rtprio_hard'])})"),
     ]
     return out

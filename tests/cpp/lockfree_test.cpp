@@ -1,0 +1,482 @@
+// SeqLock, SpscQueue, MpmcQueue and the wait strategies: element lifetimes at every capacity 1..1024,
+// multi-threaded stress (exactly once, FIFO per producer, random delays), bad input.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hftx/core/error.hpp"
+#include "hftx/lockfree/mpmc_queue.hpp"
+#include "hftx/lockfree/seqlock.hpp"
+#include "hftx/lockfree/spsc_queue.hpp"
+#include "hftx/lockfree/wait.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using hftx::test::scaled;
+
+// Counts live objects; every construction path increments, every destruction decrements.
+struct Counted {
+  static inline std::atomic<long> constructed{0};
+  static inline std::atomic<long> destroyed{0};
+  static void reset() {
+    constructed = 0;
+    destroyed = 0;
+  }
+  static long live() { return constructed.load() - destroyed.load(); }
+
+  std::uint64_t value = 0;
+  std::uint64_t check = ~std::uint64_t{0};  // detects use of a destroyed or never-constructed object
+
+  explicit Counted(std::uint64_t v) noexcept : value(v), check(~v) { ++constructed; }
+  Counted(const Counted& o) noexcept : value(o.value), check(o.check) { ++constructed; }
+  Counted(Counted&& o) noexcept : value(o.value), check(o.check) { ++constructed; }
+  Counted& operator=(const Counted&) noexcept = default;
+  Counted& operator=(Counted&&) noexcept = default;
+  ~Counted() {
+    EXPECT_EQ(check, ~value) << "destroying a corrupt or already-destroyed element";
+    check = 0xdeadbeef;
+    ++destroyed;
+  }
+};
+
+// Random short pauses: makes the threads interleave in many different ways.
+class Jitter {
+ public:
+  explicit Jitter(unsigned seed) : rng_(seed) {}
+  void maybe_pause() {
+    const unsigned r = rng_() % 1024;
+    if (r < 2) std::this_thread::sleep_for(std::chrono::microseconds(rng_() % 50));
+    else if (r < 20) std::this_thread::yield();
+    else if (r < 100)
+      for (unsigned i = rng_() % 64; i > 0; --i) hftx::cpu_relax();
+  }
+
+ private:
+  std::minstd_rand rng_;
+};
+
+// ---- SeqLock -----------------------------------------------------------------------------------------
+
+struct Snapshot {
+  std::uint64_t seq;
+  std::int64_t bid;
+  std::int64_t ask;
+  std::uint32_t bid_qty;
+  std::uint32_t ask_qty;
+  std::uint64_t checksum;
+  char tag[5];  // odd size: the payload is not a whole number of words
+};
+
+Snapshot make_snapshot(std::uint64_t i) {
+  Snapshot s{};
+  s.seq = i;
+  s.bid = static_cast<std::int64_t>(i * 3);
+  s.ask = s.bid + 7;
+  s.bid_qty = static_cast<std::uint32_t>(i ^ 0x5555u);
+  s.ask_qty = static_cast<std::uint32_t>(i * 13u);
+  s.checksum = i * 0x9E3779B97F4A7C15ull;
+  for (int k = 0; k < 5; ++k) s.tag[k] = static_cast<char>('a' + (i + static_cast<std::uint64_t>(k)) % 26);
+  return s;
+}
+
+bool consistent(const Snapshot& s) {
+  const Snapshot e = make_snapshot(s.seq);
+  return s.bid == e.bid && s.ask == e.ask && s.bid_qty == e.bid_qty && s.ask_qty == e.ask_qty &&
+         s.checksum == e.checksum && std::equal(s.tag, s.tag + 5, e.tag);
+}
+
+TEST(SeqLock, StoreLoadWriteTryLoad) {
+  hftx::SeqLock<Snapshot> lock(make_snapshot(0));
+  EXPECT_EQ(lock.version(), 0u);
+  EXPECT_TRUE(consistent(lock.load()));
+  lock.store(make_snapshot(5));
+  EXPECT_EQ(lock.load().seq, 5u);
+  EXPECT_EQ(lock.version(), 1u);
+  lock.write([](Snapshot& s) { s = make_snapshot(s.seq + 1); });
+  Snapshot out{};
+  ASSERT_TRUE(lock.try_load(out));
+  EXPECT_EQ(out.seq, 6u);
+  EXPECT_TRUE(consistent(out));
+  EXPECT_EQ(lock.version(), 2u);
+  EXPECT_EQ(lock.writer_value().seq, 6u);
+  EXPECT_EQ(alignof(hftx::SeqLock<Snapshot>), hftx::kCacheLine);
+
+  hftx::SeqLock<int> small;  // default-constructs T{}
+  EXPECT_EQ(small.load(), 0);
+  small.store(-3);
+  EXPECT_EQ(small.load(), -3);
+}
+
+TEST(SeqLock, ReadersNeverSeeTornValuesAndSeeMonotonicVersions) {
+  hftx::SeqLock<Snapshot> lock(make_snapshot(0));
+  const std::uint64_t writes = scaled(300'000);
+  std::atomic<bool> done{false};
+  std::atomic<std::uint64_t> reads{0}, failed_try{0}, bad{0};
+  auto reader = [&] {
+    std::uint64_t last = 0;
+    std::uint64_t n = 0;
+    while (!done.load(std::memory_order_acquire)) {
+      const Snapshot s = lock.load();
+      if (!consistent(s) || s.seq < last) bad.fetch_add(1);
+      last = s.seq;
+      Snapshot t{};
+      if (lock.try_load(t)) {
+        if (!consistent(t) || t.seq < last) bad.fetch_add(1);
+        last = t.seq;
+      } else {
+        failed_try.fetch_add(1, std::memory_order_relaxed);
+      }
+      ++n;
+    }
+    reads.fetch_add(n);
+  };
+  std::thread r1(reader);
+  std::thread r2(reader);
+  for (std::uint64_t i = 1; i <= writes; ++i) {
+    if (i % 2) lock.store(make_snapshot(i));
+    else lock.write([i](Snapshot& s) { s = make_snapshot(i); });
+  }
+  done.store(true, std::memory_order_release);
+  r1.join();
+  r2.join();
+  EXPECT_EQ(bad.load(), 0u);
+  EXPECT_GT(reads.load(), 0u);
+  EXPECT_EQ(lock.load().seq, writes);
+  EXPECT_EQ(lock.version(), writes);
+}
+
+// ---- SpscQueue: lifetimes at every capacity ------------------------------------------------------------
+
+TEST(SpscQueue, FillDrainWrapAtEveryCapacity) {
+  for (std::size_t cap = 1; cap <= 1024; ++cap) {
+    Counted::reset();
+    {
+      hftx::SpscQueue<Counted> q(cap);
+      const std::size_t real = q.capacity();
+      ASSERT_GE(real, cap);
+      ASSERT_EQ(real & (real - 1), 0u) << "capacity is a power of two";
+      ASSERT_LT(real, 2 * cap);
+      EXPECT_TRUE(q.empty());
+      EXPECT_EQ(q.front(), nullptr);
+      std::uint64_t next_in = 0, next_out = 0;
+      // Fill, check full, drain in order.
+      for (std::size_t i = 0; i < real; ++i) ASSERT_TRUE(q.try_emplace(next_in++));
+      ASSERT_FALSE(q.try_push(Counted(999))) << "cap " << cap;
+      ASSERT_EQ(q.size(), real);
+      while (Counted* f = q.front()) {
+        ASSERT_EQ(f->value, next_out++);
+        q.pop();
+      }
+      ASSERT_EQ(next_out, next_in);
+      // Wrap around several times with the ring partly full (size oscillating between 0 and real).
+      // Wrap around at least three times, with bursts of varying size (the ring partly full at every
+      // offset); O(capacity) work per capacity.
+      const std::uint64_t wrap_end = next_in + 3 * real + 3;
+      for (std::size_t round = 0; next_in < wrap_end; ++round) {
+        const std::size_t burst = 1 + (round * 37) % real;
+        for (std::size_t i = 0; i < burst; ++i) ASSERT_TRUE(q.try_push(Counted(next_in++)));
+        for (std::size_t i = 0; i < burst; ++i) {
+          Counted out(0);
+          ASSERT_TRUE(q.try_pop(out));
+          ASSERT_EQ(out.value, next_out++);
+        }
+      }
+      // Leave some elements inside: the destructor must destroy exactly those.
+      for (std::size_t i = 0; i < (real + 1) / 2; ++i) q.push(Counted(next_in++));
+      EXPECT_EQ(Counted::live(), static_cast<long>((real + 1) / 2));
+    }
+    ASSERT_EQ(Counted::live(), 0) << "capacity " << cap;
+  }
+}
+
+TEST(SpscQueue, MoveOnlyBatchAndCallerMemory) {
+  hftx::SpscQueue<std::unique_ptr<int>> q(4);
+  ASSERT_TRUE(q.try_push(std::make_unique<int>(1)));
+  q.emplace(new int(2));
+  ASSERT_NE(q.front(), nullptr);
+  EXPECT_EQ(**q.front(), 1);
+  std::unique_ptr<int> out;
+  ASSERT_TRUE(q.try_pop(out));
+  EXPECT_EQ(*out, 1);
+  q.push(std::make_unique<int>(3));  // left in the queue: freed by the destructor (ASan checks the leak)
+
+  // Batch calls.
+  hftx::SpscQueue<int> b(8);
+  std::array<int, 12> src{};
+  for (int i = 0; i < 12; ++i) src[static_cast<std::size_t>(i)] = i;
+  EXPECT_EQ(b.try_push_n(src.begin(), 12), 8u);
+  EXPECT_EQ(b.try_push_n(src.begin(), 1), 0u);
+  std::array<int, 5> dst{};
+  EXPECT_EQ(b.pop_n(dst.begin(), 5), 5u);
+  EXPECT_EQ(dst[4], 4);
+  EXPECT_EQ(b.try_push_n(src.begin() + 8, 4), 4u);
+  std::vector<int> rest;
+  EXPECT_EQ(b.consume_n([&](int& v) { rest.push_back(v); }), 7u);
+  EXPECT_EQ(rest, (std::vector<int>{5, 6, 7, 8, 9, 10, 11}));
+  EXPECT_EQ(b.consume_n([](int&) {}), 0u);
+
+  // Caller-provided memory (an arena, shared memory): nothing allocated by the queue.
+  using Q = hftx::SpscQueue<Counted>;
+  Counted::reset();
+  const std::size_t bytes = Q::required_bytes(100);
+  void* mem = ::operator new(bytes, std::align_val_t{Q::kBufferAlignment});
+  {
+    Q q2(100, mem, bytes);
+    EXPECT_EQ(q2.capacity(), 128u);
+    for (std::uint64_t i = 0; i < 128; ++i) ASSERT_TRUE(q2.try_emplace(i));
+    EXPECT_FALSE(q2.try_emplace(std::uint64_t{0}));
+  }
+  EXPECT_EQ(Counted::live(), 0);
+  EXPECT_THROW(Q(100, mem, bytes - 1), hftx::ConfigError);
+  EXPECT_THROW(Q(100, static_cast<char*>(mem) + 8, bytes - 8), hftx::ConfigError);
+  ::operator delete(mem, std::align_val_t{Q::kBufferAlignment});
+}
+
+TEST(SpscQueue, BadCapacityIsAConfigError) {
+  EXPECT_THROW(hftx::SpscQueue<int>(0), hftx::ConfigError);
+  EXPECT_THROW(hftx::SpscQueue<int>(hftx::SpscQueue<int>::kMaxCapacity + 1), hftx::ConfigError);
+  EXPECT_THROW(hftx::SpscQueue<int>(SIZE_MAX), hftx::ConfigError);
+  try {
+    hftx::SpscQueue<int> q(0);
+    FAIL();
+  } catch (const hftx::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("capacity 0"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(hftx::MpmcQueue<int>(0), hftx::ConfigError);
+  EXPECT_THROW(hftx::MpmcQueue<int>(SIZE_MAX), hftx::ConfigError);
+}
+
+// ---- SpscQueue: threads --------------------------------------------------------------------------------
+
+template <class Wait>
+void spsc_stress(std::size_t cap, std::uint64_t n, bool jitter, bool batch) {
+  Counted::reset();
+  {
+    hftx::SpscQueue<Counted, Wait> q(cap);
+    std::uint64_t sum_out = 0, next = 0;
+    bool in_order = true;
+    std::thread consumer([&] {
+      Jitter j(7);
+      while (next < n) {
+        if (batch && next % 3 == 0) {
+          q.consume_n(
+              [&](Counted& c) {
+                in_order &= c.value == next;
+                sum_out += c.value;
+                ++next;
+              },
+              5);
+        } else {
+          Counted& c = q.wait_front();
+          in_order &= c.value == next;
+          sum_out += c.value;
+          ++next;
+          q.pop();
+        }
+        if (jitter) j.maybe_pause();
+      }
+    });
+    Jitter j(11);
+    std::uint64_t sum_in = 0;
+    std::array<Counted, 4> block{Counted(0), Counted(0), Counted(0), Counted(0)};
+    for (std::uint64_t i = 0; i < n;) {
+      if (batch && i % 7 == 0 && i + 4 <= n) {
+        for (std::uint64_t k = 0; k < 4; ++k) block[k] = Counted(i + k);
+        const std::size_t pushed = q.try_push_n(block.begin(), 4);
+        for (std::size_t k = 0; k < pushed; ++k) sum_in += i + k;
+        i += pushed;
+      } else {
+        q.emplace(i);
+        sum_in += i;
+        ++i;
+      }
+      if (jitter) j.maybe_pause();
+    }
+    consumer.join();
+    EXPECT_TRUE(in_order) << "cap " << cap;
+    EXPECT_EQ(sum_in, sum_out);
+    EXPECT_TRUE(q.empty());
+  }
+  EXPECT_EQ(Counted::live(), 0);
+}
+
+TEST(SpscQueue, StressManyCapacitiesAndStrategies) {
+  for (std::size_t cap : {1, 2, 3, 7, 64, 1000}) {
+    spsc_stress<hftx::BackoffWait>(cap, scaled(100'000), false, false);
+    spsc_stress<hftx::BlockingWait>(cap, scaled(50'000), true, true);
+    spsc_stress<hftx::SpinThenYieldWait>(cap, scaled(50'000), true, false);
+  }
+  spsc_stress<hftx::BusySpinWait>(16, scaled(50'000), false, true);  // two spinning threads, two cores
+}
+
+// ---- MpmcQueue -----------------------------------------------------------------------------------------
+
+TEST(MpmcQueue, FillDrainWrapAtEveryCapacity) {
+  for (std::size_t cap = 1; cap <= 1024; ++cap) {
+    Counted::reset();
+    {
+      hftx::MpmcQueue<Counted> q(cap);
+      const std::size_t real = q.capacity();
+      ASSERT_GE(real, cap);
+      ASSERT_EQ(real & (real - 1), 0u);
+      std::uint64_t next_in = 0, next_out = 0;
+      for (std::size_t i = 0; i < real; ++i) ASSERT_TRUE(q.try_emplace(next_in++));
+      ASSERT_FALSE(q.try_push(Counted(1))) << cap;
+      ASSERT_EQ(q.size(), real);
+      Counted out(0);
+      for (std::size_t i = 0; i < real; ++i) {
+        ASSERT_TRUE(q.try_pop(out));
+        ASSERT_EQ(out.value, next_out++);
+      }
+      ASSERT_FALSE(q.try_pop(out));
+      // Wrap around at least three times, with bursts of varying size (the ring partly full at every
+      // offset); O(capacity) work per capacity.
+      const std::uint64_t wrap_end = next_in + 3 * real + 3;
+      for (std::size_t round = 0; next_in < wrap_end; ++round) {
+        const std::size_t burst = 1 + (round * 37) % real;
+        for (std::size_t i = 0; i < burst; ++i) {
+          if (i % 2) q.push(Counted(next_in++));
+          else ASSERT_TRUE(q.try_push(Counted(next_in++)));
+        }
+        for (std::size_t i = 0; i < burst; ++i) {
+          if (i % 2) q.pop(out);
+          else ASSERT_TRUE(q.try_pop(out));
+          ASSERT_EQ(out.value, next_out++);
+        }
+      }
+      for (std::size_t i = 0; i < (real + 1) / 2; ++i) q.emplace(next_in++);
+      EXPECT_EQ(Counted::live(), static_cast<long>((real + 1) / 2 + 1));  // + `out`
+    }
+    ASSERT_EQ(Counted::live(), 0) << "capacity " << cap;
+  }
+}
+
+// Items carry (producer, sequence). Every item must arrive exactly once, and each consumer must see each
+// producer's items in increasing sequence (tickets are taken in order by each thread).
+template <class Wait>
+void mpmc_stress(std::size_t cap, unsigned producers, unsigned consumers, std::uint64_t per_producer, bool use_try,
+                 bool jitter) {
+  Counted::reset();
+  {
+    hftx::MpmcQueue<Counted, Wait> q(cap);
+    const std::uint64_t total = per_producer * producers;
+    std::vector<std::atomic<std::uint8_t>> seen(total);
+    std::atomic<std::uint64_t> popped{0}, order_errors{0}, dupes{0};
+    std::vector<std::thread> threads;
+    for (unsigned p = 0; p < producers; ++p) {
+      threads.emplace_back([&, p] {
+        Jitter j(100 + p);
+        for (std::uint64_t s = 0; s < per_producer; ++s) {
+          const std::uint64_t v = (static_cast<std::uint64_t>(p) << 40) | s;
+          if (use_try && s % 2 == 0) {
+            while (!q.try_emplace(v)) std::this_thread::yield();
+          } else {
+            q.emplace(v);
+          }
+          if (jitter) j.maybe_pause();
+        }
+      });
+    }
+    // Consumers split the total exactly, so blocking pops never wait for items that will not come.
+    for (unsigned c = 0; c < consumers; ++c) {
+      const std::uint64_t quota = total / consumers + (c < total % consumers ? 1 : 0);
+      threads.emplace_back([&, c, quota] {
+        Jitter j(200 + c);
+        std::vector<std::int64_t> last(producers, -1);
+        Counted out(0);
+        for (std::uint64_t k = 0; k < quota; ++k) {
+          if (use_try && k % 2 == 0) {
+            while (!q.try_pop(out)) std::this_thread::yield();
+          } else {
+            q.pop(out);
+          }
+          const auto p = static_cast<unsigned>(out.value >> 40);
+          const auto s = static_cast<std::int64_t>(out.value & ((std::uint64_t{1} << 40) - 1));
+          if (p >= producers || s <= last[p]) order_errors.fetch_add(1);
+          else last[p] = s;
+          if (p < producers && static_cast<std::uint64_t>(s) < per_producer) {
+            if (seen[p * per_producer + static_cast<std::uint64_t>(s)].fetch_add(1) != 0) dupes.fetch_add(1);
+          }
+          popped.fetch_add(1, std::memory_order_relaxed);
+          if (jitter) j.maybe_pause();
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(popped.load(), total);
+    EXPECT_EQ(order_errors.load(), 0u);
+    EXPECT_EQ(dupes.load(), 0u);
+    std::uint64_t missing = 0;
+    for (auto& s : seen) missing += s.load() == 0;
+    EXPECT_EQ(missing, 0u) << "cap " << cap << " " << producers << "P" << consumers << "C";
+    EXPECT_TRUE(q.empty());
+  }
+  EXPECT_EQ(Counted::live(), 0);
+}
+
+TEST(MpmcQueue, StressExactlyOnceAndPerProducerFifo) {
+  for (std::size_t cap : {1, 2, 3, 16, 1000}) {
+    mpmc_stress<hftx::BlockingWait>(cap, 2, 2, scaled(40'000), false, false);
+    mpmc_stress<hftx::BlockingWait>(cap, 3, 2, scaled(10'000), true, true);
+    mpmc_stress<hftx::BackoffWait>(cap, 2, 3, scaled(10'000), true, true);
+  }
+  mpmc_stress<hftx::SpinThenYieldWait>(64, 1, 1, scaled(100'000), false, false);
+  mpmc_stress<hftx::BusySpinWait>(64, 1, 1, scaled(100'000), true, false);
+}
+
+// ---- wait strategies -----------------------------------------------------------------------------------
+
+TEST(WaitStrategy, BlockingWaitSleepsAndIsWoken) {
+  hftx::BlockingWait w;
+  w.spins = 16;
+  std::atomic<std::uint64_t> word{0};
+  std::atomic<bool> woke{false};
+  std::thread t([&] {
+    w.wait(word, [&] { return word.load(std::memory_order_acquire) == 3; });
+    woke = true;
+  });
+  // The waiter registers itself before sleeping in the kernel.
+  for (int i = 0; i < 5000 && w.waiters() == 0; ++i) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  EXPECT_EQ(w.waiters(), 1u);
+  word.store(1, std::memory_order_release);  // not yet what it waits for: wakes, re-checks, sleeps again
+  w.notify(word);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_FALSE(woke.load());
+  word.store(3, std::memory_order_release);
+  w.notify(word);
+  t.join();
+  EXPECT_TRUE(woke.load());
+  EXPECT_EQ(w.waiters(), 0u);
+}
+
+TEST(WaitStrategy, AllStrategiesReturnOnceReady) {
+  std::atomic<std::uint32_t> word{0};
+  auto run = [&](auto strategy) {
+    word = 0;
+    std::thread t([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      word.store(1, std::memory_order_release);
+      strategy.notify(word);
+    });
+    strategy.wait(word, [&] { return word.load(std::memory_order_acquire) == 1; });
+    t.join();
+    EXPECT_EQ(word.load(), 1u);
+  };
+  run(hftx::BusySpinWait{});
+  run(hftx::SpinThenYieldWait{});
+  run(hftx::BackoffWait{});
+  static_assert(hftx::WaitStrategy<hftx::BusySpinWait> && hftx::WaitStrategy<hftx::BackoffWait> &&
+                hftx::WaitStrategy<hftx::BlockingWait> && hftx::WaitStrategy<hftx::SpinThenYieldWait>);
+}
+
+}  // namespace

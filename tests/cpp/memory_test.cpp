@@ -1,0 +1,442 @@
+// ObjectPool, ConcurrentObjectPool, BufferPool, Arena (+ ArenaResource, smaps, NUMA calls).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory_resource>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hftx/core/error.hpp"
+#include "hftx/memory/arena.hpp"
+#include "hftx/memory/buffer_pool.hpp"
+#include "hftx/memory/object_pool.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using hftx::test::scaled;
+
+struct Tracked {
+  static inline std::atomic<int> live{0};
+  std::uint64_t a;
+  std::uint64_t b;
+  explicit Tracked(std::uint64_t v) noexcept : a(v), b(~v) { ++live; }
+  ~Tracked() {
+    EXPECT_EQ(b, ~a);
+    --live;
+  }
+};
+
+struct ThrowsOnZero {
+  explicit ThrowsOnZero(int v) : value(v) {
+    if (v == 0) throw std::runtime_error("zero");
+  }
+  int value;
+};
+
+// ---- ObjectPool ----------------------------------------------------------------------------------------
+
+TEST(ObjectPool, FailPolicyStatsAndLifo) {
+  Tracked::live = 0;
+  hftx::ObjectPool<Tracked> pool(3);
+  EXPECT_EQ(pool.capacity(), 3u);
+  Tracked* a = pool.acquire(1);
+  Tracked* b = pool.acquire(2);
+  Tracked* c = pool.acquire(3);
+  ASSERT_TRUE(a && b && c);
+  EXPECT_EQ(Tracked::live, 3);
+  EXPECT_EQ(pool.acquire(4), nullptr);  // exhausted: a status, not an exception
+  EXPECT_EQ(pool.stats().misses, 1u);
+  EXPECT_EQ(pool.stats().hits, 3u);
+  EXPECT_EQ(pool.stats().high_water, 3u);
+  EXPECT_TRUE(pool.owns(b));
+  int outside = 0;
+  EXPECT_FALSE(pool.owns(reinterpret_cast<Tracked*>(&outside)));
+  pool.release(b);
+  EXPECT_EQ(Tracked::live, 2);
+  Tracked* d = pool.acquire(5);
+  EXPECT_EQ(d, b) << "LIFO: the slot released last comes back first";
+  EXPECT_EQ(d->a, 5u);
+  pool.release(a);
+  pool.release(c);
+  pool.release(d);
+  EXPECT_EQ(Tracked::live, 0);
+  EXPECT_EQ(pool.stats().in_use, 0u);
+  EXPECT_EQ(pool.stats().releases, 4u);
+  EXPECT_EQ(pool.stats().high_water, 3u);
+  EXPECT_EQ(pool.available(), 3u);
+  {
+    auto u = pool.acquire_unique(9);
+    EXPECT_EQ(pool.stats().in_use, 1u);
+  }
+  EXPECT_EQ(pool.stats().in_use, 0u);
+  EXPECT_EQ(Tracked::live, 0);
+}
+
+TEST(ObjectPool, GrowPolicyAddsChunks) {
+  hftx::ObjectPool<std::uint64_t> pool(2, hftx::EmptyPolicy::kGrow, 5);
+  std::vector<std::uint64_t*> got;
+  std::set<std::uint64_t*> distinct;
+  for (std::uint64_t i = 0; i < 13; ++i) {
+    got.push_back(pool.acquire(i));
+    ASSERT_NE(got.back(), nullptr);
+    distinct.insert(got.back());
+  }
+  EXPECT_EQ(distinct.size(), 13u);
+  EXPECT_EQ(pool.capacity(), 2u + 5u * 3u);
+  EXPECT_EQ(pool.stats().grows, 3u);
+  EXPECT_EQ(pool.stats().misses, 3u);
+  for (std::uint64_t i = 0; i < 13; ++i) EXPECT_EQ(*got[i], i);
+  for (auto* p : got) {
+    EXPECT_TRUE(pool.owns(p));
+    pool.release(p);
+  }
+  EXPECT_EQ(pool.stats().in_use, 0u);
+}
+
+TEST(ObjectPool, ThrowingConstructorReturnsTheSlot) {
+  hftx::ObjectPool<ThrowsOnZero> pool(1);
+  EXPECT_THROW((void)pool.acquire(0), std::runtime_error);
+  ThrowsOnZero* p = pool.acquire(7);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->value, 7);
+  pool.release(p);
+}
+
+TEST(ObjectPool, BadCapacity) {
+  EXPECT_THROW(hftx::ObjectPool<int>(0), hftx::ConfigError);
+  EXPECT_THROW(hftx::ObjectPool<int>(SIZE_MAX), hftx::ConfigError);
+  EXPECT_THROW(hftx::ConcurrentObjectPool<int>(0), hftx::ConfigError);
+  EXPECT_THROW(hftx::ConcurrentObjectPool<int>(std::size_t{1} << 33), hftx::ConfigError);
+}
+
+// Several threads acquire and release concurrently; every slot is handed to one holder at a time and no
+// slot is lost.
+TEST(ConcurrentObjectPool, NoLossNoDoubleHandOut) {
+  constexpr std::size_t kCap = 64;
+  hftx::ConcurrentObjectPool<Tracked> pool(kCap);
+  // Learn the slot addresses, to keep one "held by" flag per slot.
+  std::vector<Tracked*> addrs;
+  for (std::size_t i = 0; i < kCap; ++i) addrs.push_back(pool.acquire(i));
+  for (Tracked* p : addrs) pool.release(p);
+  std::sort(addrs.begin(), addrs.end());
+  ASSERT_EQ(std::unique(addrs.begin(), addrs.end()), addrs.end());
+  const auto slot_of = [&](Tracked* p) {
+    return static_cast<std::size_t>(std::lower_bound(addrs.begin(), addrs.end(), p) - addrs.begin());
+  };
+  std::vector<std::atomic<int>> holders(kCap);
+  std::atomic<std::uint64_t> double_handouts{0}, corrupt{0}, acquired{0};
+  const std::uint64_t iters = scaled(100'000);
+  std::vector<std::thread> threads;
+  for (unsigned t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      Tracked* held[24] = {};
+      std::uint64_t token[24] = {};
+      for (std::uint64_t i = 0; i < iters; ++i) {
+        const std::size_t k = (i * 7 + t) % 24;
+        if (held[k] != nullptr) {
+          if (held[k]->a != token[k] || held[k]->b != ~token[k]) corrupt.fetch_add(1);
+          if (holders[slot_of(held[k])].fetch_sub(1) != 1) double_handouts.fetch_add(1);
+          pool.release(held[k]);
+          held[k] = nullptr;
+        } else {
+          token[k] = (std::uint64_t{t} << 32) | i;
+          Tracked* p = pool.acquire(token[k]);
+          if (p == nullptr) {
+            std::this_thread::yield();  // every slot held right now (4 x 24 > 64)
+            continue;
+          }
+          const std::size_t s = slot_of(p);
+          if (s >= kCap || addrs[s] != p || holders[s].fetch_add(1) != 0) double_handouts.fetch_add(1);
+          acquired.fetch_add(1, std::memory_order_relaxed);
+          held[k] = p;
+        }
+      }
+      for (std::size_t k = 0; k < 24; ++k) {
+        if (held[k] == nullptr) continue;
+        holders[slot_of(held[k])].fetch_sub(1);
+        pool.release(held[k]);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(double_handouts.load(), 0u);
+  EXPECT_EQ(corrupt.load(), 0u);
+  const hftx::PoolStats s = pool.stats();
+  EXPECT_GT(acquired.load(), iters);  // every thread got objects most of the time
+  EXPECT_EQ(s.in_use, 0u);            // every slot is back on the free list
+  EXPECT_EQ(s.high_water, kCap);
+  // No slot lost: all kCap can be acquired again, all distinct.
+  std::set<Tracked*> all;
+  std::vector<Tracked*> v;
+  for (std::size_t i = 0; i < kCap; ++i) {
+    Tracked* p = pool.acquire(i);
+    ASSERT_NE(p, nullptr) << "slot lost";
+    EXPECT_TRUE(pool.owns(p));
+    all.insert(p);
+    v.push_back(p);
+  }
+  EXPECT_EQ(all.size(), kCap);
+  const std::uint64_t misses_before = pool.stats().misses;
+  EXPECT_EQ(pool.acquire(1), nullptr);
+  EXPECT_EQ(pool.stats().misses, misses_before + 1);
+  EXPECT_EQ(pool.stats().in_use, kCap);
+  for (Tracked* p : v) pool.release(p);
+  EXPECT_EQ(Tracked::live, 0);
+}
+
+// ---- BufferPool ----------------------------------------------------------------------------------------
+
+TEST(BufferPool, SizeClassesUpsizeAndMiss) {
+  const hftx::BufferClass classes[] = {{256, 2}, {2048, 1}, {65536, 1}};
+  hftx::BufferPool pool(classes);
+  EXPECT_EQ(pool.stats().bytes_reserved, 2 * 256 + 2048 + 65536u);
+  auto a = pool.acquire(100);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a.size(), 256u);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(a.data()) % 64, 0u);
+  std::memset(a.data(), 0xab, a.size());
+  auto b = pool.acquire(256);
+  EXPECT_EQ(b.size(), 256u);
+  auto c = pool.acquire(1);  // its class is empty: upsized to 2048
+  EXPECT_EQ(c.size(), 2048u);
+  EXPECT_EQ(pool.stats().upsized, 1u);
+  auto d = pool.acquire(3000);
+  EXPECT_EQ(d.size(), 65536u);
+  auto e = pool.acquire(10);  // nothing left that fits
+  EXPECT_FALSE(e);
+  EXPECT_EQ(pool.stats().misses, 1u);
+  EXPECT_FALSE(pool.acquire(100000));  // larger than every class
+  EXPECT_EQ(pool.stats().misses, 2u);
+  EXPECT_EQ(pool.stats().in_use, 4u);
+  std::byte* const b_data = b.data();
+  b.reset();
+  EXPECT_EQ(pool.available(0), 1u);
+  auto f = pool.acquire(200);
+  EXPECT_EQ(f.data(), b_data) << "LIFO within a class";
+  hftx::BufferPool::Buffer moved = std::move(f);
+  EXPECT_FALSE(f);  // NOLINT(bugprone-use-after-move): checking the moved-from state
+  EXPECT_TRUE(moved);
+  EXPECT_EQ(pool.stats().high_water, 4u);
+  a.reset();
+  c.reset();
+  d.reset();
+  moved.reset();
+  EXPECT_EQ(pool.stats().in_use, 0u);
+  EXPECT_EQ(pool.stats().releases, 5u);
+}
+
+TEST(BufferPool, BadClassesAreConfigErrors) {
+  const hftx::BufferClass zero[] = {{0, 1}};
+  const hftx::BufferClass unordered[] = {{512, 1}, {256, 1}};
+  const hftx::BufferClass none_count[] = {{64, 0}};
+  EXPECT_THROW(hftx::BufferPool{zero}, hftx::ConfigError);
+  EXPECT_THROW(hftx::BufferPool{unordered}, hftx::ConfigError);
+  EXPECT_THROW(hftx::BufferPool{none_count}, hftx::ConfigError);
+  EXPECT_THROW(hftx::BufferPool(std::span<const hftx::BufferClass>{}), hftx::ConfigError);
+}
+
+// ---- Arena ---------------------------------------------------------------------------------------------
+
+std::string thp_enabled() {
+  std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string s;
+  std::getline(in, s);
+  const auto a = s.find('['), b = s.find(']');
+  return a == std::string::npos ? "" : s.substr(a + 1, b - a - 1);
+}
+
+TEST(Arena, NormalPagesBumpAllocationAndSmaps) {
+  hftx::ArenaOptions o;
+  o.bytes = 1 << 20;
+  o.pages = hftx::PageRequest::kNormal;
+  hftx::Arena arena(o);
+  const hftx::ArenaReport& r = arena.report();
+  EXPECT_EQ(r.pages, hftx::PageKind::kNormal);
+  EXPECT_EQ(r.mapped_bytes, std::size_t{1} << 20);
+  EXPECT_TRUE(r.populated);
+  const hftx::SmapsInfo s = hftx::smaps_for(arena.data());
+  ASSERT_TRUE(s.found);
+  EXPECT_EQ(s.kernel_page, static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)));
+  EXPECT_EQ(s.size, r.mapped_bytes);
+  EXPECT_EQ(s.rss, r.mapped_bytes) << "populate touched every page";
+  EXPECT_EQ(s.anon_huge, 0u);
+
+  void* a = arena.allocate(10, 1);
+  void* b = arena.allocate(64, 64);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(b) % 64, 0u);
+  EXPECT_EQ(static_cast<std::byte*>(b) - static_cast<std::byte*>(a), 64);  // no per-object header
+  EXPECT_EQ(arena.used(), 128u);
+  EXPECT_EQ(arena.allocate(arena.remaining() + 1), nullptr);
+  EXPECT_EQ(arena.allocate(SIZE_MAX - 8, 64), nullptr);  // no overflow
+  EXPECT_NE(arena.allocate(arena.remaining(), 1), nullptr);
+  EXPECT_EQ(arena.remaining(), 0u);
+  arena.reset();
+  EXPECT_EQ(arena.used(), 0u);
+
+  // A pmr resource over it for setup-time containers.
+  hftx::ArenaResource res(arena);
+  std::pmr::vector<int> v(&res);
+  for (int i = 0; i < 1000; ++i) v.push_back(i);
+  EXPECT_GE(reinterpret_cast<std::byte*>(v.data()), arena.data());
+  EXPECT_LT(reinterpret_cast<std::byte*>(v.data()), arena.data() + arena.capacity());
+  std::pmr::vector<char> huge(&res);
+  EXPECT_THROW(huge.resize(arena.capacity() + 1), std::bad_alloc);
+
+  // Moves keep the mapping.
+  std::byte* data = arena.data();
+  hftx::Arena other = std::move(arena);
+  EXPECT_EQ(other.data(), data);
+  EXPECT_EQ(arena.data(), nullptr);  // NOLINT(bugprone-use-after-move)
+}
+
+TEST(Arena, TransparentHugePagesReportMatchesSmaps) {
+  hftx::ArenaOptions o;
+  o.bytes = 8 << 20;
+  o.pages = hftx::PageRequest::kTransparent;
+  hftx::Arena arena(o);
+  const hftx::ArenaReport& r = arena.report();
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(arena.data()) % (2 << 20), 0u) << "2 MiB aligned for THP";
+  const hftx::SmapsInfo s = hftx::smaps_for(arena.data());
+  ASSERT_TRUE(s.found);
+  const std::string mode = thp_enabled();
+  if (mode == "always" || mode == "madvise") {
+    EXPECT_EQ(r.pages, hftx::PageKind::kTransparentHuge) << r.summary();
+    EXPECT_TRUE(s.thp_eligible);
+  } else {
+    EXPECT_EQ(r.pages, hftx::PageKind::kNormal) << r.summary();
+    EXPECT_FALSE(r.notes.empty());
+  }
+  // What the report claims is what smaps showed (the kernel may have backed only part with huge pages;
+  // khugepaged may collapse more later, never fewer while the mapping lives).
+  EXPECT_LE(r.huge_backed_bytes, s.anon_huge) << r.summary();
+  EXPECT_LE(s.anon_huge, r.mapped_bytes);
+  std::printf("THP arena: %s\n", r.summary().c_str());
+}
+
+// Reserves a few huge pages when root (and puts the setting back), else checks the fallback report.
+TEST(Arena, HugeTlbWhenReservedElseFallbackWithReport) {
+  const std::string knob = "/proc/sys/vm/nr_hugepages";
+  long before = -1;
+  {
+    std::ifstream in(knob);
+    in >> before;
+  }
+  const bool root = ::geteuid() == 0;
+  if (root && before >= 0) std::ofstream(knob) << before + 4 << "\n";
+  const bool reserved = hftx::huge_pages_free() >= 2;  // by us, or by the machine's administrator
+  struct Restore {
+    std::string knob;
+    long before;
+    bool active;
+    ~Restore() {
+      if (active) std::ofstream(knob) << before << "\n";
+    }
+  } restore{knob, before, root && before >= 0};
+
+  hftx::ArenaOptions o;
+  o.bytes = 3 << 20;  // rounds up to two 2 MiB pages
+  if (reserved) {
+    o.pages = hftx::PageRequest::kHugeTlbOnly;
+    hftx::Arena arena(o);
+    const hftx::ArenaReport& r = arena.report();
+    EXPECT_EQ(r.pages, hftx::PageKind::kHugeTlb);
+    EXPECT_EQ(r.page_size, hftx::huge_page_size());
+    EXPECT_EQ(r.mapped_bytes, 2 * hftx::huge_page_size());
+    const hftx::SmapsInfo s = hftx::smaps_for(arena.data());
+    ASSERT_TRUE(s.found);
+    EXPECT_EQ(s.kernel_page, hftx::huge_page_size());
+    EXPECT_EQ(s.hugetlb, r.mapped_bytes);
+    std::printf("hugetlb arena: %s\n", r.summary().c_str());
+  } else if (hftx::huge_pages_free() == 0) {
+    o.pages = hftx::PageRequest::kHugeTlbOnly;
+    EXPECT_THROW(hftx::Arena{o}, hftx::SystemError);
+    o.pages = hftx::PageRequest::kAuto;
+    hftx::Arena arena(o);
+    EXPECT_NE(arena.report().pages, hftx::PageKind::kHugeTlb);
+    ASSERT_FALSE(arena.report().notes.empty());
+    EXPECT_NE(arena.report().notes[0].find("MAP_HUGETLB"), std::string::npos) << arena.report().summary();
+  } else {
+    GTEST_SKIP() << "only one free huge page and no permission to reserve more";
+  }
+}
+
+TEST(Arena, LockIsGrantedOrReported) {
+  hftx::ArenaOptions o;
+  o.bytes = 256 << 10;
+  o.pages = hftx::PageRequest::kNormal;
+  o.lock = true;
+  hftx::Arena arena(o);
+  if (arena.report().locked) {
+    EXPECT_EQ(hftx::smaps_for(arena.data()).locked, arena.report().mapped_bytes);
+  } else {
+    ASSERT_FALSE(arena.report().notes.empty());
+    EXPECT_NE(arena.report().notes.back().find("mlock"), std::string::npos);
+  }
+}
+
+TEST(Arena, NumaOnOneNodeMachine) {
+  const std::vector<int> nodes = hftx::numa_online_nodes();
+  ASSERT_FALSE(nodes.empty());
+  hftx::ArenaOptions o;
+  o.bytes = 1 << 20;
+  o.pages = hftx::PageRequest::kNormal;
+  o.numa_node = nodes.front();
+  hftx::Arena arena(o);
+  const hftx::ArenaReport& r = arena.report();
+  if (r.numa_node >= 0) {
+    EXPECT_EQ(r.numa_node, nodes.front());
+    EXPECT_EQ(r.numa_node_observed, nodes.front()) << r.summary();
+    EXPECT_EQ(hftx::numa_node_of(arena.data() + (512 << 10)), nodes.front());
+  } else {
+    EXPECT_NE(r.summary().find("NUMA"), std::string::npos) << r.summary();  // kernel without NUMA: reported
+  }
+  // A node that does not exist is a configuration error naming it.
+  o.numa_node = nodes.back() + 1;
+  try {
+    hftx::Arena bad(o);
+    FAIL() << "expected ConfigError";
+  } catch (const hftx::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("numa_node = " + std::to_string(nodes.back() + 1)), std::string::npos)
+        << e.what();
+  }
+  o.numa_node = -5;
+  EXPECT_THROW(hftx::Arena{o}, hftx::ConfigError);
+  EXPECT_EQ(hftx::numa_bind(arena.data(), 4096, -1), EINVAL);
+}
+
+TEST(Arena, NumaNodeListFromSysfs) {
+  const auto root = std::filesystem::temp_directory_path() / ("hftx_numa_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(root / "devices/system/node");
+  std::ofstream(root / "devices/system/node/online") << "0-1,3\n";
+  EXPECT_EQ(hftx::numa_online_nodes(root.string()), (std::vector<int>{0, 1, 3}));
+  std::filesystem::remove_all(root);
+  EXPECT_EQ(hftx::numa_online_nodes(root.string()), (std::vector<int>{0}));  // no NUMA in sysfs: one node
+}
+
+TEST(Arena, BadSizesAreConfigErrors) {
+  hftx::ArenaOptions o;
+  o.bytes = 0;
+  EXPECT_THROW(hftx::Arena{o}, hftx::ConfigError);
+  o.bytes = std::size_t{1} << 50;  // 1 PiB: more than the machine's memory
+  try {
+    hftx::Arena a(o);
+    FAIL();
+  } catch (const hftx::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("MemTotal"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace

@@ -1,0 +1,376 @@
+// hftx/book/binance_sync.hpp — Binance's depth-book synchronisation (snapshot + diff stream).
+//
+// Threading contract: single-threaded; the thread that owns the book calls on_diff()/on_snapshot()/poll().
+// Callbacks run on that thread. Readers on other threads read the book's published top (L2Book::top()).
+//
+// The rules (Binance's published procedures):
+//  - spot (U/u): buffer diffs until the snapshot; drop diffs with u <= lastUpdateId; the first applied diff
+//    must contain lastUpdateId + 1 (U <= lastUpdateId + 1 <= u); each next one has U == prev_u + 1.
+//  - USD-M / COIN-M futures (U/u/pu): drop u < lastUpdateId; the first applied diff has
+//    U <= lastUpdateId <= u; each next one has pu == prev_u.
+// A diff whose u is not past the last applied u is a duplicate or out-of-order replay: dropped and counted,
+// not a gap. Any other break is a gap: the book goes back to awaiting_snapshot, the diff is buffered (it
+// is newer than anything applied and will bridge the next snapshot), and a new snapshot is requested —
+// rate-limited to one request per `min_resnapshot_interval_ns` (a due request that the limit holds back is
+// sent by the first on_diff()/poll() after the interval). Every state change is reported to the
+// transition callback.
+//
+// Buffering: diffs that arrive while the snapshot is pending are copied into buffers reserved at
+// construction (no allocation while they fit). When they are full the oldest diffs are discarded
+// (counted): if one of them was needed, the first-diff check after the snapshot fails and a new snapshot
+// is requested, so discarding is always safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "hftx/book/l2_book.hpp"
+#include "hftx/md/events.hpp"
+
+namespace hftx::book {
+
+enum class Market : std::uint8_t { spot, usdm, coinm };
+
+[[nodiscard]] constexpr std::string_view to_string(Market m) noexcept {
+  switch (m) {
+    case Market::spot: return "spot";
+    case Market::usdm: return "usdm";
+    case Market::coinm: return "coinm";
+  }
+  return "unknown";
+}
+
+enum class SyncState : std::uint8_t {
+  awaiting_snapshot,    // buffering diffs; a snapshot is (or will be) requested
+  awaiting_first_diff,  // snapshot loaded; waiting for the diff that bridges it
+  synced,               // applying diffs in sequence
+};
+
+[[nodiscard]] constexpr std::string_view to_string(SyncState s) noexcept {
+  switch (s) {
+    case SyncState::awaiting_snapshot: return "awaiting_snapshot";
+    case SyncState::awaiting_first_diff: return "awaiting_first_diff";
+    case SyncState::synced: return "synced";
+  }
+  return "unknown";
+}
+
+enum class SyncReason : std::uint8_t {
+  snapshot_loaded,     // awaiting_snapshot -> awaiting_first_diff (or synced when a buffered diff bridges it)
+  bridged,             // the first diff after the snapshot applied -> synced
+  gap,                 // a diff does not continue the previous one -> awaiting_snapshot
+  snapshot_too_old,    // the first diff after the snapshot starts past it -> awaiting_snapshot
+  reset,               // reset() by the owner
+};
+
+[[nodiscard]] constexpr std::string_view to_string(SyncReason r) noexcept {
+  switch (r) {
+    case SyncReason::snapshot_loaded: return "snapshot_loaded";
+    case SyncReason::bridged: return "bridged";
+    case SyncReason::gap: return "gap";
+    case SyncReason::snapshot_too_old: return "snapshot_too_old";
+    case SyncReason::reset: return "reset";
+  }
+  return "unknown";
+}
+
+struct SyncTransition {
+  SyncState from;
+  SyncState to;
+  SyncReason reason;
+  std::uint64_t expected = 0;  // gap: the id that should have come (spot: prev_u + 1; futures: pu == prev_u)
+  std::uint64_t first_id = 0;  // the diff that caused it (U)
+  std::uint64_t last_id = 0;   // (u)
+  std::int64_t recv_ns = 0;
+};
+
+enum class DiffOutcome : std::uint8_t {
+  applied,        // applied to the book and published
+  buffered,       // kept until the snapshot
+  dropped_old,    // older than the snapshot (u <= / < lastUpdateId): dropped by the rules
+  duplicate,      // u not past the last applied u (duplicate / out-of-order): dropped
+  gap,            // break in the sequence: resync started (the diff is buffered)
+};
+
+struct SyncStats {
+  std::uint64_t diffs = 0;
+  std::uint64_t applied = 0;
+  std::uint64_t level_updates = 0;  // levels applied
+  std::uint64_t buffered = 0;
+  std::uint64_t dropped_old = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t gaps = 0;                // continuity breaks (including snapshot_too_old)
+  std::uint64_t snapshots = 0;           // snapshots loaded
+  std::uint64_t snapshots_ignored = 0;   // arrived while synced / awaiting the first diff
+  std::uint64_t snapshot_requests = 0;   // requests sent (callback invoked)
+  std::uint64_t requests_deferred = 0;   // requests held back by the rate limit (sent later)
+  std::uint64_t buffer_overflows = 0;    // buffered diffs discarded because the buffer was full
+  std::uint64_t crossed = 0;             // applied diffs after which the book was crossed
+  std::uint64_t dropped_stale_levels = 0;
+};
+
+struct SyncConfig {
+  std::size_t buffer_diffs = 4096;       // diffs kept while the snapshot is pending
+  std::size_t buffer_levels = 1u << 18;  // their levels
+  std::int64_t min_resnapshot_interval_ns = 1'000'000'000;  // rate limit of snapshot requests
+};
+
+template <class Book = L2Book>
+class BasicBinanceSync {
+ public:
+  using TransitionFn = std::function<void(const SyncTransition&)>;
+  using RequestFn = std::function<void(std::int64_t now_ns)>;
+
+  BasicBinanceSync(Book& book, Market market, SyncConfig cfg = {}) : book_(book), market_(market), cfg_(cfg) {
+    buf_.reserve(cfg_.buffer_diffs);
+    buf_levels_.reserve(cfg_.buffer_levels);
+  }
+
+  // Setup: callbacks (run on the owner's thread; keep them short).
+  void on_transition(TransitionFn f) { transition_fn_ = std::move(f); }
+  void on_snapshot_request(RequestFn f) { request_fn_ = std::move(f); }
+
+  [[nodiscard]] Market market() const noexcept { return market_; }
+  // The market may change until the first snapshot is loaded (replay recognises it from the first diff).
+  void set_market(Market m) noexcept { market_ = m; }
+  [[nodiscard]] SyncState state() const noexcept { return state_; }
+  [[nodiscard]] const SyncStats& stats() const noexcept { return stats_; }
+  [[nodiscard]] std::uint64_t last_update_id() const noexcept { return last_u_; }
+  [[nodiscard]] bool synced() const noexcept { return state_ == SyncState::synced; }
+
+  // Asks for the initial snapshot (rate limit applies). Call once when the stream starts.
+  void start(std::int64_t now_ns) { request(now_ns); }
+
+  // Back to awaiting_snapshot with an empty buffer (a reconnect). Does not request.
+  void reset(std::int64_t now_ns = 0) {
+    buf_.clear();
+    buf_levels_.clear();
+    transition(SyncState::awaiting_snapshot, SyncReason::reset, 0, 0, 0, now_ns);
+  }
+
+  // Forgets everything but the callbacks and capacities: a fresh start (statistics included).
+  void restart(Market m) {
+    market_ = m;
+    state_ = SyncState::awaiting_snapshot;
+    last_u_ = 0;
+    last_request_ns_ = INT64_MIN;
+    request_pending_ = false;
+    buf_.clear();
+    buf_levels_.clear();
+    stats_ = SyncStats{};
+  }
+
+  // Sends a request held back by the rate limit once the interval has passed.
+  void poll(std::int64_t now_ns) {
+    if (request_pending_ && now_ns - last_request_ns_ >= cfg_.min_resnapshot_interval_ns) request(now_ns);
+  }
+
+  DiffOutcome on_diff(const md::MdMessage& m) {
+    const md::DepthUpdate& d = m.depth;
+    ++stats_.diffs;
+    poll(m.recv_ns);
+    switch (state_) {
+      case SyncState::awaiting_snapshot:
+        buffer(d, m.recv_ns);
+        return DiffOutcome::buffered;
+      case SyncState::awaiting_first_diff:
+        return first_diff(d.first_id, d.last_id, d.bids, d.asks, m.recv_ns);
+      case SyncState::synced:
+        return next_diff(d.first_id, d.last_id, d.prev_last_id, d.has_prev, d.bids, d.asks, m.recv_ns);
+    }
+    return DiffOutcome::duplicate;
+  }
+
+  // A depth snapshot (REST or WebSocket API). Loaded when a snapshot is awaited, else ignored (counted).
+  void on_snapshot(const md::MdMessage& m) {
+    if (state_ != SyncState::awaiting_snapshot) {
+      ++stats_.snapshots_ignored;
+      return;
+    }
+    const std::uint64_t luid = m.snapshot.last_update_id;
+    book_.load_snapshot(m.snapshot.bids, m.snapshot.asks, luid);
+    ++stats_.snapshots;
+    request_pending_ = false;
+    last_u_ = luid;
+    transition(SyncState::awaiting_first_diff, SyncReason::snapshot_loaded, 0, 0, luid, m.recv_ns);
+    book_.publish(m.recv_ns, 0);
+    // Replay the buffered diffs through the normal rules (from_buffer: a gap among them does not buffer
+    // again; the loop stops and the gap diff and everything after it stay buffered).
+    std::size_t i = 0;
+    const std::size_t n = buf_.size();
+    for (; i < n && state_ != SyncState::awaiting_snapshot; ++i) {
+      const Buffered& b = buf_[i];
+      const std::span<const Level> bids(buf_levels_.data() + b.offset, b.n_bids);
+      const std::span<const Level> asks(buf_levels_.data() + b.offset + b.n_bids, b.n_asks);
+      if (state_ == SyncState::awaiting_first_diff)
+        (void)first_diff_buffered(b, bids, asks);
+      else
+        (void)next_diff(b.first_id, b.last_id, b.prev_last_id, b.has_prev, bids, asks, b.recv_ns, true);
+    }
+    if (state_ == SyncState::awaiting_snapshot) {
+      // A gap at buffered diff i-1: it and everything after it stay buffered (moved to the front).
+      const std::size_t keep_from = i - 1;
+      compact_front(keep_from);
+    } else {
+      buf_.clear();
+      buf_levels_.clear();
+    }
+  }
+
+ private:
+  struct Buffered {
+    std::uint64_t first_id, last_id, prev_last_id;
+    std::int64_t recv_ns;
+    std::uint32_t offset, n_bids, n_asks;
+    bool has_prev;
+  };
+
+  [[nodiscard]] bool futures() const noexcept { return market_ != Market::spot; }
+
+  DiffOutcome first_diff_buffered(const Buffered& b, std::span<const Level> bids, std::span<const Level> asks) {
+    return first_diff(b.first_id, b.last_id, bids, asks, b.recv_ns, true);
+  }
+
+  DiffOutcome first_diff(std::uint64_t U, std::uint64_t u, std::span<const Level> bids, std::span<const Level> asks,
+                         std::int64_t recv_ns, bool from_buffer = false) {
+    const std::uint64_t L = last_u_;  // the snapshot's lastUpdateId
+    if (futures() ? u < L : u <= L) {
+      ++stats_.dropped_old;
+      return DiffOutcome::dropped_old;
+    }
+    const bool bridges = futures() ? (U <= L && L <= u) : (U <= L + 1 && L + 1 <= u);
+    if (!bridges) {
+      ++stats_.gaps;
+      transition(SyncState::awaiting_snapshot, SyncReason::snapshot_too_old, futures() ? L : L + 1, U, u, recv_ns);
+      if (!from_buffer) buffer_raw(U, u, 0, false, bids, asks, recv_ns);
+      request(recv_ns);
+      return DiffOutcome::gap;
+    }
+    apply(u, bids, asks, recv_ns);
+    transition(SyncState::synced, SyncReason::bridged, 0, U, u, recv_ns);
+    publish(recv_ns);
+    return DiffOutcome::applied;
+  }
+
+  DiffOutcome next_diff(std::uint64_t U, std::uint64_t u, std::uint64_t pu, bool has_pu, std::span<const Level> bids,
+                        std::span<const Level> asks, std::int64_t recv_ns, bool from_buffer = false) {
+    if (u <= last_u_) {
+      ++stats_.duplicates;
+      return DiffOutcome::duplicate;
+    }
+    const bool continues = futures() && has_pu ? pu == last_u_ : U == last_u_ + 1;
+    if (!continues) {
+      ++stats_.gaps;
+      const std::uint64_t expected = futures() && has_pu ? last_u_ : last_u_ + 1;
+      transition(SyncState::awaiting_snapshot, SyncReason::gap, expected, U, u, recv_ns);
+      publish(recv_ns);  // readers see the book is no longer in sync
+      if (!from_buffer) buffer_raw(U, u, pu, has_pu, bids, asks, recv_ns);
+      request(recv_ns);
+      return DiffOutcome::gap;
+    }
+    apply(u, bids, asks, recv_ns);
+    publish(recv_ns);
+    return DiffOutcome::applied;
+  }
+
+  HFTX_FORCE_INLINE void apply(std::uint64_t u, std::span<const Level> bids, std::span<const Level> asks,
+                               std::int64_t) {
+    const ApplyResult r = book_.apply(bids, asks, u);
+    last_u_ = u;
+    ++stats_.applied;
+    stats_.level_updates += r.updates;
+    if (HFTX_UNLIKELY(r.crossed)) {
+      ++stats_.crossed;
+      stats_.dropped_stale_levels += r.dropped_stale;
+    }
+  }
+
+  HFTX_FORCE_INLINE void publish(std::int64_t recv_ns) noexcept {
+    book_.publish(recv_ns, state_ == SyncState::synced ? kTopSynced : 0u);
+  }
+
+  void buffer(const md::DepthUpdate& d, std::int64_t recv_ns) {
+    buffer_raw(d.first_id, d.last_id, d.prev_last_id, d.has_prev, d.bids, d.asks, recv_ns);
+  }
+
+  void buffer_raw(std::uint64_t U, std::uint64_t u, std::uint64_t pu, bool has_pu, std::span<const Level> bids,
+                  std::span<const Level> asks, std::int64_t recv_ns) {
+    const std::size_t need = bids.size() + asks.size();
+    if (need > cfg_.buffer_levels) {  // can never fit: discard everything, the next check will resync
+      stats_.buffer_overflows += buf_.size() + 1;
+      buf_.clear();
+      buf_levels_.clear();
+      return;
+    }
+    std::size_t drop = 0;
+    std::size_t freed = 0;
+    while (drop < buf_.size() &&
+           (buf_.size() - drop >= cfg_.buffer_diffs || buf_levels_.size() - freed + need > cfg_.buffer_levels)) {
+      freed += buf_[drop].n_bids + buf_[drop].n_asks;
+      ++drop;
+    }
+    if (drop > 0) {
+      stats_.buffer_overflows += drop;
+      compact_front(drop);
+    }
+    Buffered b{U, u, pu, recv_ns, static_cast<std::uint32_t>(buf_levels_.size()),
+               static_cast<std::uint32_t>(bids.size()), static_cast<std::uint32_t>(asks.size()), has_pu};
+    buf_levels_.insert(buf_levels_.end(), bids.begin(), bids.end());
+    buf_levels_.insert(buf_levels_.end(), asks.begin(), asks.end());
+    buf_.push_back(b);
+    ++stats_.buffered;
+  }
+
+  // Discards buffered diffs [0, k) and moves the rest (and their levels) to the front.
+  void compact_front(std::size_t k) {
+    if (k == 0) return;
+    if (k >= buf_.size()) {
+      buf_.clear();
+      buf_levels_.clear();
+      return;
+    }
+    const std::uint32_t base = buf_[k].offset;
+    buf_levels_.erase(buf_levels_.begin(), buf_levels_.begin() + base);
+    buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(k));
+    for (Buffered& b : buf_) b.offset -= base;
+  }
+
+  void request(std::int64_t now_ns) {
+    if (last_request_ns_ != INT64_MIN && now_ns - last_request_ns_ < cfg_.min_resnapshot_interval_ns) {
+      if (!request_pending_) ++stats_.requests_deferred;
+      request_pending_ = true;
+      return;
+    }
+    request_pending_ = false;
+    last_request_ns_ = now_ns;
+    ++stats_.snapshot_requests;
+    if (request_fn_) request_fn_(now_ns);
+  }
+
+  void transition(SyncState to, SyncReason why, std::uint64_t expected, std::uint64_t U, std::uint64_t u,
+                  std::int64_t recv_ns) {
+    const SyncTransition t{state_, to, why, expected, U, u, recv_ns};
+    state_ = to;
+    if (transition_fn_) transition_fn_(t);
+  }
+
+  Book& book_;
+  Market market_;
+  SyncConfig cfg_;
+  SyncState state_ = SyncState::awaiting_snapshot;
+  std::uint64_t last_u_ = 0;
+  std::int64_t last_request_ns_ = INT64_MIN;
+  bool request_pending_ = false;
+  std::vector<Buffered> buf_;
+  std::vector<Level> buf_levels_;
+  SyncStats stats_;
+  TransitionFn transition_fn_;
+  RequestFn request_fn_;
+};
+
+using BinanceSync = BasicBinanceSync<L2Book>;
+
+}  // namespace hftx::book

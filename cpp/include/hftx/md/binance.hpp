@@ -1,0 +1,122 @@
+// hftx/md/binance.hpp — simdjson On-Demand parser for Binance market-data messages.
+//
+// Threading contract: a BinanceParser is used by one thread at a time (it owns simdjson's parser state and
+// its counters). Use one per feed thread. Results are plain structs (md/events.hpp).
+//
+// Formats: spot and futures `depthUpdate`, `bookTicker` (spot without e/E, futures with), `trade`,
+// `aggTrade`, REST depth snapshots (`{"lastUpdateId":..,"bids":..,"asks":..}`, futures with E/T) and the
+// WebSocket-API depth response (`{"id":..,"status":200,"result":{...}}`), each raw or inside a combined
+// stream envelope (`{"stream":..,"data":{...}}`). Field order does not matter; unknown fields are skipped
+// (Binance adds fields without notice).
+//
+// Zero copy, zero allocation: simdjson reads up to kJsonPadding bytes past the message, so parse() takes
+// the message and the readable capacity of its buffer (a receive buffer that keeps kJsonPadding bytes of
+// slack after the data needs no copy). parse_unpadded() copies into an internal buffer sized at
+// construction (messages longer than that are rejected with too_large, never reallocated). Level changes
+// go into the caller's span; a message with more levels than fit is rejected with too_many_levels.
+//
+// Bad input (malformed, truncated, wrong types, unknown events, off-grid prices) never throws and never
+// reads out of bounds: parse() returns a ParseResult naming the reason and the field, and the parser
+// counts each reason.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "hftx/core/fixed_point.hpp"
+#include "hftx/md/events.hpp"
+
+namespace hftx::md {
+
+enum class ParseStatus : std::uint8_t {
+  ok,
+  json_error,       // simdjson rejected the text (detail = simdjson error code)
+  not_object,       // the document (or "data"/"result") is not an object
+  missing_field,    // a field the event needs is absent (field names it)
+  wrong_type,       // a field has the wrong JSON type (field names it)
+  bad_number,       // a price/quantity string failed parse_fixed (detail = FixedStatus)
+  bad_level,        // a level is not [price, qty]
+  too_many_levels,  // the caller's level buffer is full
+  unknown_event,    // a valid object that is none of the supported messages (or a WS-API error response)
+  trailing_content, // bytes after the document
+  too_large,        // parse_unpadded(): longer than the internal buffer
+  count_            // number of statuses (array sizing)
+};
+
+[[nodiscard]] constexpr std::string_view to_string(ParseStatus s) noexcept {
+  switch (s) {
+    case ParseStatus::ok: return "ok";
+    case ParseStatus::json_error: return "json_error";
+    case ParseStatus::not_object: return "not_object";
+    case ParseStatus::missing_field: return "missing_field";
+    case ParseStatus::wrong_type: return "wrong_type";
+    case ParseStatus::bad_number: return "bad_number";
+    case ParseStatus::bad_level: return "bad_level";
+    case ParseStatus::too_many_levels: return "too_many_levels";
+    case ParseStatus::unknown_event: return "unknown_event";
+    case ParseStatus::trailing_content: return "trailing_content";
+    case ParseStatus::too_large: return "too_large";
+    case ParseStatus::count_: break;
+  }
+  return "unknown";
+}
+
+struct ParseResult {
+  ParseStatus status = ParseStatus::ok;
+  std::uint8_t detail = 0;     // simdjson error code (json_error) or FixedStatus (bad_number)
+  const char* field = "";      // static string: the field concerned, "" when none
+
+  [[nodiscard]] bool ok() const noexcept { return status == ParseStatus::ok; }
+  explicit operator bool() const noexcept { return ok(); }
+  // "bad_number: field 'b' (off_grid)". Allocates: for logs and errors, not the hot path.
+  [[nodiscard]] std::string describe() const;
+};
+
+struct ParserStats {
+  std::uint64_t messages = 0;  // parse() calls
+  std::array<std::uint64_t, static_cast<std::size_t>(ParseStatus::count_)> by_status{};
+  std::array<std::uint64_t, 6> by_kind{};  // indexed by MdKind
+  [[nodiscard]] std::uint64_t errors() const noexcept { return messages - by_status[0]; }
+};
+
+class BinanceParser {
+ public:
+  // `price_scale` / `qty_scale`: the instrument's tick and lot. `unpadded_capacity`: the largest message
+  // parse_unpadded() accepts (its buffer is allocated here, once).
+  BinanceParser(Scale price_scale, Scale qty_scale, std::size_t unpadded_capacity = 1u << 20);
+  ~BinanceParser();
+  BinanceParser(const BinanceParser&) = delete;
+  BinanceParser& operator=(const BinanceParser&) = delete;
+  BinanceParser(BinanceParser&&) noexcept;
+  BinanceParser& operator=(BinanceParser&&) noexcept;
+
+  // Parses `json`, whose buffer is readable up to json.data() + capacity; capacity must be at least
+  // json.size() + kJsonPadding (otherwise the message is copied as by parse_unpadded()). Level changes
+  // are written to `levels`. `out` is fully overwritten on success; on failure its contents are
+  // unspecified. Never throws, never allocates.
+  ParseResult parse(std::string_view json, std::size_t capacity, std::int64_t recv_ns, MdMessage& out,
+                    std::span<Level> levels) noexcept;
+
+  // As parse(), for a message without readable padding: one memcpy into the internal buffer.
+  ParseResult parse_unpadded(std::string_view json, std::int64_t recv_ns, MdMessage& out,
+                             std::span<Level> levels) noexcept;
+
+  [[nodiscard]] const ParserStats& stats() const noexcept { return stats_; }
+  void reset_stats() noexcept { stats_ = {}; }
+  [[nodiscard]] const Scale& price_scale() const noexcept { return price_scale_; }
+  [[nodiscard]] const Scale& qty_scale() const noexcept { return qty_scale_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  Scale price_scale_;
+  Scale qty_scale_;
+  ParserStats stats_;
+};
+
+}  // namespace hftx::md

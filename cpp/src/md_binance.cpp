@@ -1,0 +1,449 @@
+// Binance market-data parser (simdjson On-Demand). See hftx/md/binance.hpp for the contract.
+//
+// One pass over the fields of the top-level object collects whatever Binance fields appear; "data"
+// (combined streams) and "result" (WebSocket API) recurse once into their object, so raw messages and
+// envelopes share the code. The message kind is decided after the pass ("e" when present, else the
+// shape: lastUpdateId+bids+asks is a snapshot, u+b+a strings a spot bookTicker), then the kind's required
+// fields are checked. Prices and quantities are parsed from the raw tokens (no unescape copy).
+#include <simdjson.h>
+
+#include <cstring>
+#include <string>
+
+#include "hftx/core/error.hpp"
+#include "hftx/md/binance.hpp"
+
+namespace hftx::md {
+
+static_assert(kJsonPadding == simdjson::SIMDJSON_PADDING, "kJsonPadding must equal simdjson's padding");
+
+namespace od = simdjson::ondemand;
+
+namespace {
+
+// Fields seen in the pass (bit per field).
+enum Have : std::uint32_t {
+  kE = 1u << 0,       // "E"
+  kT = 1u << 1,       // "T"
+  kSym = 1u << 2,     // "s"
+  kFirst = 1u << 3,   // "U"
+  kLast = 1u << 4,    // "u"
+  kPrev = 1u << 5,    // "pu"
+  kBidsArr = 1u << 6, // "b" or "bids" as array
+  kAsksArr = 1u << 7, // "a" or "asks" as array
+  kBidStr = 1u << 8,  // "b" string
+  kAskStr = 1u << 9,  // "a" string
+  kBidQty = 1u << 10, // "B"
+  kAskQty = 1u << 11, // "A"
+  kTid = 1u << 12,    // "t"
+  kAggId = 1u << 13,  // "a" number
+  kPx = 1u << 14,     // "p"
+  kQty = 1u << 15,    // "q"
+  kMaker = 1u << 16,  // "m"
+  kFirstT = 1u << 17, // "f"
+  kLastT = 1u << 18,  // "l"
+  kLuid = 1u << 19,   // "lastUpdateId"
+  kEvent = 1u << 20,  // "e"
+};
+
+enum class EventName : std::uint8_t { none, depth_update, book_ticker, trade, agg_trade, other };
+
+struct Collect {
+  std::uint32_t have = 0;
+  EventName event = EventName::none;
+  int status = 200;  // WebSocket API "status"
+};
+
+HFTX_FORCE_INLINE ParseResult fail(ParseStatus s, const char* field, std::uint8_t detail = 0) noexcept {
+  return ParseResult{s, detail, field};
+}
+HFTX_FORCE_INLINE ParseResult json_fail(simdjson::error_code e, const char* field) noexcept {
+  return ParseResult{ParseStatus::json_error, static_cast<std::uint8_t>(e), field};
+}
+
+// The text of a string token without its quotes. False when the token is not a plain string.
+HFTX_FORCE_INLINE bool string_token(std::string_view tok, std::string_view& out) noexcept {
+  while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\n' || tok.back() == '\r' || tok.back() == '\t'))
+    tok.remove_suffix(1);
+  if (tok.size() < 2 || tok.front() != '"' || tok.back() != '"') return false;
+  out = tok.substr(1, tok.size() - 2);
+  return true;
+}
+
+}  // namespace
+
+struct BinanceParser::Impl {
+  explicit Impl(std::size_t cap) : parser(cap), unpadded(new char[cap + kJsonPadding]), unpadded_cap(cap) {
+    if (parser.allocate(cap) != simdjson::SUCCESS)
+      throw ConfigError("BinanceParser: could not allocate simdjson buffers for " + std::to_string(cap) + " bytes");
+  }
+  od::parser parser;
+  std::unique_ptr<char[]> unpadded;
+  std::size_t unpadded_cap;
+
+  // Per-message state.
+  const Scale* price_scale = nullptr;
+  const Scale* qty_scale = nullptr;
+  MdMessage* msg = nullptr;
+  Level* levels = nullptr;
+  std::size_t levels_cap = 0;
+  std::size_t levels_used = 0;
+  Collect c;
+
+  ParseResult run(std::string_view json, std::size_t capacity) noexcept;
+  ParseResult fields(od::object& obj, int depth) noexcept;
+  ParseResult level_array(od::value& v, std::span<const Level>& out, const char* field) noexcept;
+
+
+  template <class Tag>
+  HFTX_FORCE_INLINE ParseResult fixed_value(od::value& v, const Scale& scale, Fixed<Tag>& out,
+                                            const char* field) noexcept {
+    std::string_view tok, text;
+    if (tok = v.raw_json_token(); !string_token(tok, text))
+      return fail(ParseStatus::wrong_type, field);
+    const FixedStatus s = parse_fixed(text, scale, out, Sign::unsigned_only);
+    if (HFTX_UNLIKELY(s != FixedStatus::ok)) return fail(ParseStatus::bad_number, field, static_cast<std::uint8_t>(s));
+    return {};
+  }
+
+  HFTX_FORCE_INLINE static ParseResult u64(od::value& v, std::uint64_t& out, const char* field) noexcept {
+    const auto e = v.get_uint64().get(out);
+    if (HFTX_UNLIKELY(e != simdjson::SUCCESS))
+      return e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_OUT_OF_RANGE ? fail(ParseStatus::wrong_type, field)
+                                                                                  : json_fail(e, field);
+    return {};
+  }
+  HFTX_FORCE_INLINE static ParseResult i64(od::value& v, std::int64_t& out, const char* field) noexcept {
+    const auto e = v.get_int64().get(out);
+    if (HFTX_UNLIKELY(e != simdjson::SUCCESS))
+      return e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_OUT_OF_RANGE ? fail(ParseStatus::wrong_type, field)
+                                                                                  : json_fail(e, field);
+    return {};
+  }
+};
+
+ParseResult BinanceParser::Impl::level_array(od::value& v, std::span<const Level>& out, const char* field) noexcept {
+  od::array arr;
+  if (auto e = v.get_array().get(arr); e != simdjson::SUCCESS)
+    return e == simdjson::INCORRECT_TYPE ? fail(ParseStatus::wrong_type, field) : json_fail(e, field);
+  const std::size_t begin = levels_used;
+  for (auto elem : arr) {
+    od::array pair;
+    if (auto e = elem.get_array().get(pair); e != simdjson::SUCCESS)
+      return e == simdjson::INCORRECT_TYPE ? fail(ParseStatus::bad_level, field) : json_fail(e, field);
+    if (HFTX_UNLIKELY(levels_used == levels_cap)) return fail(ParseStatus::too_many_levels, field);
+    Level& lv = levels[levels_used];
+    int n = 0;
+    for (auto x : pair) {
+      if (auto e = x.error(); e != simdjson::SUCCESS) return json_fail(e, field);
+      od::value& xv = x.value_unsafe();
+      if (n == 0) {
+        if (auto r = fixed_value(xv, *price_scale, lv.price, field); !r.ok())
+          return r.status == ParseStatus::wrong_type ? fail(ParseStatus::bad_level, field) : r;
+      } else if (n == 1) {
+        if (auto r = fixed_value(xv, *qty_scale, lv.qty, field); !r.ok())
+          return r.status == ParseStatus::wrong_type ? fail(ParseStatus::bad_level, field) : r;
+      }
+      // Extra elements (old formats had a third, ignored one) are skipped.
+      ++n;
+    }
+    if (HFTX_UNLIKELY(n < 2)) return fail(ParseStatus::bad_level, field);
+    ++levels_used;
+  }
+  out = std::span<const Level>(levels + begin, levels_used - begin);
+  return {};
+}
+
+// Key test without unescaping: the raw key equals `lit` and is followed by its closing quote. Reads at
+// most sizeof(lit) bytes from the key start, inside the document or its padding.
+#define HFTX_KEY_IS(k, lit) (std::memcmp((k), lit "\"", sizeof(lit)) == 0)
+
+ParseResult BinanceParser::Impl::fields(od::object& obj, int depth) noexcept {
+  MdMessage& m = *msg;
+  for (auto fr : obj) {
+    // value_unsafe() after the error check: a reference, not a copy of the field (GCC copies the
+    // iterator state through the stack with partial-width stores, a store-forwarding stall per field).
+    if (auto e = fr.error(); e != simdjson::SUCCESS) return json_fail(e, "");
+    od::field& f = fr.value_unsafe();
+    const char* k = reinterpret_cast<const char*>(f.key().raw());
+    od::value& v = f.value();
+    ParseResult r;
+    switch (k[0]) {
+      case 'e':
+        if (HFTX_KEY_IS(k, "e")) {
+          std::string_view tok, name;
+          if (tok = v.raw_json_token(); !string_token(tok, name))
+            return fail(ParseStatus::wrong_type, "e");
+          c.have |= kEvent;
+          if (name == "depthUpdate") c.event = EventName::depth_update;
+          else if (name == "bookTicker") c.event = EventName::book_ticker;
+          else if (name == "trade") c.event = EventName::trade;
+          else if (name == "aggTrade") c.event = EventName::agg_trade;
+          else c.event = EventName::other;
+        }
+        break;
+      case 'E':
+        if (HFTX_KEY_IS(k, "E")) { r = i64(v, m.event_time_ms, "E"); c.have |= kE; }
+        break;
+      case 'T':
+        if (HFTX_KEY_IS(k, "T")) { r = i64(v, m.transact_time_ms, "T"); c.have |= kT; }
+        break;
+      case 's':
+        if (HFTX_KEY_IS(k, "s")) {
+          std::string_view tok, s;
+          if (tok = v.raw_json_token(); !string_token(tok, s))
+            return fail(ParseStatus::wrong_type, "s");
+          m.symbol.assign(s);
+          c.have |= kSym;
+        } else if (depth == 0 && HFTX_KEY_IS(k, "stream")) {
+          std::string_view tok, s;
+          if (tok = v.raw_json_token(); !string_token(tok, s))
+            return fail(ParseStatus::wrong_type, "stream");
+          m.stream = s;
+        } else if (depth == 0 && HFTX_KEY_IS(k, "status")) {
+          std::int64_t st = 0;
+          r = i64(v, st, "status");
+          c.status = static_cast<int>(st);
+        }
+        break;
+      case 'U':
+        if (HFTX_KEY_IS(k, "U")) { r = u64(v, m.depth.first_id, "U"); c.have |= kFirst; }
+        break;
+      case 'u':
+        if (HFTX_KEY_IS(k, "u")) { r = u64(v, m.depth.last_id, "u"); c.have |= kLast; }
+        break;
+      case 'p':
+        if (HFTX_KEY_IS(k, "pu")) {
+          r = u64(v, m.depth.prev_last_id, "pu");
+          c.have |= kPrev;
+        } else if (HFTX_KEY_IS(k, "p")) {
+          r = fixed_value(v, *price_scale, m.trade.price, "p");
+          c.have |= kPx;
+        }
+        break;
+      case 'q':
+        if (HFTX_KEY_IS(k, "q")) { r = fixed_value(v, *qty_scale, m.trade.qty, "q"); c.have |= kQty; }
+        break;
+      case 'b':
+      case 'a': {
+        const bool bid = k[0] == 'b';
+        const bool short_key = bid ? HFTX_KEY_IS(k, "b") : HFTX_KEY_IS(k, "a");
+        const bool long_key = !short_key && (bid ? HFTX_KEY_IS(k, "bids") : HFTX_KEY_IS(k, "asks"));
+        if (!short_key && !long_key) break;
+        const char* name = bid ? (short_key ? "b" : "bids") : (short_key ? "a" : "asks");
+        od::json_type t;
+        if (auto e = v.type().get(t); e != simdjson::SUCCESS) return json_fail(e, name);
+        if (t == od::json_type::array) {
+          if (HFTX_UNLIKELY(c.have & (bid ? kBidsArr : kAsksArr))) return fail(ParseStatus::wrong_type, name);
+          r = level_array(v, bid ? m.depth.bids : m.depth.asks, name);
+          c.have |= bid ? kBidsArr : kAsksArr;
+        } else if (short_key && t == od::json_type::string) {
+          r = bid ? fixed_value(v, *price_scale, m.ticker.bid_price, name)
+                  : fixed_value(v, *price_scale, m.ticker.ask_price, name);
+          c.have |= bid ? kBidStr : kAskStr;
+        } else if (short_key && !bid && t == od::json_type::number) {
+          r = u64(v, m.agg.id, "a");
+          c.have |= kAggId;
+        } else {
+          return fail(ParseStatus::wrong_type, name);
+        }
+        break;
+      }
+      case 'B':
+        if (HFTX_KEY_IS(k, "B")) { r = fixed_value(v, *qty_scale, m.ticker.bid_qty, "B"); c.have |= kBidQty; }
+        break;
+      case 'A':
+        if (HFTX_KEY_IS(k, "A")) { r = fixed_value(v, *qty_scale, m.ticker.ask_qty, "A"); c.have |= kAskQty; }
+        break;
+      case 't':
+        if (HFTX_KEY_IS(k, "t")) { r = u64(v, m.trade.id, "t"); c.have |= kTid; }
+        break;
+      case 'm':
+        if (HFTX_KEY_IS(k, "m")) {
+          bool b = false;
+          if (auto e = v.get_bool().get(b); e != simdjson::SUCCESS)
+            return e == simdjson::INCORRECT_TYPE ? fail(ParseStatus::wrong_type, "m") : json_fail(e, "m");
+          m.trade.buyer_is_maker = b;
+          m.agg.buyer_is_maker = b;
+          c.have |= kMaker;
+        }
+        break;
+      case 'f':
+        if (HFTX_KEY_IS(k, "f")) { r = u64(v, m.agg.first_trade_id, "f"); c.have |= kFirstT; }
+        break;
+      case 'l':
+        if (HFTX_KEY_IS(k, "l")) {
+          r = u64(v, m.agg.last_trade_id, "l");
+          c.have |= kLastT;
+        } else if (HFTX_KEY_IS(k, "lastUpdateId")) {
+          r = u64(v, m.snapshot.last_update_id, "lastUpdateId");
+          c.have |= kLuid;
+        }
+        break;
+      case 'X':
+        if (HFTX_KEY_IS(k, "X")) {
+          std::string_view tok, s;
+          if (tok = v.raw_json_token(); !string_token(tok, s))
+            return fail(ParseStatus::wrong_type, "X");
+          m.trade.type = s == "MARKET" ? TradeType::market
+                         : s == "LIQUIDATION" ? TradeType::liquidation
+                         : s == "INSURANCE_FUND" ? TradeType::insurance_fund
+                         : s == "ADL" ? TradeType::adl
+                         : s == "NA" ? TradeType::na
+                                     : TradeType::other;
+        }
+        break;
+      case 'd':
+      case 'r':
+        if (depth == 0 && (HFTX_KEY_IS(k, "data") || HFTX_KEY_IS(k, "result"))) {
+          const char* name = k[0] == 'd' ? "data" : "result";
+          od::object inner;
+          if (auto e = v.get_object().get(inner); e != simdjson::SUCCESS)
+            return e == simdjson::INCORRECT_TYPE ? fail(ParseStatus::not_object, name) : json_fail(e, name);
+          r = fields(inner, 1);
+        }
+        break;
+      default:
+        break;
+    }
+    if (HFTX_UNLIKELY(!r.ok())) return r;
+    // Unconsumed values (unknown keys, "M", "id", "rateLimits") are skipped by the iterator.
+  }
+  return {};
+}
+
+#undef HFTX_KEY_IS
+
+ParseResult BinanceParser::Impl::run(std::string_view json, std::size_t capacity) noexcept {
+  MdMessage& m = *msg;
+  m.kind = MdKind::none;
+  m.symbol = Symbol{};
+  m.event_time_ms = 0;
+  m.transact_time_ms = 0;
+  m.stream = {};
+  m.depth = DepthUpdate{};
+  m.ticker = BookTicker{};
+  m.trade = Trade{};
+  m.agg = AggTrade{};
+  m.snapshot = DepthSnapshot{};
+  c = Collect{};
+  levels_used = 0;
+
+  od::document doc;
+  if (auto e = parser.iterate(json, capacity).get(doc); e != simdjson::SUCCESS) return json_fail(e, "");
+  od::object obj;
+  if (auto e = doc.get_object().get(obj); e != simdjson::SUCCESS)
+    return e == simdjson::INCORRECT_TYPE ? fail(ParseStatus::not_object, "") : json_fail(e, "");
+  if (auto r = fields(obj, 0); !r.ok()) return r;
+  if (const char* loc = nullptr; doc.current_location().get(loc) == simdjson::SUCCESS) return fail(ParseStatus::trailing_content, "");
+
+  const std::uint32_t h = c.have;
+  const auto need = [h](std::uint32_t bits) { return (h & bits) == bits; };
+  const auto missing = [h](std::uint32_t bits) -> const char* {
+    static constexpr const char* kNames[] = {"E", "T", "s", "U", "u", "pu", "b", "a", "b", "a", "B",
+                                             "A", "t", "a", "p", "q", "m", "f", "l", "lastUpdateId", "e"};
+    const std::uint32_t absent = bits & ~h;
+    return kNames[__builtin_ctz(absent)];
+  };
+  if (c.status != 200) return fail(ParseStatus::unknown_event, "status");
+  switch (c.event) {
+    case EventName::depth_update: {
+      constexpr std::uint32_t kNeed = kFirst | kLast | kBidsArr | kAsksArr;
+      if (!need(kNeed)) return fail(ParseStatus::missing_field, missing(kNeed));
+      m.depth.has_prev = (h & kPrev) != 0;
+      m.kind = MdKind::depth_update;
+      return {};
+    }
+    case EventName::book_ticker: {
+      constexpr std::uint32_t kNeed = kLast | kBidStr | kBidQty | kAskStr | kAskQty;
+      if (!need(kNeed)) return fail(ParseStatus::missing_field, missing(kNeed));
+      m.ticker.update_id = m.depth.last_id;
+      m.kind = MdKind::book_ticker;
+      return {};
+    }
+    case EventName::trade: {
+      constexpr std::uint32_t kNeed = kTid | kPx | kQty | kMaker;
+      if (!need(kNeed)) return fail(ParseStatus::missing_field, missing(kNeed));
+      m.kind = MdKind::trade;
+      return {};
+    }
+    case EventName::agg_trade: {
+      constexpr std::uint32_t kNeed = kAggId | kPx | kQty | kFirstT | kLastT | kMaker;
+      if (!need(kNeed)) return fail(ParseStatus::missing_field, missing(kNeed));
+      m.agg.price = m.trade.price;
+      m.agg.qty = m.trade.qty;
+      m.kind = MdKind::agg_trade;
+      return {};
+    }
+    case EventName::other:
+      return fail(ParseStatus::unknown_event, "e");
+    case EventName::none:
+      break;
+  }
+  if (need(kLuid | kBidsArr | kAsksArr)) {
+    m.snapshot.bids = m.depth.bids;
+    m.snapshot.asks = m.depth.asks;
+    m.depth.bids = {};
+    m.depth.asks = {};
+    m.kind = MdKind::depth_snapshot;
+    return {};
+  }
+  if (need(kLast | kBidStr | kBidQty | kAskStr | kAskQty)) {
+    m.ticker.update_id = m.depth.last_id;
+    m.kind = MdKind::book_ticker;
+    return {};
+  }
+  return fail(ParseStatus::unknown_event, "");
+}
+
+BinanceParser::BinanceParser(Scale price_scale, Scale qty_scale, std::size_t unpadded_capacity)
+    : impl_(std::make_unique<Impl>(unpadded_capacity)), price_scale_(price_scale), qty_scale_(qty_scale) {}
+BinanceParser::~BinanceParser() = default;
+BinanceParser::BinanceParser(BinanceParser&&) noexcept = default;
+BinanceParser& BinanceParser::operator=(BinanceParser&&) noexcept = default;
+
+ParseResult BinanceParser::parse(std::string_view json, std::size_t capacity, std::int64_t recv_ns, MdMessage& out,
+                                 std::span<Level> levels) noexcept {
+  if (HFTX_UNLIKELY(capacity < json.size() + kJsonPadding)) return parse_unpadded(json, recv_ns, out, levels);
+  Impl& im = *impl_;
+  im.price_scale = &price_scale_;
+  im.qty_scale = &qty_scale_;
+  im.msg = &out;
+  im.levels = levels.data();
+  im.levels_cap = levels.size();
+  ParseResult r = json.size() > im.unpadded_cap ? fail(ParseStatus::too_large, "") : im.run(json, capacity);
+  out.recv_ns = recv_ns;
+  ++stats_.messages;
+  ++stats_.by_status[static_cast<std::size_t>(r.status)];
+  if (r.ok()) ++stats_.by_kind[static_cast<std::size_t>(out.kind)];
+  return r;
+}
+
+ParseResult BinanceParser::parse_unpadded(std::string_view json, std::int64_t recv_ns, MdMessage& out,
+                                          std::span<Level> levels) noexcept {
+  Impl& im = *impl_;
+  if (HFTX_UNLIKELY(json.size() > im.unpadded_cap)) {
+    ++stats_.messages;
+    ++stats_.by_status[static_cast<std::size_t>(ParseStatus::too_large)];
+    return fail(ParseStatus::too_large, "");
+  }
+  std::memcpy(im.unpadded.get(), json.data(), json.size());
+  std::memset(im.unpadded.get() + json.size(), 0, kJsonPadding);
+  const ParseResult r = parse(std::string_view(im.unpadded.get(), json.size()), json.size() + kJsonPadding,
+                              recv_ns, out, levels);
+  // Spans into the message text (stream) would dangle into our buffer only until the next call: fine,
+  // the contract says they live until the next parse.
+  return r;
+}
+
+std::string ParseResult::describe() const {
+  std::string s(to_string(status));
+  if (field != nullptr && *field != '\0') s += std::string(": field '") + field + "'";
+  if (status == ParseStatus::json_error)
+    s += std::string(" (") + simdjson::error_message(static_cast<simdjson::error_code>(detail)) + ")";
+  else if (status == ParseStatus::bad_number)
+    s += " (" + std::string(to_string(static_cast<FixedStatus>(detail))) + ")";
+  return s;
+}
+
+}  // namespace hftx::md

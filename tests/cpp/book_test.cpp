@@ -1,0 +1,351 @@
+// L2 book (vs a std::map reference), crossed-book policies, lock-free top publication, and the Binance
+// sync state machine (synthetic streams for each rule).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "hftx/book/binance_sync.hpp"
+#include "hftx/book/l2_book.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using namespace hftx;
+using namespace hftx::book;
+using hftx::md::Level;
+
+Level lv(std::int64_t p, std::int64_t q) { return Level{Price(p), Qty(q)}; }
+
+// Reference: two ordered maps.
+struct RefBook {
+  std::map<std::int64_t, std::int64_t, std::greater<>> bids;
+  std::map<std::int64_t, std::int64_t> asks;
+  void set(bool bid, std::int64_t p, std::int64_t q) {
+    if (bid) {
+      if (q == 0) bids.erase(p); else bids[p] = q;
+    } else {
+      if (q == 0) asks.erase(p); else asks[p] = q;
+    }
+  }
+};
+
+void expect_same(const L2Book& b, const RefBook& r) {
+  ASSERT_EQ(b.bid_count(), r.bids.size());
+  ASSERT_EQ(b.ask_count(), r.asks.size());
+  std::size_t i = 0;
+  for (auto [p, q] : r.bids) {
+    ASSERT_EQ(b.bid(i).price.raw(), p) << i;
+    ASSERT_EQ(b.bid(i).qty.raw(), q) << i;
+    ++i;
+  }
+  i = 0;
+  for (auto [p, q] : r.asks) {
+    ASSERT_EQ(b.ask(i).price.raw(), p) << i;
+    ASSERT_EQ(b.ask(i).qty.raw(), q) << i;
+    ++i;
+  }
+}
+
+class L2BookRandom : public ::testing::TestWithParam<unsigned> {};
+
+// Window sizes from tiny (constant recentring, most levels far) to the default.
+INSTANTIATE_TEST_SUITE_P(Windows, L2BookRandom, ::testing::Values(6u, 8u, 10u, 16u));
+
+TEST_P(L2BookRandom, RandomUpdatesMatchStdMap) {
+  std::mt19937_64 rng(1234 + GetParam());
+  L2Book book(64, CrossedPolicy::keep_and_flag, GetParam());  // small reserve: growth is exercised too
+  RefBook ref;
+  const std::uint64_t rounds = test::scaled(4000);
+  for (std::uint64_t round = 0; round < rounds; ++round) {
+    std::vector<Level> bids, asks;
+    const int n = 1 + static_cast<int>(rng() % 20);
+    for (int k = 0; k < n; ++k) {
+      // Mostly near the mid (bids below 10000, asks above), sometimes far away (price 100 or 900000).
+      const bool bid = rng() & 1;
+      const bool far = rng() % 50 == 0;
+      // The mid wanders so that windows move both ways.
+      const std::int64_t drift = static_cast<std::int64_t>(round / 500) * 97 % 2000;
+      std::int64_t p = bid ? 10000 + drift - static_cast<std::int64_t>(rng() % 300)
+                           : 10001 + drift + static_cast<std::int64_t>(rng() % 300);
+      if (far) p = bid ? 100 + static_cast<std::int64_t>(rng() % 5) : 900000 + static_cast<std::int64_t>(rng() % 5);
+      const std::int64_t q = rng() % 3 == 0 ? 0 : 1 + static_cast<std::int64_t>(rng() % 1000);
+      (bid ? bids : asks).push_back(lv(p, q));
+    }
+    const ApplyResult r = book.apply(bids, asks, round + 1);
+    EXPECT_EQ(r.updates, static_cast<std::uint32_t>(n));
+    for (const Level& l : bids) ref.set(true, l.price.raw(), l.qty.raw());
+    for (const Level& l : asks) ref.set(false, l.price.raw(), l.qty.raw());
+    // The drifting mid leaves stale levels crossing: detected exactly when the reference is crossed.
+    ASSERT_EQ(r.crossed, !ref.bids.empty() && !ref.asks.empty() && ref.bids.begin()->first >= ref.asks.begin()->first);
+    if (round % 97 == 0 || round + 1 == rounds) expect_same(book, ref);
+    if (!ref.bids.empty()) {
+      ASSERT_EQ(book.best_bid().price.raw(), ref.bids.begin()->first);
+      ASSERT_EQ(book.best_bid().qty.raw(), ref.bids.begin()->second);
+    }
+    if (!ref.asks.empty()) {
+      ASSERT_EQ(book.best_ask().price.raw(), ref.asks.begin()->first);
+    }
+    // qty_at agrees for a random probe
+    const std::int64_t probe = 10000 - static_cast<std::int64_t>(rng() % 300) + static_cast<std::int64_t>(round / 500) * 97 % 2000;
+    const auto it = ref.bids.find(probe);
+    ASSERT_EQ(book.qty_at(Side::bid, Price(probe)).raw(), it == ref.bids.end() ? 0 : it->second);
+  }
+  std::vector<Level> out(5);
+  const std::size_t got = book.depth(Side::ask, out);
+  ASSERT_EQ(got, std::min<std::size_t>(5, ref.asks.size()));
+  auto it = ref.asks.begin();
+  for (std::size_t i = 0; i < got; ++i, ++it) EXPECT_EQ(out[i].price.raw(), it->first);
+}
+
+TEST(L2Book, SnapshotReplacesAndAbsentRemovalIsCounted) {
+  L2Book book;
+  const std::vector<Level> bids{lv(99, 1), lv(100, 2), lv(98, 3)}, asks{lv(101, 4), lv(103, 5)};
+  book.load_snapshot(bids, asks, 7);
+  EXPECT_EQ(book.update_id(), 7u);
+  EXPECT_EQ(book.best_bid(), lv(100, 2));
+  EXPECT_EQ(book.best_ask(), lv(101, 4));
+  const std::vector<Level> rm{lv(50, 0), lv(100, 0)};
+  const ApplyResult r = book.apply(rm, {}, 8);
+  EXPECT_EQ(r.removed_absent, 1u);
+  EXPECT_EQ(r.removed, 1u);
+  EXPECT_EQ(book.best_bid(), lv(99, 1));
+  book.load_snapshot(std::vector<Level>{lv(10, 1)}, {}, 9);
+  EXPECT_EQ(book.bid_count(), 1u);
+  EXPECT_EQ(book.ask_count(), 0u);
+  EXPECT_FALSE(book.has_ask());
+}
+
+TEST(L2Book, CrossedKeepAndFlag) {
+  L2Book book(16, CrossedPolicy::keep_and_flag);
+  book.load_snapshot(std::vector<Level>{lv(100, 1)}, std::vector<Level>{lv(101, 1), lv(102, 1)}, 1);
+  const ApplyResult r = book.apply(std::vector<Level>{lv(101, 5)}, {}, 2);
+  EXPECT_TRUE(r.crossed);
+  EXPECT_EQ(r.dropped_stale, 0u);
+  EXPECT_TRUE(book.is_crossed());
+  EXPECT_EQ(book.crossed_count(), 1u);
+  book.publish(0);
+  EXPECT_NE(book.top().flags & kTopCrossed, 0u);
+}
+
+TEST(L2Book, CrossedDropStaleRemovesTheOppositeLevels) {
+  L2Book book(16, CrossedPolicy::drop_stale);
+  book.load_snapshot(std::vector<Level>{lv(100, 1), lv(99, 1)}, std::vector<Level>{lv(101, 1), lv(102, 1), lv(104, 1)}, 1);
+  // A new bid at 102 says the asks at 101 and 102 are gone.
+  ApplyResult r = book.apply(std::vector<Level>{lv(102, 5)}, {}, 2);
+  EXPECT_TRUE(r.crossed);
+  EXPECT_EQ(r.dropped_stale, 2u);
+  EXPECT_FALSE(book.is_crossed());
+  EXPECT_EQ(book.best_ask(), lv(104, 1));
+  // A new ask at 99 removes the bids at 102, 100 and 99.
+  r = book.apply({}, std::vector<Level>{lv(99, 2)}, 3);
+  EXPECT_EQ(r.dropped_stale, 3u);
+  EXPECT_FALSE(book.has_bid());
+  EXPECT_EQ(book.best_ask(), lv(99, 2));
+  book.publish(0);
+  EXPECT_EQ(book.top().flags & kTopCrossed, 0u);
+}
+
+// Readers on another thread never see a torn top or a half-applied message. The writer keeps the invariant
+// bid_qty == ask_qty == update_id in every published message (both sides change in one apply()).
+TEST(L2Book, LockFreeTopReadsAreConsistent) {
+  L2Book book(64);
+  std::atomic<bool> done{false};
+  std::atomic<std::uint64_t> reads{0}, bad{0};
+  std::thread reader([&] {
+    std::uint64_t last = 0;
+    while (!done.load(std::memory_order_acquire)) {
+      const TopOfBook t = book.top();
+      const auto d = book.top_levels();
+      if (t.update_id != 0 &&
+          (t.bid_qty != static_cast<std::int64_t>(t.update_id) || t.ask_qty != static_cast<std::int64_t>(t.update_id)))
+        bad.fetch_add(1);
+      if (t.update_id < last) bad.fetch_add(1);  // never goes back
+      last = t.update_id;
+      if (d.update_id != 0) {
+        for (std::uint32_t i = 0; i < d.bid_count; ++i)
+          if (d.bids[i].qty.raw() != static_cast<std::int64_t>(d.update_id)) bad.fetch_add(1);
+      }
+      reads.fetch_add(1, std::memory_order_relaxed);
+    }
+  });
+  const std::uint64_t n = test::scaled(200000);
+  for (std::uint64_t u = 1; u <= n; ++u) {
+    const auto q = static_cast<std::int64_t>(u);
+    std::vector<Level> bids{lv(100, q), lv(99, q), lv(98, q)}, asks{lv(101, q)};
+    (void)book.apply(bids, asks, u);
+    book.publish(static_cast<std::int64_t>(u), kTopSynced);
+  }
+  done.store(true, std::memory_order_release);
+  reader.join();
+  EXPECT_EQ(bad.load(), 0u);
+  EXPECT_GT(reads.load(), 0u);
+  const TopOfBook t = book.top();
+  EXPECT_EQ(t.update_id, n);
+  EXPECT_EQ(t.bid_price, 100);
+  EXPECT_EQ(t.ask_price, 101);
+  EXPECT_NE(t.flags & kTopSynced, 0u);
+  EXPECT_EQ(book.top_levels().bid_count, 3u);
+}
+
+// ---- sync --------------------------------------------------------------------------------------------
+
+md::MdMessage diff(std::uint64_t U, std::uint64_t u, std::int64_t recv = 0, std::int64_t pu = -1,
+                   const std::vector<Level>* bids = nullptr) {
+  md::MdMessage m;
+  m.kind = md::MdKind::depth_update;
+  m.depth.first_id = U;
+  m.depth.last_id = u;
+  m.depth.has_prev = pu >= 0;
+  m.depth.prev_last_id = pu >= 0 ? static_cast<std::uint64_t>(pu) : 0;
+  if (bids) m.depth.bids = *bids;
+  m.recv_ns = recv;
+  return m;
+}
+
+md::MdMessage snapshot(std::uint64_t luid, const std::vector<Level>& bids, const std::vector<Level>& asks) {
+  md::MdMessage m;
+  m.kind = md::MdKind::depth_snapshot;
+  m.snapshot.last_update_id = luid;
+  m.snapshot.bids = bids;
+  m.snapshot.asks = asks;
+  return m;
+}
+
+struct SyncFixture {
+  L2Book book{64};
+  BinanceSync sync;
+  std::vector<SyncTransition> transitions;
+  std::vector<std::int64_t> requests;
+  explicit SyncFixture(Market m, SyncConfig cfg = {}) : sync(book, m, cfg) {
+    sync.on_transition([this](const SyncTransition& t) { transitions.push_back(t); });
+    sync.on_snapshot_request([this](std::int64_t now) { requests.push_back(now); });
+  }
+};
+
+const std::vector<Level> kSnapBids{lv(100, 1)}, kSnapAsks{lv(101, 1)};
+
+TEST(BinanceSync, SpotBuffersDropsOldAndBridges) {
+  SyncFixture f(Market::spot);
+  f.sync.start(0);
+  EXPECT_EQ(f.requests.size(), 1u);
+  const std::vector<Level> b1{lv(100, 7)}, b2{lv(100, 8)}, b3{lv(100, 9)};
+  EXPECT_EQ(f.sync.on_diff(diff(1, 10, 1, -1, &b1)), DiffOutcome::buffered);
+  EXPECT_EQ(f.sync.on_diff(diff(11, 20, 2, -1, &b2)), DiffOutcome::buffered);  // u == lastUpdateId: dropped
+  EXPECT_EQ(f.sync.on_diff(diff(21, 30, 3, -1, &b3)), DiffOutcome::buffered);  // contains 21 = L + 1
+  f.sync.on_snapshot(snapshot(20, kSnapBids, kSnapAsks));
+  EXPECT_EQ(f.sync.state(), SyncState::synced);
+  EXPECT_EQ(f.sync.stats().dropped_old, 2u);
+  EXPECT_EQ(f.sync.stats().applied, 1u);
+  EXPECT_EQ(f.book.best_bid(), lv(100, 9));
+  EXPECT_EQ(f.sync.last_update_id(), 30u);
+  ASSERT_EQ(f.transitions.size(), 2u);
+  EXPECT_EQ(f.transitions[0].reason, SyncReason::snapshot_loaded);
+  EXPECT_EQ(f.transitions[1].reason, SyncReason::bridged);
+  EXPECT_EQ(f.transitions[1].to, SyncState::synced);
+  EXPECT_NE(f.book.top().flags & kTopSynced, 0u);
+  EXPECT_EQ(f.book.top().update_id, 30u);
+  // Continuation, duplicate, out-of-order.
+  EXPECT_EQ(f.sync.on_diff(diff(31, 35)), DiffOutcome::applied);
+  EXPECT_EQ(f.sync.on_diff(diff(31, 35)), DiffOutcome::duplicate);
+  EXPECT_EQ(f.sync.on_diff(diff(21, 30)), DiffOutcome::duplicate);
+  EXPECT_EQ(f.sync.stats().duplicates, 2u);
+  EXPECT_EQ(f.sync.stats().gaps, 0u);
+}
+
+TEST(BinanceSync, SpotGapRequestsAResnapshotRateLimited) {
+  SyncConfig cfg;
+  cfg.min_resnapshot_interval_ns = 1000;
+  SyncFixture f(Market::spot, cfg);
+  f.sync.start(0);
+  (void)f.sync.on_diff(diff(1, 10, 10));
+  f.sync.on_snapshot(snapshot(5, kSnapBids, kSnapAsks));
+  ASSERT_EQ(f.sync.state(), SyncState::synced);
+  // 11..15 missing: gap at recv 500 (inside the rate limit window of the request at 0) -> deferred.
+  EXPECT_EQ(f.sync.on_diff(diff(16, 20, 500)), DiffOutcome::gap);
+  EXPECT_EQ(f.sync.state(), SyncState::awaiting_snapshot);
+  EXPECT_EQ(f.transitions.back().reason, SyncReason::gap);
+  EXPECT_EQ(f.transitions.back().expected, 11u);
+  EXPECT_EQ(f.sync.stats().gaps, 1u);
+  EXPECT_EQ(f.requests.size(), 1u);
+  EXPECT_EQ(f.sync.stats().requests_deferred, 1u);
+  EXPECT_EQ(f.book.top().flags & kTopSynced, 0u);
+  EXPECT_EQ(f.sync.on_diff(diff(21, 25, 900)), DiffOutcome::buffered);
+  EXPECT_EQ(f.requests.size(), 1u);
+  EXPECT_EQ(f.sync.on_diff(diff(26, 30, 1000)), DiffOutcome::buffered);  // interval passed: sent now
+  ASSERT_EQ(f.requests.size(), 2u);
+  EXPECT_EQ(f.requests[1], 1000);
+  // The new snapshot (luid 22) is bridged by the buffered 21..25 diff.
+  f.sync.on_snapshot(snapshot(22, kSnapBids, kSnapAsks));
+  EXPECT_EQ(f.sync.state(), SyncState::synced);
+  EXPECT_EQ(f.sync.last_update_id(), 30u);
+  EXPECT_EQ(f.sync.stats().dropped_old, 1u);  // the 16..20 gap diff
+}
+
+TEST(BinanceSync, SnapshotOlderThanTheBufferRequestsAgain) {
+  SyncFixture f(Market::spot);
+  (void)f.sync.on_diff(diff(50, 60));
+  f.sync.on_snapshot(snapshot(40, kSnapBids, kSnapAsks));  // 41..49 never seen
+  EXPECT_EQ(f.sync.state(), SyncState::awaiting_snapshot);
+  EXPECT_EQ(f.transitions.back().reason, SyncReason::snapshot_too_old);
+  EXPECT_EQ(f.requests.size(), 1u);
+  f.sync.on_snapshot(snapshot(55, kSnapBids, kSnapAsks));  // the buffered 50..60 still bridges
+  EXPECT_EQ(f.sync.state(), SyncState::synced);
+}
+
+TEST(BinanceSync, SnapshotNewerThanTheBufferWaitsForTheFirstDiff) {
+  SyncFixture f(Market::spot);
+  (void)f.sync.on_diff(diff(1, 5));
+  f.sync.on_snapshot(snapshot(9, kSnapBids, kSnapAsks));
+  EXPECT_EQ(f.sync.state(), SyncState::awaiting_first_diff);
+  EXPECT_EQ(f.sync.on_diff(diff(6, 9)), DiffOutcome::dropped_old);
+  EXPECT_EQ(f.sync.on_diff(diff(10, 12)), DiffOutcome::applied);
+  EXPECT_EQ(f.sync.state(), SyncState::synced);
+  f.sync.on_snapshot(snapshot(100, kSnapBids, kSnapAsks));  // not awaited
+  EXPECT_EQ(f.sync.stats().snapshots_ignored, 1u);
+}
+
+TEST(BinanceSync, FuturesRules) {
+  SyncFixture f(Market::usdm);
+  (void)f.sync.on_diff(diff(1, 10, 0, 0));
+  (void)f.sync.on_diff(diff(11, 19, 0, 10));   // u < L: dropped
+  (void)f.sync.on_diff(diff(20, 30, 0, 19));   // U <= L <= u: bridges (u == L is kept on futures)
+  (void)f.sync.on_diff(diff(31, 40, 0, 30));
+  f.sync.on_snapshot(snapshot(20, kSnapBids, kSnapAsks));
+  EXPECT_EQ(f.sync.state(), SyncState::synced);
+  EXPECT_EQ(f.sync.stats().dropped_old, 2u);
+  EXPECT_EQ(f.sync.stats().applied, 2u);
+  // pu must equal the previous u; U itself does not need to be prev + 1.
+  EXPECT_EQ(f.sync.on_diff(diff(45, 50, 0, 40)), DiffOutcome::applied);
+  EXPECT_EQ(f.sync.on_diff(diff(55, 60, 0, 52)), DiffOutcome::gap);
+  EXPECT_EQ(f.transitions.back().expected, 50u);
+}
+
+TEST(BinanceSync, FuturesBoundaryUEqualsLastUpdateIdBridges) {
+  SyncFixture f(Market::coinm);
+  (void)f.sync.on_diff(diff(15, 20, 0, 14));
+  f.sync.on_snapshot(snapshot(20, kSnapBids, kSnapAsks));
+  EXPECT_EQ(f.sync.state(), SyncState::synced);  // spot would drop u == L; futures applies it
+  SyncFixture s(Market::spot);
+  (void)s.sync.on_diff(diff(15, 20));
+  s.sync.on_snapshot(snapshot(20, kSnapBids, kSnapAsks));
+  EXPECT_EQ(s.sync.state(), SyncState::awaiting_first_diff);
+}
+
+TEST(BinanceSync, BufferOverflowDropsTheOldestSafely) {
+  SyncConfig cfg;
+  cfg.buffer_diffs = 4;
+  SyncFixture f(Market::spot, cfg);
+  for (std::uint64_t i = 0; i < 10; ++i) (void)f.sync.on_diff(diff(10 * i + 1, 10 * i + 10));
+  EXPECT_EQ(f.sync.stats().buffer_overflows, 6u);
+  f.sync.on_snapshot(snapshot(25, kSnapBids, kSnapAsks));  // needed diff 21..30 was discarded
+  EXPECT_EQ(f.sync.state(), SyncState::awaiting_snapshot);
+  f.sync.on_snapshot(snapshot(65, kSnapBids, kSnapAsks));  // 61..70 is still buffered
+  EXPECT_EQ(f.sync.state(), SyncState::synced);
+  EXPECT_EQ(f.sync.last_update_id(), 100u);
+}
+
+}  // namespace

@@ -1,0 +1,232 @@
+// Binance parser: every supported format (raw and enveloped), field order, bad input reported and counted.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "hftx/md/binance.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using hftx::Scale;
+using namespace hftx::md;
+
+struct Fixture {
+  BinanceParser parser{Scale::from_step("0.01"), Scale::from_step("0.00001")};
+  std::vector<Level> levels = std::vector<Level>(64);
+  MdMessage msg;
+  std::string buf;
+
+  ParseResult parse(const std::string& json, std::int64_t recv = 7) {
+    buf = json;
+    buf.resize(json.size() + kJsonPadding, '\0');  // padded buffer: no copy in the parser
+    return parser.parse(std::string_view(buf.data(), json.size()), buf.size(), recv, msg, levels);
+  }
+};
+
+TEST(BinanceParser, SpotDepthUpdateInCombinedEnvelope) {
+  Fixture f;
+  const ParseResult r = f.parse(
+      R"({"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255208,"s":"BTCUSDT",)"
+      R"("U":50093239189,"u":50093239202,"b":[["61737.63000000","0.00000000"],["61730.17000000","1.50000000"]],)"
+      R"("a":[["61837.64000000","1.54698000"]]}})",
+      42);
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(f.msg.kind, MdKind::depth_update);
+  EXPECT_EQ(f.msg.stream, "btcusdt@depth@100ms");
+  EXPECT_EQ(f.msg.symbol.view(), "BTCUSDT");
+  EXPECT_EQ(f.msg.event_time_ms, 1723161255208);
+  EXPECT_EQ(f.msg.recv_ns, 42);
+  EXPECT_EQ(f.msg.depth.first_id, 50093239189u);
+  EXPECT_EQ(f.msg.depth.last_id, 50093239202u);
+  EXPECT_FALSE(f.msg.depth.has_prev);
+  ASSERT_EQ(f.msg.depth.bids.size(), 2u);
+  ASSERT_EQ(f.msg.depth.asks.size(), 1u);
+  EXPECT_EQ(f.msg.depth.bids[0].price.raw(), 6173763);
+  EXPECT_EQ(f.msg.depth.bids[0].qty.raw(), 0);
+  EXPECT_EQ(f.msg.depth.bids[1].qty.raw(), 150000);
+  EXPECT_EQ(f.msg.depth.asks[0].price.raw(), 6183764);
+  EXPECT_EQ(f.msg.depth.asks[0].qty.raw(), 154698);
+  // The levels are in the caller's buffer.
+  EXPECT_EQ(f.msg.depth.bids.data(), f.levels.data());
+}
+
+TEST(BinanceParser, FuturesDepthUpdateRawWithPu) {
+  Fixture f;
+  ASSERT_TRUE(f.parse(R"({"e":"depthUpdate","E":1,"T":2,"s":"BTCUSDT","U":10,"u":20,"pu":9,)"
+                      R"("b":[],"a":[["61800.30","0.51"]]})")
+                  .ok());
+  EXPECT_TRUE(f.msg.depth.has_prev);
+  EXPECT_EQ(f.msg.depth.prev_last_id, 9u);
+  EXPECT_EQ(f.msg.transact_time_ms, 2);
+  EXPECT_TRUE(f.msg.depth.bids.empty());
+  EXPECT_EQ(f.msg.depth.asks[0].price.raw(), 6180030);
+}
+
+TEST(BinanceParser, BookTickerSpotAndFutures) {
+  Fixture f;
+  ASSERT_TRUE(f.parse(R"({"stream":"btcusdt@bookTicker","data":{"u":50093239212,"s":"BTCUSDT",)"
+                      R"("b":"61837.63000000","B":"3.78826000","a":"61837.64000000","A":"1.54698000"}})")
+                  .ok());
+  EXPECT_EQ(f.msg.kind, MdKind::book_ticker);
+  EXPECT_EQ(f.msg.ticker.update_id, 50093239212u);
+  EXPECT_EQ(f.msg.ticker.bid_price.raw(), 6183763);
+  EXPECT_EQ(f.msg.ticker.bid_qty.raw(), 378826);
+  EXPECT_EQ(f.msg.ticker.ask_price.raw(), 6183764);
+  EXPECT_EQ(f.msg.event_time_ms, 0);
+  ASSERT_TRUE(f.parse(R"({"e":"bookTicker","u":5123107839020,"s":"BTCUSDT","b":"61800.20","B":"2.507",)"
+                      R"("a":"61800.30","A":"2.510","T":1723161256313,"E":1723161256314})")
+                  .ok());
+  EXPECT_EQ(f.msg.kind, MdKind::book_ticker);
+  EXPECT_EQ(f.msg.event_time_ms, 1723161256314);
+  EXPECT_EQ(f.msg.transact_time_ms, 1723161256313);
+  EXPECT_EQ(f.msg.ticker.ask_qty.raw(), 251000);
+}
+
+TEST(BinanceParser, TradeAndAggTrade) {
+  Fixture f;
+  ASSERT_TRUE(f.parse(R"({"stream":"btcusdt@trade","data":{"e":"trade","E":1723161255343,"s":"BTCUSDT",)"
+                      R"("t":3735683259,"p":"61837.63000000","q":"0.02000000","T":1723161255342,"m":true,"M":true}})")
+                  .ok());
+  EXPECT_EQ(f.msg.kind, MdKind::trade);
+  EXPECT_EQ(f.msg.trade.id, 3735683259u);
+  EXPECT_EQ(f.msg.trade.qty.raw(), 2000);
+  EXPECT_TRUE(f.msg.trade.buyer_is_maker);
+  ASSERT_TRUE(f.parse(R"({"e":"trade","E":1,"T":1,"s":"BTCUSDT","t":5,"p":"1.00","q":"0.006","X":"MARKET","m":false})")
+                  .ok());
+  EXPECT_EQ(f.msg.trade.type, TradeType::market);
+  EXPECT_FALSE(f.msg.trade.buyer_is_maker);
+  ASSERT_TRUE(f.parse(R"({"e":"aggTrade","E":2,"s":"ETHUSDT","a":26129,"p":"0.01633102","q":"4.70443515",)"
+                      R"("f":27781,"l":27781,"T":1498793709153,"m":true,"M":true})")
+                  .ok() == false);  // 0.01633102 is off the 0.01 grid
+  EXPECT_EQ(f.parser.stats().by_status[static_cast<int>(ParseStatus::bad_number)], 1u);
+  ASSERT_TRUE(f.parse(R"({"e":"aggTrade","E":2,"s":"ETHUSDT","a":26129,"p":"2683.81","q":"4.70443",)"
+                      R"("f":27781,"l":27783,"T":1498793709153,"m":true,"M":true})")
+                  .ok());
+  EXPECT_EQ(f.msg.kind, MdKind::agg_trade);
+  EXPECT_EQ(f.msg.agg.id, 26129u);
+  EXPECT_EQ(f.msg.agg.price.raw(), 268381);
+  EXPECT_EQ(f.msg.agg.last_trade_id, 27783u);
+}
+
+TEST(BinanceParser, SnapshotsRestAndWebSocketApi) {
+  Fixture f;
+  ASSERT_TRUE(f.parse(R"({"lastUpdateId":50093239218,"bids":[["61837.63000000","3.78826000"]],)"
+                      R"("asks":[["61837.64000000","1.0"],["61838.00","2"]]})")
+                  .ok());
+  EXPECT_EQ(f.msg.kind, MdKind::depth_snapshot);
+  EXPECT_EQ(f.msg.snapshot.last_update_id, 50093239218u);
+  EXPECT_EQ(f.msg.snapshot.bids.size(), 1u);
+  EXPECT_EQ(f.msg.snapshot.asks.size(), 2u);
+  // Futures REST snapshot carries E and T.
+  ASSERT_TRUE(f.parse(R"({"lastUpdateId":5,"E":1723161256501,"T":1723161256493,"bids":[],"asks":[]})").ok());
+  EXPECT_EQ(f.msg.kind, MdKind::depth_snapshot);
+  EXPECT_EQ(f.msg.event_time_ms, 1723161256501);
+  // WebSocket API response.
+  ASSERT_TRUE(f.parse(R"({"id":"51e2affb","status":200,"result":{"lastUpdateId":1027024,)"
+                      R"("bids":[["4.00000000","431.00000000"]],"asks":[["4.00000200","12.00000000"]]},)"
+                      R"("rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","limit":6000,"count":2}]})")
+                  .ok() == false);  // 4.00000200 is off the 0.01 grid
+  ASSERT_TRUE(f.parse(R"({"id":"51e2affb","status":200,"result":{"lastUpdateId":1027024,)"
+                      R"("bids":[["4.00000000","431.00000000"]],"asks":[["4.01000000","12.00000000"]]},)"
+                      R"("rateLimits":[]})")
+                  .ok());
+  EXPECT_EQ(f.msg.kind, MdKind::depth_snapshot);
+  EXPECT_EQ(f.msg.snapshot.last_update_id, 1027024u);
+  EXPECT_EQ(f.msg.snapshot.asks[0].price.raw(), 401);
+  // A WS-API error response is not a snapshot.
+  const ParseResult r = f.parse(R"({"id":"x","status":400,"error":{"code":-1121,"msg":"Invalid symbol."}})");
+  EXPECT_EQ(r.status, ParseStatus::unknown_event);
+}
+
+TEST(BinanceParser, FieldOrderDoesNotMatter) {
+  Fixture f;
+  ASSERT_TRUE(f.parse(R"({"data":{"a":[["2.00","1"]],"b":[["1.00","1"]],"u":9,"U":8,"s":"X","E":3,"e":"depthUpdate"},)"
+                      R"("stream":"x@depth"})")
+                  .ok());
+  EXPECT_EQ(f.msg.kind, MdKind::depth_update);
+  EXPECT_EQ(f.msg.depth.bids[0].price.raw(), 100);
+  EXPECT_EQ(f.msg.depth.asks[0].price.raw(), 200);
+  EXPECT_EQ(f.msg.stream, "x@depth");
+}
+
+TEST(BinanceParser, UnpaddedInputIsCopiedOnce) {
+  Fixture f;
+  const std::string s = R"({"u":1,"s":"BTCUSDT","b":"1.00","B":"1","a":"1.01","A":"2"})";
+  ASSERT_TRUE(f.parser.parse_unpadded(s, 0, f.msg, f.levels).ok());
+  EXPECT_EQ(f.msg.ticker.ask_qty.raw(), 200000);
+  // capacity without padding falls back to the copy as well
+  ASSERT_TRUE(f.parser.parse(s, s.size(), 0, f.msg, f.levels).ok());
+}
+
+TEST(BinanceParser, BadInputIsReportedAndCounted) {
+  Fixture f;
+  struct Case {
+    const char* json;
+    ParseStatus status;
+    const char* field;
+  };
+  const Case cases[] = {
+      {R"({"e":"depthUpdate","U":1,"u":2,"b":[["1.00","1"]],"a":[["2.00","1")", ParseStatus::json_error, ""},
+      {R"([1,2,3])", ParseStatus::not_object, ""},
+      {R"("x")", ParseStatus::not_object, ""},
+      {R"({"e":"depthUpdate","U":1,"b":[],"a":[]})", ParseStatus::missing_field, "u"},
+      {R"({"e":"depthUpdate","U":"1","u":2,"b":[],"a":[]})", ParseStatus::wrong_type, "U"},
+      {R"({"e":"depthUpdate","U":1,"u":2,"b":[["1.001","1"]],"a":[]})", ParseStatus::bad_number, "b"},
+      {R"({"e":"depthUpdate","U":1,"u":2,"b":[["-1.00","1"]],"a":[]})", ParseStatus::bad_number, "b"},
+      {R"({"e":"depthUpdate","U":1,"u":2,"b":[["1.00"]],"a":[]})", ParseStatus::bad_level, "b"},
+      {R"({"e":"depthUpdate","U":1,"u":2,"b":[[1.0,"1"]],"a":[]})", ParseStatus::bad_level, "b"},
+      {R"({"e":"depthUpdate","U":1,"u":2,"b":["1.00"],"a":[]})", ParseStatus::bad_level, "b"},
+      {R"({"e":"kline","E":1,"s":"BTCUSDT","k":{}})", ParseStatus::unknown_event, "e"},
+      {R"({"result":null,"id":1})", ParseStatus::not_object, "result"},
+      {R"({"u":1,"s":"X","b":"1.00","a":"1.01"})", ParseStatus::unknown_event, ""},
+      {R"({"e":"trade","t":1,"p":"1.00","q":"1","m":true} x)", ParseStatus::json_error, ""},
+      {R"({"e":"trade","t":1,"p":"1.00","q":"1","m":1})", ParseStatus::wrong_type, "m"},
+      {R"({"e":"trade","t":1,"p":"1.00","q":"1"})", ParseStatus::missing_field, "m"},
+      {"", ParseStatus::json_error, ""},
+  };
+  std::uint64_t n = 0;
+  for (const Case& c : cases) {
+    const ParseResult r = f.parse(c.json);
+    ++n;
+    EXPECT_EQ(r.status, c.status) << c.json << " -> " << r.describe();
+    EXPECT_STREQ(r.field, c.field) << c.json;
+    EXPECT_FALSE(r.describe().empty());
+  }
+  EXPECT_EQ(f.parser.stats().messages, n);
+  EXPECT_EQ(f.parser.stats().errors(), n);
+}
+
+TEST(BinanceParser, TooManyLevelsForTheCallersBuffer) {
+  Fixture f;
+  f.levels.resize(2);
+  const ParseResult r = f.parse(R"({"e":"depthUpdate","U":1,"u":2,"b":[["1.00","1"],["2.00","1"]],"a":[["3.00","1"]]})");
+  EXPECT_EQ(r.status, ParseStatus::too_many_levels);
+  EXPECT_STREQ(r.field, "a");
+}
+
+// Every prefix of a valid message (truncation at every byte) and random byte flips: always a clean status.
+TEST(BinanceParser, TruncatedAndCorruptedNeverCrash) {
+  Fixture f;
+  const std::string good =
+      R"({"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255208,"s":"BTCUSDT",)"
+      R"("U":50093239189,"u":50093239202,"b":[["61737.63000000","0.00000000"]],"a":[["61837.64000000","1.54698000"]]}})";
+  ASSERT_TRUE(f.parse(good).ok());
+  for (std::size_t n = 0; n < good.size(); ++n) {
+    const ParseResult r = f.parse(good.substr(0, n));
+    EXPECT_FALSE(r.ok()) << n;
+  }
+  std::mt19937_64 rng(5);
+  const std::uint64_t iters = hftx::test::scaled(20000);
+  for (std::uint64_t i = 0; i < iters; ++i) {
+    std::string s = good;
+    const int flips = 1 + static_cast<int>(rng() % 4);
+    for (int k = 0; k < flips; ++k) s[rng() % s.size()] = static_cast<char>(rng() % 256);
+    (void)f.parse(s);
+  }
+  EXPECT_EQ(f.parser.stats().messages, 1 + good.size() + iters);
+}
+
+}  // namespace

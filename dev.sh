@@ -2,7 +2,8 @@
 # hftx set-up and entry point — the two commands of README.md:
 #   ./dev.sh run [ARGS...]   set up (Debian packages, virtual environment, hftx) and run the main job
 #   ./dev.sh test            set up and run every test: C++ (normal, ThreadSanitizer, Address+UB
-#                            sanitizer builds) through ctest, the find_package consumer, ruff, mypy, pytest
+#                            sanitizer builds) through ctest, the find_package consumer, the fuzzers for a
+#                            bounded time (HFTX_FUZZ_SECONDS, default 20 per target), ruff, mypy, pytest
 # Re-running on a machine that is already set up is quick: packages, the venv and the build are reused,
 # and hftx is reinstalled only when its sources changed.
 set -euo pipefail
@@ -17,7 +18,7 @@ die() { printf '\033[1;31mdev.sh: %s\033[0m\n' "$*" >&2; exit 1; }
 
 # Debian packages: compilers, the C++ dependencies, and the peers the benchmarks compare against.
 APT_PACKAGES=(
-  g++ make git pkg-config ca-certificates
+  g++ make git pkg-config ca-certificates openssl
   libsimdjson-dev libssl-dev zlib1g-dev libbenchmark-dev libgtest-dev libgmock-dev
   libboost-dev libreaderwriterqueue-dev libconcurrentqueue-dev libatomic-queue-dev
   libmimalloc-dev libjemalloc-dev
@@ -68,7 +69,7 @@ setup_venv() {
     # Build tools in the venv so the build can run without isolation (fast, incremental re-installs).
     "${pip[@]}" install "scikit-build-core>=0.10" "pybind11>=2.12" "cmake>=3.20" ninja
     "${pip[@]}" install numpy pyyaml rich pytest hypothesis ruff mypy types-PyYAML \
-      prometheus_client hdrhistogram websockets picows
+      prometheus_client hdrhistogram "websockets>=13" picows
     echo "$req_hash" >"$VENV/.hftx-deps"
   fi
   local src_hash
@@ -106,6 +107,25 @@ consumer_test() {
   "$BUILD/consumer/hftx_consumer"
 }
 
+# libFuzzer targets (tests/fuzz/fuzz_*.cpp) under ASan+UBSan with clang, each for a bounded time, starting
+# from the checked-in corpus; new inputs go to a scratch folder so the corpus stays as committed.
+fuzz_tests() {
+  local seconds=${HFTX_FUZZ_SECONDS:-20}
+  say "fuzzing: every tests/fuzz target for ${seconds} s (libFuzzer, ASan+UBSan)"
+  CC=clang-14 CXX=clang++-14 cmake -S . -B "$BUILD/fuzz" -G Ninja -DHFTX_BUILD_FUZZ=ON -DHFTX_BUILD_TESTS=OFF \
+    -DHFTX_BUILD_BENCH=OFF -DHFTX_INSTALL=OFF >/dev/null
+  cmake --build "$BUILD/fuzz" -j "$JOBS"
+  local target name
+  for target in "$BUILD"/fuzz/tests/fuzz/fuzz_*; do
+    [ -x "$target" ] || continue
+    name=$(basename "$target")
+    rm -rf "$BUILD/fuzz/new/$name" && mkdir -p "$BUILD/fuzz/new/$name"
+    setarch "$(uname -m)" -R "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
+      -print_final_stats=1 "$BUILD/fuzz/new/$name" "tests/fuzz/corpus/$name" 2>&1 | tail -n 3
+    [ "${PIPESTATUS[0]}" -eq 0 ] || die "fuzzer $name found a crash (see above)"
+  done
+}
+
 python_tests() {
   say "ruff and mypy on python/"
   ruff check python tests/python
@@ -128,6 +148,7 @@ case "$cmd" in
     consumer_test
     cpp_tests cpp-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHFTX_SANITIZE=thread -DHFTX_BUILD_BENCH=OFF -DHFTX_INSTALL=OFF
     cpp_tests cpp-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHFTX_SANITIZE=address -DHFTX_BUILD_BENCH=OFF -DHFTX_INSTALL=OFF
+    fuzz_tests
     python_tests
     ;;
   setup)

@@ -7,4 +7,7 @@ PYBIND11_MODULE(_core, m) {
   hftx::py::register_errors(m);
   hftx::py::register_core(m);
   hftx::py::register_sysinfo(m);
+  hftx::py::register_latency(m);
+  hftx::py::register_net(m);
+  hftx::py::register_book(m);
 }

@@ -12,5 +12,8 @@ namespace pyb = pybind11;
 void register_errors(pyb::module_& m);
 void register_core(pyb::module_& m);     // fixed point, clock
 void register_sysinfo(pyb::module_& m);  // topology, system info
+void register_latency(pyb::module_& m);  // latency histograms, stage tracker
+void register_net(pyb::module_& m);      // WebSocket client and server
+void register_book(pyb::module_& m);     // order books, replay
 
 }  // namespace hftx::py

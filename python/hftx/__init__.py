@@ -15,17 +15,44 @@ except ImportError as exc:  # pragma: no cover - exercised only on a broken inst
         "once the Debian packages listed in README.md are installed."
     ) from exc
 
-from hftx._core import ConfigError, HftxError, ParseError, Scale, SystemError
+from hftx._core import (
+    ConfigError,
+    ConnectionClosedError,
+    ConnectionError,
+    HandshakeError,
+    HftxError,
+    LatencyHistogram,
+    LatencyTracker,
+    OrderBook,
+    ParseError,
+    Scale,
+    SystemError,
+    TlsError,
+    WsClient,
+    WsServer,
+)
+from hftx.replay import replay, replay_lines
 from hftx.sysinfo import sysinfo
 
 __version__: str = _core.__version__
 
 __all__ = [
     "ConfigError",
+    "ConnectionClosedError",
+    "ConnectionError",
+    "HandshakeError",
     "HftxError",
+    "LatencyHistogram",
+    "LatencyTracker",
+    "OrderBook",
     "ParseError",
     "Scale",
     "SystemError",
+    "TlsError",
+    "WsClient",
+    "WsServer",
     "__version__",
+    "replay",
+    "replay_lines",
     "sysinfo",
 ]

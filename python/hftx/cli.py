@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -78,9 +79,178 @@ def _run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_ws(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "ws",
+        help="WebSocket client (like websocat) or echo server on the hftx stack",
+        description="Client: print each message received from URL. Exit status: 0 clean close (1000/1001), "
+        "1 clean close with another code, 2 could not connect, 3 connection failed (protocol error, "
+        "dead peer, ...; the close code is printed). Server: --listen HOST:PORT --echo.",
+    )
+    p.add_argument("url", nargs="?", help="ws://host[:port]/path?query or wss://...")
+    p.add_argument("--send", action="append", default=[], metavar="TEXT",
+                   help="send TEXT after connecting (repeatable)")
+    p.add_argument("--echo", action="store_true", help="send every received message back unchanged")
+    p.add_argument("--count", type=int, default=0, metavar="N", help="close (1000) after N messages")
+    p.add_argument("--duration", type=float, default=None, metavar="S", help="close (1000) / stop serving after S s")
+    p.add_argument("-H", "--header", action="append", default=[], metavar="'NAME: VALUE'", help="extra request header")
+    p.add_argument("--subprotocol", action="append", default=[], metavar="NAME", help="offer a subprotocol")
+    p.add_argument("--ca-file", default="", metavar="PEM", help="trust this CA bundle too (wss://)")
+    p.add_argument("--insecure", action="store_true", help="do not verify the server certificate (wss://)")
+    p.add_argument("--connect-timeout", type=float, default=10.0, metavar="S")
+    p.add_argument("--listen", metavar="HOST:PORT", help="run the hftx server side instead of a client")
+    p.add_argument("--cert", default="", metavar="PEM", help="server certificate chain (--listen, wss://)")
+    p.add_argument("--key", default="", metavar="PEM", help="server private key (--listen, wss://)")
+
+
+def _ws_exit_status(info: dict[str, object] | None) -> int:
+    if info is None:
+        return 3
+    code, clean = info["code"], info["clean"]
+    if clean and code in (1000, 1001):
+        return 0
+    detail = f"code {code}"
+    if info.get("reason"):
+        detail += f" ({info['reason']})"
+    if info.get("error"):
+        detail += f": {info['error']}"
+    if clean:
+        _err.print(f"hftx ws: closed by peer with {detail}", highlight=False)
+        return 1
+    _err.print(f"hftx ws: connection failed, {detail}", highlight=False)
+    return 3
+
+
+def _run_ws(args: argparse.Namespace) -> int:
+    import time
+
+    from hftx import ConnectionClosedError, WsClient, WsServer
+
+    if args.listen:
+        host, sep, port = args.listen.rpartition(":")
+        if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError(f"--listen {args.listen!r}: expected HOST:PORT with PORT 0..65535")
+        server = WsServer(host.strip("[]") or "127.0.0.1", int(port), echo=args.echo, cert_file=args.cert,
+                          key_file=args.key)
+        scheme = "wss" if server.tls else "ws"
+        print(f"listening on {scheme}://{host or '127.0.0.1'}:{server.port}", flush=True)
+        server.run(args.duration)
+        _err.print(f"served {server.accepted} connections, {server.messages} messages", highlight=False)
+        return 0
+    if not args.url:
+        raise ValueError("hftx ws: give a URL to connect to, or --listen HOST:PORT")
+    headers: list[tuple[str, str]] = []
+    for h in args.header:
+        name, sep, value = h.partition(":")
+        if not sep or not name.strip():
+            raise ValueError(f"--header {h!r}: expected 'NAME: VALUE'")
+        headers.append((name.strip(), value.strip()))
+    client = WsClient(args.url, headers=headers, subprotocols=args.subprotocol, connect_timeout=args.connect_timeout,
+                      ca_file=args.ca_file, verify=not args.insecure)
+    client.connect()
+    for text in args.send:
+        client.send(text)
+    deadline = None if args.duration is None else time.monotonic() + args.duration
+    received = 0
+    try:
+        while True:
+            wait = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
+            msg = client.recv(timeout=wait)
+            if msg is None:
+                if deadline is not None and time.monotonic() >= deadline:
+                    client.close(1000)
+                    break
+                continue
+            if isinstance(msg, str):
+                print(msg, flush=True)
+            else:
+                sys.stdout.buffer.write(msg + b"\n")
+                sys.stdout.buffer.flush()
+            received += 1
+            if args.echo:
+                client.send(msg)
+            if args.count and received >= args.count:
+                client.close(1000)
+                break
+    except ConnectionClosedError:
+        pass
+    except KeyboardInterrupt:
+        client.close(1000)
+        return 130
+    return _ws_exit_status(client.close_info)
+
+
+def _add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from hftx.replay import CROSSED_POLICIES, MARKETS
+
+    p = sub.add_parser("replay", help="replay recorded Binance streams through parser -> sync -> book")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                   help="recorded `<ns> <json>` files (gzip or plain); several files continue one book")
+    p.add_argument("--market", choices=MARKETS, help="default: recognised from the messages")
+    p.add_argument("--price-step", metavar="STEP", help="tick, e.g. 0.01 (default: inferred from the data)")
+    p.add_argument("--qty-step", metavar="STEP", help="lot, e.g. 0.00001 (default: inferred from the data)")
+    p.add_argument("--crossed-policy", choices=CROSSED_POLICIES, default="keep_and_flag")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 when a check fails (parse errors, gaps, crossed books, bookTicker mismatches)")
+
+
+def _replay_failed(r: dict[str, Any]) -> bool:
+    return bool(r["parse_errors"] or r["gaps"] or r["crossed"] or r["ticker_mismatches"] or r["trade_id_gaps"])
+
+
+def _run_replay(args: argparse.Namespace) -> int:
+    from hftx.replay import replay
+
+    r = replay(args.files, market=args.market, price_step=args.price_step, qty_step=args.qty_step,
+               crossed_policy=args.crossed_policy)
+    if args.json:
+        print(json.dumps(r, indent=2))
+    else:
+        table = Table(title=f"hftx replay — {', '.join(f.name for f in args.files)}")
+        table.add_column("", style="bold cyan")
+        table.add_column("item")
+        table.add_column("value", justify="right")
+        bid = r["best_bid"]
+        ask = r["best_ask"]
+        rows = [
+            ("input", "market", r["market"]),
+            ("", "tick / lot", f"{r['price_step']} / {r['qty_step']}"),
+            ("", "lines", f"{r['lines']:,}"),
+            ("", "parse errors",
+             f"{r['parse_errors']:,}" + (f" ({r['first_parse_error']})" if r["parse_errors"] else "")),
+            ("messages", "depth updates", f"{r['depth_updates']:,}"),
+            ("", "snapshots", f"{r['snapshots']:,}"),
+            ("", "bookTickers", f"{r['book_tickers']:,}"),
+            ("", "trades / aggTrades", f"{r['trades']:,} / {r['agg_trades']:,}"),
+            ("book", "level updates applied", f"{r['level_updates']:,}"),
+            ("", "diffs applied / buffered / dropped (old)",
+             f"{r['applied']:,} / {r['buffered']:,} / {r['dropped_old']:,}"),
+            ("", "duplicates", f"{r['duplicates']:,}"),
+            ("", "gaps (resyncs) / snapshot requests", f"{r['gaps']:,} / {r['resync_requests']:,}"),
+            ("", "crossed after a diff", f"{r['crossed']:,}"),
+            ("", "final levels (bids / asks)", f"{r['bid_levels']:,} / {r['ask_levels']:,}"),
+            ("", "best bid / ask",
+             f"{bid[0]:g} x {bid[1]:g}  /  {ask[0]:g} x {ask[1]:g}" if bid and ask else "-"),
+            ("", "sync state", r["state"]),
+            ("checks", "bookTicker checked / mismatches", f"{r['tickers_checked']:,} / {r['ticker_mismatches']:,}"),
+            ("", "trade-id gaps / out of order", f"{r['trade_id_gaps']:,} / {r['trade_id_backwards']:,}"),
+            ("speed", "seconds", f"{r['seconds']:.3f}"),
+            ("", "messages / s", f"{r['messages_per_s']:,.0f}"),
+            ("", "level updates / s", f"{r['level_updates_per_s']:,.0f}"),
+            ("", "MB / s", f"{r['bytes'] / 1e6 / r['seconds']:,.1f}" if r["seconds"] > 0 else "-"),
+        ]
+        for section, item, value in rows:
+            table.add_row(section, item, str(value))
+        _console.print(table)
+    return 1 if args.strict and _replay_failed(r) else 0
+
+
 _COMMANDS: dict[str, tuple[Callable[..., None], Callable[[argparse.Namespace], int]]] = {
     "sysinfo": (_add_sysinfo, _run_sysinfo),
     "bench": (_add_bench, _run_bench),
+    "ws": (_add_ws, _run_ws),
+    "replay": (_add_replay, _run_replay),
 }
 
 

@@ -36,8 +36,15 @@ struct ThreadManager::Managed {
   ThreadOptions opts;
   ThreadReport report;
   bool spinner = false;
+  std::unique_ptr<Arena> arena;  // built by the thread, destroyed after it is joined
   std::jthread thread;
 };
+
+namespace {
+thread_local Arena* t_arena = nullptr;
+}  // namespace
+
+Arena* ThreadManager::current_arena() noexcept { return t_arena; }
 
 ThreadManager::ThreadManager(CpuTopology topology, std::vector<int> allowed_cpus)
     : topology_(std::move(topology)), allowed_(std::move(allowed_cpus)) {
@@ -101,7 +108,10 @@ const ThreadReport& ThreadManager::start(const ThreadOptions& opts, std::functio
   std::promise<int> ready;  // 0, or the errno of a failed pin; owned by the thread once started
   std::future<int> ready_f = ready.get_future();
   const bool try_fifo = opts.realtime && fifo_refusal.empty();
-  m->thread = std::jthread([&rep, ready = std::move(ready), opts, try_fifo, fifo_refusal, fn = std::move(fn)](std::stop_token st) mutable {
+  // The node of the pinned core: the arena is bound there before its pages are touched.
+  const int arena_node = opts.core >= 0 ? topology_.node_of(opts.core) : -1;
+  m->thread = std::jthread([&rep, &arena = m->arena, ready = std::move(ready), opts, try_fifo, fifo_refusal,
+                            arena_node, fn = std::move(fn)](std::stop_token st) mutable {
     rep.tid = static_cast<int>(::gettid());
     if (!opts.name.empty()) pthread_setname_np(pthread_self(), opts.name.c_str());
     if (opts.core >= 0) {
@@ -137,10 +147,33 @@ const ThreadReport& ThreadManager::start(const ThreadOptions& opts, std::functio
     rep.priority = rep.fifo_granted ? now.sched_priority : 0;
     rep.policy = policy == SCHED_FIFO ? "SCHED_FIFO" : policy == SCHED_RR ? "SCHED_RR" : "SCHED_OTHER";
     rep.warning = std::move(warning);
+    if (opts.arena_bytes > 0) {
+      // Built here, after pinning, so that even without a binding the first touch lands on this CPU's node.
+      try {
+        ArenaOptions ao;
+        ao.bytes = opts.arena_bytes;
+        ao.pages = opts.arena_pages;
+        ao.numa_node = arena_node;
+        arena = std::make_unique<Arena>(ao);
+      } catch (...) {
+        ready.set_exception(std::current_exception());
+        return;  // start() rethrows; fn never runs
+      }
+      rep.arena_bytes = arena->capacity();
+      rep.arena_node = arena->report().numa_node_observed;
+      rep.arena = arena->report().summary();
+      t_arena = arena.get();
+    }
     ready.set_value(0);
     fn(std::move(st));
   });
-  const int err = ready_f.get();
+  int err = 0;
+  try {
+    err = ready_f.get();
+  } catch (...) {
+    m->thread.join();
+    throw;
+  }
   if (err != 0) {
     m->thread.join();
     throw ConfigError("thread '" + opts.name + "' core=" + std::to_string(opts.core) +

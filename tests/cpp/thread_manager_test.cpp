@@ -227,3 +227,41 @@ TEST(ThreadManager, OptimizeForHftOnASmallMachine) {
 }
 
 }  // namespace
+
+namespace {
+
+// The thread's arena is built by the thread after pinning, on the pinned core's NUMA node, and handed to it.
+TEST(ThreadManagerArena, PinnedThreadGetsANumaLocalArena) {
+  hftx::ThreadManager tm;
+  const int core = tm.allowed_cpus().front();
+  hftx::ThreadOptions opts;
+  opts.name = "hftx-arena";
+  opts.core = core;
+  opts.arena_bytes = 4u << 20;
+  std::promise<int> node_of_memory;
+  auto f = node_of_memory.get_future();
+  const auto& rep = tm.start(opts, [&](std::stop_token) {
+    hftx::Arena* arena = hftx::ThreadManager::current_arena();
+    void* p = arena != nullptr ? arena->allocate(1 << 20, 64) : nullptr;
+    node_of_memory.set_value(p != nullptr ? hftx::numa_node_of(p) : -2);
+  });
+  const int expected_node = tm.topology().node_of(core);
+  EXPECT_GE(rep.arena_bytes, opts.arena_bytes);
+  EXPECT_FALSE(rep.arena.empty());
+  EXPECT_EQ(rep.arena_node, expected_node) << rep.arena;
+  EXPECT_EQ(f.get(), expected_node);
+  EXPECT_EQ(hftx::ThreadManager::current_arena(), nullptr);  // this thread was not started by the manager
+  tm.join_all();
+}
+
+TEST(ThreadManagerArena, AnArenaTheMachineCannotHoldIsAnErrorFromStart) {
+  hftx::ThreadManager tm;
+  hftx::ThreadOptions opts;
+  opts.name = "hftx-huge";
+  opts.arena_bytes = std::size_t{1} << 60;
+  bool ran = false;
+  EXPECT_THROW(tm.start(opts, [&](std::stop_token) { ran = true; }), hftx::ConfigError);
+  EXPECT_FALSE(ran);
+}
+
+}  // namespace

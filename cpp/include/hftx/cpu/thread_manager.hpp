@@ -1,7 +1,7 @@
 // hftx/cpu/thread_manager.hpp — named, pinned, optionally SCHED_FIFO threads, and their placement.
 //
 // Threading contract: a ThreadManager is driven by one owning thread (start(), stop_all(), join_all(),
-// reports()); the threads it starts only read their own options. start() returns once the new thread has
+// reports()); the threads it starts only read their own options and use their own arena. start() returns once the new thread has
 // applied its name, affinity and scheduling, so its ThreadReport is final by then. The destructor asks
 // every thread to stop (std::stop_token) and joins them.
 //
@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "hftx/cpu/topology.hpp"
+#include "hftx/memory/arena.hpp"
 
 namespace hftx {
 
@@ -30,6 +31,10 @@ struct ThreadOptions {
   bool realtime = false;   // ask for SCHED_FIFO
   int priority = 50;       // SCHED_FIFO priority 1..99
   bool busy_spin = false;  // the thread polls without blocking (governs the SCHED_FIFO safety rule)
+  // A NUMA-local Arena for the thread (0 = none): built by the thread itself after pinning, bound to the
+  // pinned core's node, and reachable from the thread as ThreadManager::current_arena().
+  std::size_t arena_bytes = 0;
+  PageRequest arena_pages = PageRequest::kAuto;
 };
 
 struct ThreadReport {
@@ -43,6 +48,9 @@ struct ThreadReport {
   int priority = 0;           // granted FIFO priority (0 when not FIFO)
   std::string policy;         // "SCHED_FIFO" or "SCHED_OTHER"
   std::string warning;        // what was refused and why; empty when everything asked was granted
+  std::size_t arena_bytes = 0;  // the thread's arena capacity (0: none asked)
+  int arena_node = -1;          // NUMA node its first page landed on (get_mempolicy; -1: unknown)
+  std::string arena;            // what the arena got: page kind, huge-page bytes, binding (ArenaReport::summary)
 };
 
 // The result of mlockall(MCL_CURRENT | MCL_FUTURE).
@@ -85,7 +93,8 @@ class ThreadManager {
   ThreadManager& operator=(const ThreadManager&) = delete;
 
   // Starts `fn` on a new thread with `opts` applied. Throws ConfigError for a bad name, priority or core
-  // (naming the core and the CPUs this process may use); refusals of SCHED_FIFO are reported, not thrown.
+  // (naming the core and the CPUs this process may use) and whatever building the arena threw (ConfigError
+  // for a size beyond the machine's memory, SystemError); refusals of SCHED_FIFO are reported, not thrown.
   const ThreadReport& start(const ThreadOptions& opts, std::function<void(std::stop_token)> fn);
 
   void request_stop_all() noexcept;
@@ -95,6 +104,9 @@ class ThreadManager {
   [[nodiscard]] const CpuTopology& topology() const noexcept { return topology_; }
   // The CPUs this process may run on (sched_getaffinity; a cgroup cpuset can make it smaller than online).
   [[nodiscard]] const std::vector<int>& allowed_cpus() const noexcept { return allowed_; }
+
+  // The calling thread's arena (ThreadOptions::arena_bytes), or nullptr: for threads this manager started.
+  [[nodiscard]] static Arena* current_arena() noexcept;
 
   // mlockall(MCL_CURRENT | MCL_FUTURE): page faults never stall the hot path. Reported, not thrown.
   static MemoryLockReport lock_memory();

@@ -102,9 +102,11 @@ void WsConnection::on_io(std::uint32_t events) noexcept {
     events |= EPOLLIN;  // OpenSSL may already hold the request
   }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_ready();
-  if (state_ != State::kClosed && (events & EPOLLOUT) && seg_head_ < segs_.size()) {
+  if (events & EPOLLOUT) {
+    // The socket is writable again, whether or not anything is queued now (a direct flush may already
+    // have drained the queue): clear the flag, or schedule_flush() would wait for an edge that never comes.
     write_blocked_ = false;
-    flush_now();
+    if (state_ != State::kClosed && seg_head_ < segs_.size()) flush_now();
   }
 }
 
@@ -460,6 +462,8 @@ bool WsConnection::make_room(std::size_t need) noexcept {
 }
 
 void WsConnection::flush_now() noexcept {
+  // write_blocked_ says what the last write attempt met; this one starts afresh and sets it on EAGAIN.
+  write_blocked_ = false;
   while (seg_head_ < segs_.size() && stream_.is_open()) {
     iovec iov[kMaxIov];
     int cnt = 0;

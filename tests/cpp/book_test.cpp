@@ -155,9 +155,11 @@ TEST(L2Book, LockFreeTopReadsAreConsistent) {
   L2Book book(64);
   std::atomic<bool> done{false};
   std::atomic<std::uint64_t> reads{0}, bad{0};
+  std::atomic<bool> started{false};
   std::thread reader([&] {
     std::uint64_t last = 0;
-    while (!done.load(std::memory_order_acquire)) {
+    started.store(true, std::memory_order_release);
+    do {
       const TopOfBook t = book.top();
       const auto d = book.top_levels();
       if (t.update_id != 0 &&
@@ -170,8 +172,10 @@ TEST(L2Book, LockFreeTopReadsAreConsistent) {
           if (d.bids[i].qty.raw() != static_cast<std::int64_t>(d.update_id)) bad.fetch_add(1);
       }
       reads.fetch_add(1, std::memory_order_relaxed);
-    }
+    } while (!done.load(std::memory_order_acquire));
   });
+  // The reader must overlap the writes (a slow thread start would otherwise let the writer finish first).
+  while (!started.load(std::memory_order_acquire)) std::this_thread::yield();
   const std::uint64_t n = test::scaled(200000);
   for (std::uint64_t u = 1; u <= n; ++u) {
     const auto q = static_cast<std::int64_t>(u);

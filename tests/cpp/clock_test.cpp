@@ -116,8 +116,10 @@ TEST(TscClock, RecalibrationNeverStepsBack) {
   TscClock& clock = TscClock::instance();
   std::atomic<bool> stop{false};
   std::atomic<std::uint64_t> backwards{0}, reads{0};
+  std::atomic<bool> started{false};
   std::thread reader([&] {
     std::uint64_t prev = clock.now_ns();
+    started.store(true, std::memory_order_release);
     while (!stop.load(std::memory_order_relaxed)) {
       const std::uint64_t n = clock.now_ns();
       if (n < prev) backwards.fetch_add(1, std::memory_order_relaxed);
@@ -125,6 +127,7 @@ TEST(TscClock, RecalibrationNeverStepsBack) {
       reads.fetch_add(1, std::memory_order_relaxed);
     }
   });
+  while (!started.load(std::memory_order_acquire)) std::this_thread::yield();  // overlap the recalibrations
   std::int64_t worst = 0;
   for (int i = 0; i < 50; ++i) {
     worst = std::max(worst, std::abs(clock.recalibrate()));

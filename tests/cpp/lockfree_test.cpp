@@ -122,10 +122,12 @@ TEST(SeqLock, ReadersNeverSeeTornValuesAndSeeMonotonicVersions) {
   const std::uint64_t writes = scaled(300'000);
   std::atomic<bool> done{false};
   std::atomic<std::uint64_t> reads{0}, failed_try{0}, bad{0};
+  std::atomic<int> started{0};
   auto reader = [&] {
     std::uint64_t last = 0;
     std::uint64_t n = 0;
-    while (!done.load(std::memory_order_acquire)) {
+    started.fetch_add(1, std::memory_order_release);
+    do {
       const Snapshot s = lock.load();
       if (!consistent(s) || s.seq < last) bad.fetch_add(1);
       last = s.seq;
@@ -137,11 +139,14 @@ TEST(SeqLock, ReadersNeverSeeTornValuesAndSeeMonotonicVersions) {
         failed_try.fetch_add(1, std::memory_order_relaxed);
       }
       ++n;
-    }
+    } while (!done.load(std::memory_order_acquire));
     reads.fetch_add(n);
   };
   std::thread r1(reader);
   std::thread r2(reader);
+  // The readers must overlap the writes: a slow thread start (sanitizers, a loaded machine) would otherwise
+  // let the writer finish first and the test check nothing.
+  while (started.load(std::memory_order_acquire) < 2) std::this_thread::yield();
   for (std::uint64_t i = 1; i <= writes; ++i) {
     if (i % 2) lock.store(make_snapshot(i));
     else lock.write([i](Snapshot& s) { s = make_snapshot(i); });

@@ -14,6 +14,7 @@ import platform
 import re
 import statistics
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,9 +92,16 @@ def find_programs(directory: Path | None = None) -> list[Path]:
                      "or pass --bench-dir")
 
 
+def _env() -> dict[str, str]:
+    """Programs that are Python scripts (bench_ws_peers) run on this interpreter, whose packages we know."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
 def _listed(program: Path, regex: str) -> list[str]:
     out = subprocess.run([str(program), f"--benchmark_filter={regex}", "--benchmark_list_tests=true"],
-                         capture_output=True, text=True, check=False)
+                         capture_output=True, text=True, check=False, env=_env())
     if out.returncode != 0:
         raise BenchError(f"{program.name} --benchmark_list_tests failed: {out.stderr.strip()[:500]}")
     return [line for line in out.stdout.splitlines() if line.strip()]
@@ -117,7 +125,7 @@ def run_programs(programs: list[Path], regex: str, repetitions: int, min_time: f
             cmd = [str(program), f"--benchmark_filter={regex}", f"--benchmark_repetitions={repetitions}",
                    "--benchmark_enable_random_interleaving=true", f"--benchmark_min_time={min_time}",
                    f"--benchmark_out={out.name}", "--benchmark_out_format=json", "--benchmark_format=console"]
-            run = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            run = subprocess.run(cmd, capture_output=True, text=True, check=False, env=_env())
             if run.returncode != 0:
                 raise BenchError(f"{program.name} exited with {run.returncode}: {run.stderr.strip()[-800:]}")
             data = json.loads(Path(out.name).read_text())
@@ -242,6 +250,10 @@ def _rows(report: dict[str, Any]) -> list[tuple[list[str], str]]:
     rows: list[tuple[list[str], str]] = []
     for case in report["cases"]:
         order = sorted(case["impls"], key=lambda k: (0 if is_ours(k) else 2 if k == "limit" else 1, k))
+        # The ratio is the best hftx impl's: show it on that row only.
+        ours = [k for k in order if is_ours(k) and case["impls"][k].get("median")]
+        pick = max if case["better"] == "higher" else min
+        best_ours = pick(ours, key=lambda k: case["impls"][k]["median"]) if ours else None
         for impl in order:
             v = case["impls"][impl]
             name = f"{case['case']}/{impl}"
@@ -249,7 +261,7 @@ def _rows(report: dict[str, Any]) -> list[tuple[list[str], str]]:
                 rows.append(([name, f"error: {v['error']}", "", "", "", "", "", ""], "error"))
                 continue
             ratio = ""
-            if is_ours(impl) and case["ratio_vs_best_peer"] is not None:
+            if impl == best_ours and case["ratio_vs_best_peer"] is not None:
                 ratio = f"{case['ratio_vs_best_peer']:.2f}x"
             if v["stalled_repetitions"]:
                 ratio += f" stall {v['stalled_repetitions']}/{v['repetitions']}"

@@ -10,7 +10,6 @@
 #pragma once
 
 #include <benchmark/benchmark.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -19,7 +18,9 @@
 #include <string>
 #include <vector>
 
+#include "hftx/book/replay.hpp"
 #include "hftx/core/clock.hpp"
+#include "hftx/core/error.hpp"
 #include "hftx/testing/alloc_counter.hpp"
 
 namespace hftx::bench {
@@ -77,24 +78,14 @@ inline std::filesystem::path data_path(const std::string& relative) {
   return std::filesystem::path("../shared/data") / relative;
 }
 
-// Lines of a gzip file (the recorded `<ns> <json>` format), at most max_lines. Empty when missing.
+// Lines of a recorded `<ns> <json>` file (gzip), at most max_lines; empty when it cannot be read, so a
+// benchmark can SkipWithError naming the path instead of aborting the program.
 inline std::vector<std::string> read_gz_lines(const std::filesystem::path& path, std::size_t max_lines = SIZE_MAX) {
-  std::vector<std::string> lines;
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (f == nullptr) return lines;
-  std::string line;
-  char buf[1 << 16];
-  while (lines.size() < max_lines && gzgets(f, buf, sizeof buf) != nullptr) {
-    line += buf;
-    if (!line.empty() && line.back() == '\n') {
-      line.pop_back();
-      lines.push_back(std::move(line));
-      line.clear();
-    }
+  try {
+    return book::read_recorded_lines(path.string(), max_lines);
+  } catch (const SystemError&) {
+    return {};
   }
-  if (!line.empty() && lines.size() < max_lines) lines.push_back(std::move(line));
-  gzclose(f);
-  return lines;
 }
 
 }  // namespace hftx::bench

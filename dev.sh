@@ -24,9 +24,11 @@ APT_PACKAGES=(
   libmimalloc-dev libjemalloc-dev
   clang libclang-rt-14-dev
 )
+# Only the test command needs a browser (the report's HTML is opened in headless Chromium).
+TEST_APT_PACKAGES=(chromium)
 
 install_apt() {
-  local wanted=("${APT_PACKAGES[@]}") missing=()
+  local wanted=("${APT_PACKAGES[@]}" "$@") missing=()
   command -v python3 >/dev/null || wanted+=(python3)
   # A distribution Python needs its venv and header packages; a self-built one (pyenv) has both.
   if command -v python3 >/dev/null; then
@@ -83,7 +85,7 @@ setup_venv() {
 }
 
 setup() {
-  install_apt
+  install_apt "$@"
   setup_venv
 }
 
@@ -139,11 +141,12 @@ cmd=${1:-}
 case "$cmd" in
   run)
     setup
-    say "hftx sysinfo"
-    exec hftx sysinfo "$@"
+    say "hftx run ${*:-conf/demo.yaml}"
+    if [ $# -eq 0 ]; then exec hftx run conf/demo.yaml --duration 10; fi
+    exec hftx run "$@"
     ;;
   test)
-    setup
+    setup "${TEST_APT_PACKAGES[@]}"
     cpp_tests cpp -DCMAKE_BUILD_TYPE=Release -DHFTX_BUILD_BENCH=OFF
     consumer_test
     cpp_tests cpp-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHFTX_SANITIZE=thread -DHFTX_BUILD_BENCH=OFF -DHFTX_INSTALL=OFF

@@ -26,7 +26,7 @@ WsConnection::WsConnection(Reactor& reactor, Role role, const WsConfig& config)
   if (config_.read_buffer_size < 4096) config_.read_buffer_size = 4096;
   if (config_.write_buffer_size < 4096) config_.write_buffer_size = 4096;
   rcap_ = config_.read_buffer_size;
-  rbuf_.reset(new std::uint8_t[rcap_]);
+  rbuf_.reset(new std::uint8_t[rcap_ + kMessagePadding]());
   wcap_ = config_.write_buffer_size;
   wbuf_.reset(new std::uint8_t[wcap_]);
   segs_.reserve(256);
@@ -61,7 +61,7 @@ void WsConnection::attach_open(Stream&& stream, std::string_view leftover, std::
   subprotocol_ = std::move(subprotocol);
   if (leftover.size() > rcap_) {
     rcap_ = leftover.size();
-    rbuf_.reset(new std::uint8_t[rcap_]);
+    rbuf_.reset(new std::uint8_t[rcap_ + kMessagePadding]());
   }
   if (!leftover.empty()) std::memcpy(rbuf_.get(), leftover.data(), leftover.size());
   rtail_ = leftover.size();
@@ -123,7 +123,7 @@ void WsConnection::read_ready() noexcept {
       }
       if (need_ > rcap_ || rcap_ - rtail_ < kMinReadRoom / 4) {
         const std::size_t cap = std::max({need_, rcap_ * 2, rtail_ + kMinReadRoom});
-        std::unique_ptr<std::uint8_t[]> bigger(new (std::nothrow) std::uint8_t[cap]);
+        std::unique_ptr<std::uint8_t[]> bigger(new (std::nothrow) std::uint8_t[cap + kMessagePadding]());
         if (!bigger) {
           fail(close_code::kMessageTooBig, "out of memory for the receive buffer");
           return;
@@ -136,6 +136,7 @@ void WsConnection::read_ready() noexcept {
     const std::size_t room = rcap_ - rtail_;
     const std::ptrdiff_t n = stream_.read(rbuf_.get() + rtail_, room);
     if (HFTX_LIKELY(n > 0)) {
+      read_ticks_ = TscClock::ticks();
       rtail_ += static_cast<std::size_t>(n);
       process();
       // A short read drained the socket (edge-triggered contract, see reactor.hpp); TLS may hold more.
@@ -287,7 +288,9 @@ void WsConnection::on_frame(const FrameHeader& h, std::uint8_t* payload) noexcep
           return;
         }
         frag_active_ = false;
-        if (state_ != State::kClosing) deliver(frag_op_, frag_.data(), frag_.size());
+        const std::size_t size = frag_.size();
+        frag_.resize(size + kMessagePadding);  // the padding promise (kMessagePadding) holds here too
+        if (state_ != State::kClosing) deliver(frag_op_, frag_.data(), size);
         frag_.clear();  // keeps its capacity for the next fragmented message
       }
       return;

@@ -26,17 +26,21 @@ from hftx._core import (
     OrderBook,
     ParseError,
     Scale,
+    Simulator,
     SystemError,
     TlsError,
     WsClient,
     WsServer,
 )
+from hftx.config import Config, load_config
 from hftx.replay import replay, replay_lines
+from hftx.session import Session, SessionStats
 from hftx.sysinfo import sysinfo
 
 __version__: str = _core.__version__
 
 __all__ = [
+    "Config",
     "ConfigError",
     "ConnectionClosedError",
     "ConnectionError",
@@ -47,11 +51,15 @@ __all__ = [
     "OrderBook",
     "ParseError",
     "Scale",
+    "Session",
+    "SessionStats",
+    "Simulator",
     "SystemError",
     "TlsError",
     "WsClient",
     "WsServer",
     "__version__",
+    "load_config",
     "replay",
     "replay_lines",
     "sysinfo",

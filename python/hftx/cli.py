@@ -246,11 +246,167 @@ def _run_replay(args: argparse.Namespace) -> int:
     return 1 if args.strict and _replay_failed(r) else 0
 
 
+def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run a trading session (default: the demo against the in-process simulator) and write a report",
+        description="Runs the session of CONFIG with a live view, then writes the report (tables, plots, "
+        "index.html). Ctrl-C stops cleanly and still writes the report. Exit status: 0 done (also after Ctrl-C), "
+        "2 missing file or bad configuration, 3 connection refused or port in use.",
+    )
+    p.add_argument("config", nargs="?", type=Path, metavar="CONFIG",
+                   help="YAML configuration (default: the packaged conf/demo.yaml)")
+    p.add_argument("--duration", type=float, default=None, metavar="S", help="seconds to run (default: until Ctrl-C)")
+    p.add_argument("--report", type=Path, default=None, metavar="DIR",
+                   help="run directory for the report (default: report.dir, else runs/<timestamp>)")
+    p.add_argument("--no-live", action="store_true", help="a line per second instead of the live view")
+
+
+def _run_failure(exc: BaseException) -> tuple[int, str] | None:
+    """(exit status, message) for the failures of `hftx run` a user can fix; None: not one of them."""
+    import errno
+
+    from hftx import ConfigError, ConnectionError
+
+    if isinstance(exc, FileNotFoundError):
+        return 2, str(exc)
+    if isinstance(exc, ConfigError):
+        return 2, str(exc)
+    if isinstance(exc, ConnectionError):
+        return 3, f"cannot connect: {exc}"
+    if isinstance(exc, OSError) and (exc.errno in (errno.EADDRINUSE, errno.EACCES) or "in use" in str(exc)):
+        return 3, str(exc.strerror or exc)
+    if isinstance(exc, HftxError) and "in use" in str(exc).lower():
+        return 3, f"port in use: {exc}"
+    return None
+
+
+def _run_run(args: argparse.Namespace) -> int:
+    from hftx.config import load_config
+    from hftx.runner import run
+    from hftx.session import default_config_path
+
+    if args.duration is not None and not args.duration > 0:
+        raise ValueError(f"--duration {args.duration}: expected seconds > 0")
+    try:
+        cfg = load_config(args.config if args.config is not None else default_config_path())
+        run(cfg, duration=args.duration, run_dir=args.report, live=False if args.no_live else None, out=_console,
+            err=_err, argv=sys.argv[1:])
+    except (HftxError, OSError) as exc:
+        failure = _run_failure(exc)
+        if failure is None:
+            raise
+        _err.print(f"hftx run: {failure[1]}", highlight=False, markup=False, style="red", soft_wrap=True)
+        return failure[0]
+    return 0
+
+
+def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("report", help="render a saved run again (report.txt, plots, index.html)")
+    p.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run directory written by `hftx run`")
+    p.add_argument("--no-plots", action="store_true", help="tables and HTML only")
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from hftx.report import render
+
+    written = render(args.run_dir, plots=not args.no_plots)
+    _console.print((args.run_dir / "report.txt").read_text(), highlight=False, markup=False)
+    _err.print(f"wrote {len(written)} files in {args.run_dir} (open {args.run_dir / 'index.html'})", highlight=False)
+    return 0
+
+
+def _add_sim(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "sim",
+        help="serve the exchange simulator (Binance streams + WebSocket API) until Ctrl-C",
+        description="Serves generated (default) or replayed Binance market streams at ws://HOST:PORT/stream and "
+        "the WebSocket API at ws://HOST:PORT/ws-api/v3, printing a stats line every second. Exit status: 0 after "
+        "Ctrl-C or --duration, 2 bad arguments, 3 port in use.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=0, metavar="P", help="port (default 0: any free port)")
+    p.add_argument("--replay", type=Path, nargs="+", metavar="FILE",
+                   help="replay recorded `<ns> <json>` files instead of generating a market")
+    p.add_argument("--pace", choices=("recorded", "fast"), default="recorded", help="replay pace")
+    p.add_argument("--rate", type=float, default=20000, metavar="N",
+                   help="generated market events/s over all symbols (0: as fast as clients read)")
+    p.add_argument("--seed", type=int, default=42, metavar="S", help="random-walk seed")
+    p.add_argument("--symbol", action="append", default=[], metavar="SYM",
+                   help="instrument to list (repeatable; default BTCUSDT, or the symbol in the replay file name)")
+    p.add_argument("--latency-us", type=int, default=0, metavar="US", help="added to every WS-API answer")
+    p.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds")
+
+
+def _sim_symbols(args: argparse.Namespace) -> list[str]:
+    import re
+
+    if args.symbol:
+        return [s.upper() for s in args.symbol]
+    found: list[str] = []
+    for f in args.replay or []:
+        m = re.search(r"(?:spot|usdm|coinm)_([a-z0-9]+)_", Path(f).name)
+        if m and m.group(1).upper() not in found:
+            found.append(m.group(1).upper())
+    return found or ["BTCUSDT"]
+
+
+def _run_sim(args: argparse.Namespace) -> int:
+    import time
+
+    from hftx import ConnectionError, Simulator
+
+    if not 0 <= args.port <= 65535:
+        raise ValueError(f"--port {args.port}: expected 0..65535")
+    for f in args.replay or []:
+        if not Path(f).is_file():
+            raise ValueError(f"--replay {f}: no such file")
+    cfg: dict[str, Any] = {
+        "simulator": {
+            "host": args.host, "port": args.port, "mode": "replay" if args.replay else "generated",
+            "seed": args.seed, "event_rate": args.rate, "replay_files": [str(f) for f in args.replay or []],
+            "replay_pace": args.pace, "latency_us": args.latency_us,
+        },
+        "instruments": [{"symbol": s} for s in _sim_symbols(args)],
+    }
+    sim = Simulator(cfg)
+    try:
+        sim.start()
+    except ConnectionError as exc:
+        _err.print(f"hftx sim: cannot listen on {args.host}:{args.port} (port in use?): {exc}", highlight=False,
+                   markup=False, style="red")
+        return 3
+    print(f"market  {sim.market_url()}?streams=" + "/".join(
+        f"{s.lower()}@depth@100ms/{s.lower()}@bookTicker/{s.lower()}@trade" for s in _sim_symbols(args)), flush=True)
+    print(f"api     {sim.api_url()}", flush=True)
+    deadline = None if args.duration is None else time.monotonic() + args.duration
+    last = sim.stats()
+    last_t = time.monotonic()
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic())))
+            now = sim.stats()
+            t = time.monotonic()
+            rate = (now["events_generated"] - last["events_generated"]) / max(t - last_t, 1e-9)
+            print(f"events/s {rate:,.0f}  sent {now['events_sent']:,}  connections {now['connections']}  "
+                  f"orders {now['orders']:,}  fills {now['fills']:,}  cancels {now['cancels']:,}  "
+                  f"rejects {now['rejects']:,}  resting {now['resting_orders']}", flush=True)
+            last, last_t = now, t
+    except KeyboardInterrupt:
+        pass
+    sim.stop()
+    _err.print("hftx sim: stopped", highlight=False)
+    return 0
+
+
 _COMMANDS: dict[str, tuple[Callable[..., None], Callable[[argparse.Namespace], int]]] = {
     "sysinfo": (_add_sysinfo, _run_sysinfo),
     "bench": (_add_bench, _run_bench),
     "ws": (_add_ws, _run_ws),
     "replay": (_add_replay, _run_replay),
+    "sim": (_add_sim, _run_sim),
+    "run": (_add_run, _run_run),
+    "report": (_add_report, _run_report),
 }
 
 

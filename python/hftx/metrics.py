@@ -7,7 +7,8 @@ and exposes everything in base units:
   with buckets from 100 ns to 100 ms (1-2-5 steps); values above the C++ histogram's range count in
   ``+Inf`` only, and ``hftx_latency_overflow_total{stage=...}`` says how many there were;
 - ``hftx_<name>_total`` counters (events, orders, rejects, resyncs, drops, ...);
-- ``hftx_pool_<stat>{pool=...}`` gauges for memory-pool statistics.
+- ``hftx_pool_<stat>{pool=...}`` gauges for memory-pool statistics;
+- ``hftx_<name>`` gauges from sources that have a ``gauges()`` method (position, PnL, open orders, ...).
 
 ``serve_metrics(port, source)`` serves them with prometheus_client's own HTTP server.
 """
@@ -143,6 +144,13 @@ class HftxCollector(Collector):
                     )
                 g.add_metric([pool], float(stat_value))
         yield from stats.values()
+
+        gauges_fn = getattr(self._source, "gauges", None)
+        if gauges_fn is not None:
+            for name, value in sorted(gauges_fn().items()):
+                g = GaugeMetricFamily(f"hftx_{name}", f"hftx {name} (current value).")
+                g.add_metric([], float(value))
+                yield g
 
 
 class MetricsServer:

@@ -31,6 +31,7 @@
 
 #include "hftx/net/reactor.hpp"
 #include "hftx/net/stream.hpp"
+#include "hftx/core/clock.hpp"
 #include "hftx/net/tcp.hpp"
 #include "hftx/net/ws_frame.hpp"
 #include "hftx/net/ws_handshake.hpp"
@@ -49,9 +50,13 @@ struct WsConfig {
   TcpOptions tcp;
 };
 
+// Readable bytes that follow every delivered message (simdjson's padding, md::kJsonPadding): a JSON
+// parser reads the message in place, without a copy. The bytes' values are unspecified.
+inline constexpr std::size_t kMessagePadding = 64;
+
 struct WsMessage {
   Opcode opcode;
-  std::string_view data;  // valid only during the callback
+  std::string_view data;  // valid only during the callback; data.data() + data.size() + kMessagePadding is readable
   [[nodiscard]] bool is_text() const noexcept { return opcode == Opcode::kText; }
 };
 
@@ -108,6 +113,9 @@ class WsConnection : private IoHandler, private FlushHandler {
   // Bytes queued and not yet accepted by the kernel.
   [[nodiscard]] std::size_t write_queue_bytes() const noexcept { return queued_bytes_; }
   [[nodiscard]] int fd() const noexcept { return stream_.fd(); }
+  // TscClock ticks when the bytes of the message being delivered were read into user space (the start of
+  // tick-to-trade, DESIGN §1). Meaningful inside on_message.
+  [[nodiscard]] std::uint64_t read_ticks() const noexcept { return read_ticks_; }
 
   // Zero-copy send: write up to n payload bytes at the returned pointer, then commit(opcode, used).
   // nullptr when the connection is not open or the send buffer is at its bound (back-pressure).
@@ -241,6 +249,7 @@ class WsConnection : private IoHandler, private FlushHandler {
   std::size_t rhead_ = 0;
   std::size_t rtail_ = 0;
   std::size_t need_ = 0;  // bytes from rhead_ the next frame needs (0: unknown)
+  std::uint64_t read_ticks_ = 0;
   std::vector<std::uint8_t> frag_;
   Opcode frag_op_ = Opcode::kContinuation;
   bool frag_active_ = false;

@@ -1,0 +1,390 @@
+// Trading session: hftx._core.Session (the C++ Session; hftx.Session wraps it) and the dict → SessionConfig
+// conversion (hftx.config validates the YAML first; this re-checks types and names the key on a mismatch).
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hftx/core/error.hpp"
+#include "hftx/session/session.hpp"
+#include "register.hpp"
+
+namespace hftx::py {
+
+namespace {
+
+using session::Session;
+using session::SessionConfig;
+
+// Typed reads from the normalised config dict: a missing key keeps the C++ default, a wrong type is a
+// ConfigError naming the key path.
+class Reader {
+ public:
+  Reader(const pyb::dict& d, std::string path) : d_(d), path_(std::move(path)) {}
+
+  [[nodiscard]] bool has(const char* key) const { return d_.contains(key) && !d_[key].is_none(); }
+  [[nodiscard]] std::string key(const char* k) const { return path_.empty() ? std::string(k) : path_ + "." + k; }
+
+  template <class T>
+  void get(const char* k, T& out) const {
+    if (!has(k)) return;
+    try {
+      out = d_[k].cast<T>();
+    } catch (const pyb::cast_error&) {
+      throw ConfigError(key(k) + " = " + std::string(pyb::repr(d_[k])) + ": expected " + type_name<T>());
+    }
+  }
+  [[nodiscard]] Reader sub(const char* k) const {
+    if (!has(k)) return Reader(pyb::dict(), key(k));
+    if (!pyb::isinstance<pyb::dict>(d_[k])) throw ConfigError(key(k) + ": expected a mapping");
+    return Reader(d_[k].cast<pyb::dict>(), key(k));
+  }
+  [[nodiscard]] std::vector<Reader> list(const char* k) const {
+    std::vector<Reader> out;
+    if (!has(k)) return out;
+    if (!pyb::isinstance<pyb::list>(d_[k])) throw ConfigError(key(k) + ": expected a list");
+    std::size_t i = 0;
+    for (auto item : d_[k].cast<pyb::list>()) {
+      const std::string p = key(k) + "[" + std::to_string(i++) + "]";
+      if (!pyb::isinstance<pyb::dict>(item)) throw ConfigError(p + ": expected a mapping");
+      out.emplace_back(item.cast<pyb::dict>(), p);
+    }
+    return out;
+  }
+  [[nodiscard]] const pyb::dict& dict() const { return d_; }
+
+ private:
+  template <class T>
+  static const char* type_name() {
+    if constexpr (std::is_same_v<T, bool>) return "true or false";
+    else if constexpr (std::is_integral_v<T>) return "an integer";
+    else if constexpr (std::is_floating_point_v<T>) return "a number";
+    else if constexpr (std::is_same_v<T, std::string>) return "a string";
+    else return "a list";
+  }
+  pyb::dict d_;
+  std::string path_;
+};
+
+SessionConfig session_config_from(const pyb::dict& d) {
+  SessionConfig c;
+  const Reader root(d, "");
+  const Reader hft = root.sub("hft");
+  const Reader perf = hft.sub("performance");
+  perf.get("enable_cpu_affinity", c.performance.enable_cpu_affinity);
+  perf.get("isolated_cores", c.performance.isolated_cores);
+  perf.get("enable_numa_awareness", c.performance.enable_numa_awareness);
+  perf.get("enable_huge_pages", c.performance.enable_huge_pages);
+  perf.get("enable_memory_pools", c.enable_memory_pools);
+  perf.get("enable_lock_free", c.enable_lock_free);
+  const Reader lat = hft.sub("latency");
+  lat.get("enable_tracking", c.latency.enable_tracking);
+  lat.get("max_traces", c.latency.max_traces);
+  lat.get("sample_rate", c.latency.sample_rate);
+  const Reader ws = hft.sub("websocket");
+  ws.get("read_buffer_size", c.websocket.read_buffer_size);
+  ws.get("write_buffer_size", c.websocket.write_buffer_size);
+  ws.get("no_delay", c.websocket.no_delay);
+  ws.get("keep_alive", c.websocket.keep_alive);
+
+  const Reader v = root.sub("venue");
+  v.get("name", c.venue.name);
+  v.get("market_url", c.venue.market_url);
+  v.get("api_url", c.venue.api_url);
+  std::string market = "spot";
+  v.get("market", market);
+  if (market == "spot") c.venue.market = book::Market::spot;
+  else if (market == "usdm") c.venue.market = book::Market::usdm;
+  else if (market == "coinm") c.venue.market = book::Market::coinm;
+  else throw ConfigError("venue.market = '" + market + "': expected spot, usdm or coinm");
+  v.get("api_key_env", c.venue.api_key_env);
+  v.get("secret_key_env", c.venue.secret_key_env);
+  v.get("client_id_prefix", c.venue.client_id_prefix);
+  v.get("recv_window_ms", c.venue.recv_window_ms);
+  v.get("depth_stream", c.venue.depth_stream);
+  v.get("connect_timeout_ms", c.venue.connect_timeout_ms);
+
+  for (const Reader& r : root.list("instruments")) {
+    session::InstrumentConfig in;
+    r.get("symbol", in.symbol);
+    r.get("price_step", in.price_step);
+    r.get("qty_step", in.qty_step);
+    r.get("lot_step", in.lot_step);
+    r.get("snapshot_depth", in.snapshot_depth);
+    c.instruments.push_back(std::move(in));
+  }
+  for (const Reader& r : root.list("strategies")) {
+    session::StrategyConfig sc;
+    r.get("type", sc.type);
+    r.get("instrument", sc.instrument);
+    r.get("count", sc.count);
+    if (r.has("params")) {
+      const Reader p = r.sub("params");
+      for (auto item : p.dict()) {
+        const std::string k = item.first.cast<std::string>();
+        if (!pyb::isinstance<pyb::int_>(item.second) && !pyb::isinstance<pyb::float_>(item.second))
+          throw ConfigError(p.key(k.c_str()) + " = " + std::string(pyb::repr(item.second)) + ": expected a number");
+        sc.params[k] = item.second.cast<double>();
+      }
+    }
+    c.strategies.push_back(std::move(sc));
+  }
+  const Reader risk = root.sub("risk");
+  risk.get("max_order_qty", c.risk.max_order_qty);
+  risk.get("max_notional", c.risk.max_notional);
+  risk.get("price_band_bps", c.risk.price_band_bps);
+  risk.get("max_position", c.risk.max_position);
+  risk.get("max_open_orders", c.risk.max_open_orders);
+  risk.get("orders_per_second", c.risk.orders_per_second);
+  risk.get("burst", c.risk.burst);
+  risk.get("loss_limit", c.risk.loss_limit);
+  risk.get("reject_storm", c.risk.reject_storm);
+
+  const Reader th = root.sub("threading");
+  std::string mode = "inline";
+  th.get("mode", mode);
+  if (mode == "inline") c.threading.mode = session::ThreadingMode::inline_mode;
+  else if (mode == "pipelined") c.threading.mode = session::ThreadingMode::pipelined;
+  else throw ConfigError("threading.mode = '" + mode + "': expected inline or pipelined");
+  th.get("workers", c.threading.workers);
+  th.get("queue_capacity", c.threading.queue_capacity);
+  th.get("busy_poll", c.threading.busy_poll);
+  th.get("realtime", c.threading.realtime);
+
+  const Reader ses = root.sub("session");
+  ses.get("cancel_on_stop", c.cancel_on_stop);
+  ses.get("timer_interval_ms", c.timer_interval_ms);
+  ses.get("max_orders", c.max_orders);
+  return c;
+}
+
+const char* side_name(oms::Side s) { return s == oms::Side::bid ? "BUY" : "SELL"; }
+
+pyb::array_t<double> levels_array(const std::vector<md::Level>& lv, const Scale& ps, const Scale& qs) {
+  pyb::array_t<double> a({static_cast<pyb::ssize_t>(lv.size()), pyb::ssize_t{2}});
+  auto m = a.mutable_unchecked<2>();
+  for (std::size_t i = 0; i < lv.size(); ++i) {
+    m(i, 0) = to_double(lv[i].price.raw(), ps);
+    m(i, 1) = to_double(lv[i].qty.raw(), qs);
+  }
+  return a;
+}
+
+template <class T, class F>
+pyb::array_t<T> column(std::size_t n, F&& f) {
+  pyb::array_t<T> a(static_cast<pyb::ssize_t>(n));
+  auto m = a.template mutable_unchecked<1>();
+  for (std::size_t i = 0; i < n; ++i) m(i) = f(i);
+  return a;
+}
+
+}  // namespace
+
+void register_session(pyb::module_& m) {
+  pyb::class_<Session>(m, "Session", "A trading session (C++). Use hftx.Session.")
+      .def(pyb::init([](const pyb::dict& cfg) { return std::make_unique<Session>(session_config_from(cfg)); }),
+           pyb::arg("config"))
+      .def("start", &Session::start, pyb::call_guard<pyb::gil_scoped_release>())
+      .def(
+          "run",
+          [](Session& s, double seconds) {
+            // In slices, so that Ctrl-C (Python's signal handler) is seen within ~50 ms.
+            if (!(seconds >= 0) || !std::isfinite(seconds))
+              throw ConfigError("run(seconds = " + std::to_string(seconds) + "): expected a finite number >= 0");
+            const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+            while (s.running() && !s.stop_requested()) {
+              const auto left = end - std::chrono::steady_clock::now();
+              if (left <= std::chrono::steady_clock::duration::zero()) break;
+              {
+                pyb::gil_scoped_release release;
+                s.run_for(std::min<std::chrono::nanoseconds>(
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(left), std::chrono::milliseconds(50)));
+              }
+              if (PyErr_CheckSignals() != 0) throw pyb::error_already_set();
+            }
+          },
+          pyb::arg("seconds"))
+      .def("stop", &Session::stop, pyb::call_guard<pyb::gil_scoped_release>())
+      .def("request_stop", &Session::request_stop)
+      .def("running", &Session::running)
+      .def("stats",
+           [](const Session& s) {
+             session::SessionStats st;
+             {
+               pyb::gil_scoped_release release;
+               st = s.stats();
+             }
+             pyb::dict d;
+             d["elapsed_s"] = st.elapsed_s;
+             d["md_messages"] = st.md_messages;
+             d["md_errors"] = st.md_errors;
+             d["depth_updates"] = st.depth_updates;
+             d["book_tickers"] = st.book_tickers;
+             d["trades"] = st.trades;
+             d["events_per_s"] = st.elapsed_s > 0 ? static_cast<double>(st.md_messages) / st.elapsed_s : 0.0;
+             d["resyncs"] = st.resyncs;
+             d["gaps"] = st.gaps;
+             d["crossed"] = st.crossed;
+             d["orders_sent"] = st.orders_sent;
+             d["orders_acked"] = st.orders_acked;
+             d["fills"] = st.fills;
+             d["filled_qty"] = st.filled_qty;
+             d["cancels_sent"] = st.cancels_sent;
+             d["cancelled"] = st.cancelled;
+             d["venue_rejects"] = st.venue_rejects;
+             d["expired"] = st.expired;
+             d["risk_rejects"] = st.risk_rejects;
+             for (std::size_t i = 0; i < session::kRiskReasons; ++i) {
+               const auto r = static_cast<risk::RiskReason>(i);
+               if (r == risk::RiskReason::ok) continue;
+               d[pyb::str("risk_reject_" + std::string(risk::to_string(r)))] = st.risk_by_reason[i];
+             }
+             d["impossible_updates"] = st.impossible_updates;
+             d["unknown_orders"] = st.unknown_orders;
+             d["api_errors"] = st.api_errors;
+             d["queue_drops"] = st.queue_drops;
+             d["reconnects"] = st.reconnects;
+             d["kill_switch"] = st.kill_switch ? 1 : 0;
+             d["position"] = st.position;
+             d["realized_pnl"] = st.realized_pnl;
+             d["unrealized_pnl"] = st.unrealized_pnl;
+             d["open_orders"] = st.open_orders;
+             const Histogram h = s.tracker().stage_histogram(Stage::tick_to_trade);
+             d["ttt_p50_ns"] = h.count() ? h.value_at_percentile(50.0) : 0;
+             d["ttt_p99_ns"] = h.count() ? h.value_at_percentile(99.0) : 0;
+             return d;
+           })
+      .def(
+          "latency",
+          [](const Session& s, const std::string& stage) {
+            const Stage st = stage_from_string(stage);
+            pyb::gil_scoped_release release;
+            return s.tracker().stage_histogram(st);
+          },
+          pyb::arg("stage"))
+      .def(
+          "orders",
+          [](const Session& s) {
+            std::vector<session::OrderInfo> v;
+            {
+              pyb::gil_scoped_release release;
+              v = s.orders();
+            }
+            pyb::list out;
+            for (const auto& o : v) {
+              pyb::dict d;
+              d["client_id"] = o.id;
+              d["strategy"] = o.strategy;
+              d["symbol"] = o.symbol;
+              d["side"] = side_name(o.side);
+              d["type"] = o.type == oms::OrderType::market ? "MARKET" : "LIMIT";
+              d["price"] = o.price;
+              d["qty"] = o.qty;
+              d["filled"] = o.filled;
+              d["state"] = std::string(oms::to_string(o.state));
+              out.append(d);
+            }
+            return out;
+          })
+      .def("positions",
+           [](const Session& s) {
+             std::vector<session::PositionInfo> v;
+             {
+               pyb::gil_scoped_release release;
+               v = s.positions();
+             }
+             pyb::list out;
+             for (const auto& p : v) {
+               pyb::dict d;
+               d["symbol"] = p.symbol;
+               d["position"] = p.position;
+               d["avg_price"] = p.avg_price;
+               d["realized_pnl"] = p.realized_pnl;
+               d["unrealized_pnl"] = p.unrealized_pnl;
+               out.append(d);
+             }
+             return out;
+           })
+      .def(
+          "books",
+          [](const Session& s, std::size_t depth) {
+            std::vector<session::BookInfo> v;
+            {
+              pyb::gil_scoped_release release;
+              v = s.books(depth);
+            }
+            pyb::dict out;
+            for (const auto& b : v) {
+              pyb::dict d;
+              d["bids"] = levels_array(b.bids, b.price_scale, b.qty_scale);
+              d["asks"] = levels_array(b.asks, b.price_scale, b.qty_scale);
+              d["update_id"] = b.update_id;
+              d["synced"] = b.synced;
+              out[pyb::str(b.symbol)] = d;
+            }
+            return out;
+          },
+          pyb::arg("depth") = 20)
+      .def("timeline",
+           [](const Session& s) {
+             session::Timeline t;
+             {
+               pyb::gil_scoped_release release;
+               t = s.timeline();
+             }
+             const auto& cfg = s.config();
+             std::vector<Scale> ps, qs;
+             for (const auto& in : cfg.instruments) {
+               ps.push_back(Scale::from_step(in.price_step));
+               qs.push_back(Scale::from_step(in.qty_step));
+             }
+             pyb::dict d;
+             const auto& tt = t.tick_to_trade;
+             d["ttt_t_ns"] = column<std::int64_t>(tt.size(), [&](std::size_t i) { return tt[i].t_ns; });
+             d["ttt_ns"] = column<std::int64_t>(tt.size(), [&](std::size_t i) { return tt[i].ttt_ns; });
+             const auto& mi = t.mids;
+             d["mid_t_ns"] = column<std::int64_t>(mi.size(), [&](std::size_t i) { return mi[i].t_ns; });
+             d["mid"] = column<double>(mi.size(), [&](std::size_t i) { return to_double(mi[i].mid2, ps[mi[i].instrument]) / 2.0; });
+             const auto& fi = t.fills;
+             d["fill_t_ns"] = column<std::int64_t>(fi.size(), [&](std::size_t i) { return fi[i].t_ns; });
+             d["fill_price"] = column<double>(fi.size(), [&](std::size_t i) { return to_double(fi[i].price, ps[fi[i].instrument]); });
+             d["fill_qty"] = column<double>(fi.size(), [&](std::size_t i) { return to_double(fi[i].qty, qs[fi[i].instrument]); });
+             d["fill_side"] = column<std::int8_t>(fi.size(), [&](std::size_t i) { return fi[i].side; });
+             const auto& oi = t.orders;
+             d["order_t_ns"] = column<std::int64_t>(oi.size(), [&](std::size_t i) { return oi[i].t_ns; });
+             d["order_price"] = column<double>(oi.size(), [&](std::size_t i) { return to_double(oi[i].price, ps[oi[i].instrument]); });
+             d["order_side"] = column<std::int8_t>(oi.size(), [&](std::size_t i) { return oi[i].side; });
+             return d;
+           })
+      .def("traces_json", [](const Session& s) { return s.tracker().chrome_trace_json(); },
+           pyb::call_guard<pyb::gil_scoped_release>())
+      .def("system_report", [](const Session& s) {
+        const session::SystemReport r = s.system_report();
+        pyb::dict d;
+        d["mode"] = r.mode;
+        pyb::list threads;
+        for (const auto& t : r.threads) {
+          pyb::dict td;
+          td["name"] = t.name;
+          td["core"] = t.requested_core;
+          td["pinned"] = t.pinned;
+          td["policy"] = t.policy;
+          td["fifo_requested"] = t.fifo_requested;
+          td["fifo_granted"] = t.fifo_granted;
+          td["warning"] = t.warning;
+          td["arena"] = t.arena;
+          threads.append(td);
+        }
+        d["threads"] = threads;
+        d["notes"] = r.notes;
+        d["memory_locked"] = r.memory_lock.locked;
+        d["memory_lock_detail"] = r.memory_lock.detail;
+        return d;
+      });
+}
+
+}  // namespace hftx::py

@@ -1,0 +1,504 @@
+// hftx/sim/generator.hpp — one symbol's simulated market: the L3 book (book::MatchingEngine) that the
+// simulator serves, its Binance depth-update ids, and a seeded random walk that moves it.
+//
+// Threading contract: single-threaded; the simulator's reactor thread owns each MarketGenerator. The sink
+// runs on that thread, inside the calls that produce messages.
+//
+// The book: the market's liquidity rests as anonymous orders, one per price level (id = kAnonBit | side |
+// price, so a level's anonymous order is found without a table); the account's orders rest among them with
+// price-time priority (their ids are the venue's order ids, below kAnonBit). A level's served quantity is
+// the engine's level total: anonymous plus the account's, as Binance's depth includes every order.
+//
+// Every change of the book is published as a spot depthUpdate with consecutive ids (U = previous u + 1),
+// followed by a bookTicker (u = that update's u) when the best bid or ask changed, so that a client that
+// follows Binance's sync procedure holds exactly this book. Executions publish trade messages.
+//
+// Generation (step()): with probability trade_probability an aggressive order (generated flow) takes
+// part or all of one side's best level — executing against the account's resting orders in their queue
+// place; otherwise a level's anonymous quantity changes (top-heavy choice of level), a level is added
+// inside the spread, or the best level is pulled. Depth is kept at depth_levels per side. All of it is
+// integer arithmetic on the tick grid with a xorshift generator: no allocation after construction, and
+// messages are written by hand into one reusable buffer (no printf).
+#pragma once
+
+#include <algorithm>
+#include <charconv>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hftx/book/matching.hpp"
+#include "hftx/core/fixed_point.hpp"
+
+namespace hftx::sim {
+
+using book::Execution;
+using book::OrderId;
+using book::Side;
+
+enum class StreamKind : std::uint8_t { depth, book_ticker, trade };
+inline constexpr std::size_t kStreamKinds = 3;
+
+// Receives what a MarketGenerator produces.
+class MarketSink {
+ public:
+  // One market message of the generator's symbol: the stream's payload object (no envelope). Valid only
+  // during the call.
+  virtual void on_market(StreamKind kind, std::string_view data) noexcept = 0;
+  // An execution in which an account order (id < kAnonBit) took part, as maker or taker.
+  virtual void on_account_execution(const Execution& e) noexcept = 0;
+
+ protected:
+  ~MarketSink() = default;
+};
+
+struct GeneratorConfig {
+  std::string symbol = "BTCUSDT";
+  Scale price_scale = Scale::from_step("0.01");
+  Scale qty_scale = Scale::from_step("0.00000001");
+  std::int64_t lot = 1000;              // order lot in qty steps (0.00001 BTC at 1e-8)
+  std::int64_t start_price = 6'000'000; // ticks (60000.00)
+  std::uint64_t seed = 42;
+  std::size_t depth_levels = 1000;
+  double trade_probability = 0.2;
+  std::uint64_t first_update_id = 1'000'000;
+  std::size_t max_orders = 1u << 16;    // account orders that may rest at once (plus the market's levels)
+};
+
+class MarketGenerator {
+ public:
+  static constexpr OrderId kAnonBit = OrderId{1} << 63;   // the market's resting liquidity
+  static constexpr OrderId kAskBit = OrderId{1} << 62;    // ... on the ask side
+  static constexpr OrderId kFlowBit = OrderId{1} << 61;   // generated aggressive orders (never rest)
+  static constexpr OrderId kMaxAccountId = kFlowBit - 1;
+
+  explicit MarketGenerator(const GeneratorConfig& cfg)
+      : cfg_(cfg),
+        engine_(book::MatchingConfig{2 * (cfg.depth_levels + 64) + cfg.max_orders + 4096,
+                                     2 * (cfg.depth_levels + 64) + cfg.max_orders + 4096, book::StpMode::none}),
+        rng_(cfg.seed * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull),
+        last_u_(cfg.first_update_id) {
+    if (rng_ == 0) rng_ = 1;
+    engine_.on_execution([this](const Execution& e) {
+      // Grows only for an order that sweeps more than 1024 makers (allocation off the common path).
+      if (exec_count_ == execs_.size()) execs_.push_back(e);
+      else execs_[exec_count_] = e;
+      ++exec_count_;
+    });
+    execs_.reserve(1024);
+    levels_.reserve(1024);
+    buf_.resize(1u << 16);
+    lower_.resize(cfg.symbol.size());
+    std::transform(cfg.symbol.begin(), cfg.symbol.end(), lower_.begin(),
+                   [](char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); });
+    const double t = std::clamp(cfg.trade_probability, 0.0, 1.0) * 18446744073709551616.0;
+    trade_threshold_ = t >= 18446744073709549568.0 ? UINT64_MAX : static_cast<std::uint64_t>(t);
+  }
+  MarketGenerator(const MarketGenerator&) = delete;
+  MarketGenerator& operator=(const MarketGenerator&) = delete;
+
+  void set_sink(MarketSink* sink) noexcept { sink_ = sink; }
+  [[nodiscard]] const GeneratorConfig& config() const noexcept { return cfg_; }
+  [[nodiscard]] const std::string& symbol() const noexcept { return cfg_.symbol; }
+  [[nodiscard]] const std::string& lower_symbol() const noexcept { return lower_; }
+  [[nodiscard]] const book::MatchingEngine& engine() const noexcept { return engine_; }
+  [[nodiscard]] std::uint64_t last_update_id() const noexcept { return last_u_; }
+  [[nodiscard]] std::uint64_t next_trade_id() const noexcept { return trade_id_ + 1; }
+  // The next depth update skips one id (test hook: subscribers see a gap).
+  void skip_next_id() noexcept { skip_ = 1; }
+  // Event time stamped on messages (ms since the epoch); the owner sets it once per batch.
+  void set_time_ms(std::int64_t ms) noexcept { now_ms_ = ms; }
+
+  static OrderId anon_id(Side s, std::int64_t price) noexcept {
+    return kAnonBit | (s == Side::ask ? kAskBit : 0) | static_cast<OrderId>(price);
+  }
+  static bool is_account(OrderId id) noexcept { return id != 0 && id <= kMaxAccountId; }
+
+  // Fills depth_levels anonymous levels per side around start_price (one tick spread), without messages.
+  void seed_book() {
+    const std::int64_t bid0 = cfg_.start_price - 1 > 0 ? cfg_.start_price - 1 : 1;
+    for (std::size_t i = 0; i < cfg_.depth_levels; ++i) {
+      if (bid0 - static_cast<std::int64_t>(i) > 0) put_anon(Side::bid, bid0 - static_cast<std::int64_t>(i), random_qty(i));
+      put_anon(Side::ask, bid0 + 1 + static_cast<std::int64_t>(i), random_qty(i));
+    }
+    remember_top();
+  }
+
+  // Quantity at a price (0: no level), the anonymous part included.
+  [[nodiscard]] std::int64_t level_qty(Side s, std::int64_t price) const noexcept {
+    std::size_t lo = 0, hi = engine_.level_count(s);
+    while (lo < hi) {  // level(s, i) runs from the best outward: prices fall (bids) / rise (asks) with i
+      const std::size_t mid = (lo + hi) / 2;
+      const std::int64_t p = engine_.level(s, mid).price.raw();
+      if (p == price) return engine_.level(s, mid).qty.raw();
+      if (s == Side::bid ? p > price : p < price) lo = mid + 1;
+      else hi = mid;
+    }
+    return 0;
+  }
+
+  // ---- generation -------------------------------------------------------------------------------------
+  // One random market event (1 to a few messages). Returns the number of messages produced.
+  std::size_t step() noexcept {
+    produced_ = 0;
+    const std::uint64_t r = next();
+    if (r < trade_threshold_ && engine_.has_bid() && engine_.has_ask()) {
+      aggress(next() & 1 ? Side::bid : Side::ask);
+    } else {
+      const Side s = next() & 1 ? Side::bid : Side::ask;
+      const unsigned k = static_cast<unsigned>(next() % 100);
+      levels_.clear();
+      if (k < 70 || !engine_.has_bid() || !engine_.has_ask()) change_level(s);
+      else if (k < 85) improve(s);
+      else pull(s);
+      publish_levels();
+    }
+    return produced_;
+  }
+
+  // ---- account orders ---------------------------------------------------------------------------------
+  // Submits an account order (id <= kMaxAccountId) and publishes what changed: trades for its executions,
+  // a depth update for every touched level, a bookTicker when the top moved. Executions reach the sink's
+  // on_account_execution() after the engine call (never from inside it).
+  book::OrderResult submit_account(const book::OrderRequest& o) noexcept {
+    produced_ = 0;
+    levels_.clear();
+    exec_count_ = 0;
+    const book::OrderResult res = engine_.submit(o);
+    for (std::size_t i = 0; i < exec_count_; ++i) {
+      publish_trade(execs_[i]);
+      touch(o.side == Side::bid ? Side::ask : Side::bid, execs_[i].price.raw());
+    }
+    if (res.status == book::OrderStatus::resting) touch(o.side, o.price.raw());
+    deliver_executions();
+    publish_levels();
+    return res;
+  }
+  // Cancels a resting account order and publishes its level. False when it is not resting.
+  bool cancel_account(OrderId id) noexcept {
+    book::OrderView v;
+    if (!engine_.get(id, v)) return false;
+    produced_ = 0;
+    levels_.clear();
+    engine_.cancel(id);
+    touch(v.side, v.price.raw());
+    publish_levels();
+    return true;
+  }
+
+  // ---- replay -----------------------------------------------------------------------------------------
+  // Sets the market's (anonymous) quantity at a level, as a recorded depth update says; the account's
+  // orders there keep their place. A new level that crosses account orders trades against them (the
+  // market took them): on_account_execution() runs. Publishes nothing (the caller forwards the recording).
+  void set_market_level(Side s, std::int64_t price, std::int64_t qty) noexcept {
+    exec_count_ = 0;
+    put_anon(s, price, qty);
+    deliver_executions();
+  }
+  // A recorded trade: generated flow at `price` for `qty` that executes in price-time order; the market's
+  // liquidity it consumes is restored by the next recorded depth update. Publishes nothing.
+  void replay_trade(Side aggressor, std::int64_t price, std::int64_t qty) noexcept {
+    exec_count_ = 0;
+    book::OrderRequest o;
+    o.id = kFlowBit | (++flow_id_ & (kFlowBit - 1));
+    o.side = aggressor;
+    o.tif = book::TimeInForce::ioc;
+    o.price = Price(price);
+    o.qty = Qty(qty);
+    (void)engine_.submit(o);
+    deliver_executions();
+  }
+  // Takes the update id sequence over from a recording (the replayed diffs carry their own ids).
+  void set_last_update_id(std::uint64_t u) noexcept { last_u_ = u; }
+  // Publishes the given levels (absolute, with the account's quantity) as one depth update with fresh ids,
+  // and a bookTicker when the top moved. Used in replay for level changes the recording cannot know.
+  void publish_account_levels() noexcept { publish_levels(); }
+  void touch(Side s, std::int64_t price) noexcept {
+    for (const auto& l : levels_)
+      if (l.side == s && l.price == price) return;
+    levels_.push_back({s, price});  // reserved for 1024 levels; a larger sweep grows it once
+  }
+  void clear_touched() noexcept { levels_.clear(); }
+
+  // ---- snapshot -----------------------------------------------------------------------------------------
+  // Appends the WS-API depth result object {"lastUpdateId":..,"bids":[..],"asks":[..]} to `out`.
+  void write_snapshot(std::size_t limit, std::string& out) const {
+    char tmp[64];
+    out += "{\"lastUpdateId\":";
+    out.append(tmp, static_cast<std::size_t>(std::to_chars(tmp, tmp + sizeof tmp, last_u_).ptr - tmp));
+    for (int side = 0; side < 2; ++side) {
+      const Side s = side == 0 ? Side::bid : Side::ask;
+      out += side == 0 ? ",\"bids\":[" : "],\"asks\":[";
+      const std::size_t n = std::min(limit, engine_.level_count(s));
+      for (std::size_t i = 0; i < n; ++i) {
+        const book::Level l = engine_.level(s, i);
+        if (i != 0) out += ',';
+        out += "[\"";
+        out.append(tmp, format_fixed(l.price.raw(), cfg_.price_scale, tmp));
+        out += "\",\"";
+        out.append(tmp, format_fixed(l.qty.raw(), cfg_.qty_scale, tmp));
+        out += "\"]";
+      }
+    }
+    out += "]}";
+  }
+
+  // ---- message text (public for replay rewrites and tests) ------------------------------------------------
+  std::size_t write_price(std::int64_t raw, char* out) const noexcept { return format_fixed(raw, cfg_.price_scale, out); }
+  std::size_t write_qty(std::int64_t raw, char* out) const noexcept { return format_fixed(raw, cfg_.qty_scale, out); }
+
+ private:
+  struct Touched {
+    Side side;
+    std::int64_t price;
+  };
+
+  std::uint64_t next() noexcept {  // xorshift64*
+    rng_ ^= rng_ >> 12;
+    rng_ ^= rng_ << 25;
+    rng_ ^= rng_ >> 27;
+    return rng_ * 0x2545F4914F6CDD1Dull;
+  }
+  // Deeper levels hold more: lots 1 .. 200 at the top, up to ~2000 deep.
+  std::int64_t random_qty(std::size_t depth) noexcept {
+    const std::uint64_t span = 200 + std::min<std::uint64_t>(depth, 1000) * 2;
+    return cfg_.lot * static_cast<std::int64_t>(1 + next() % span);
+  }
+  std::int64_t anon_qty(Side s, std::int64_t price) const noexcept {
+    book::OrderView v;
+    return engine_.get(anon_id(s, price), v) ? v.qty.raw() : 0;
+  }
+  void put_anon(Side s, std::int64_t price, std::int64_t qty) noexcept {
+    if (price <= 0) return;
+    const OrderId id = anon_id(s, price);
+    book::OrderView v;
+    const bool live = engine_.get(id, v);
+    if (qty <= 0) {
+      if (live) engine_.cancel(id);
+      return;
+    }
+    if (live) {
+      if (v.qty.raw() != qty) (void)engine_.modify(id, Price(price), Qty(qty));  // growth joins the queue's end
+      return;
+    }
+    book::OrderRequest o;
+    o.id = id;
+    o.side = s;
+    o.price = Price(price);
+    o.qty = Qty(qty);
+    (void)engine_.submit(o);
+  }
+
+  // Levels near the top change most: half the picks among the best 8, the rest anywhere.
+  void change_level(Side s) noexcept {
+    const std::size_t n = engine_.level_count(s);
+    if (n == 0) {
+      const book::Level opp = engine_.best(s == Side::bid ? Side::ask : Side::bid);
+      const std::int64_t p = opp.qty.raw() > 0 ? opp.price.raw() + (s == Side::bid ? -1 : 1) : cfg_.start_price;
+      put_anon(s, p, random_qty(0));
+      touch(s, p);
+      return;
+    }
+    const std::uint64_t r = next();
+    const std::size_t i = (r & 1) ? static_cast<std::size_t>((r >> 1) % std::min<std::size_t>(n, 8))
+                                  : static_cast<std::size_t>((r >> 1) % n);
+    const std::int64_t p = engine_.level(s, i).price.raw();
+    // One in eight changes empties the level's market part (then refills depth at the far end).
+    const std::int64_t q = (next() & 7) == 0 && n > 2 ? 0 : random_qty(i);
+    put_anon(s, p, q);
+    touch(s, p);
+    if (q == 0) keep_depth(s);
+  }
+  // A new level one tick inside the spread.
+  void improve(Side s) noexcept {
+    const std::int64_t bid = engine_.best(Side::bid).price.raw();
+    const std::int64_t ask = engine_.best(Side::ask).price.raw();
+    if (ask - bid <= 1) {
+      change_level(s);
+      return;
+    }
+    const std::int64_t p = s == Side::bid ? bid + 1 : ask - 1;
+    put_anon(s, p, random_qty(0));
+    touch(s, p);
+    trim_depth(s);
+  }
+  // The best level's market liquidity leaves (the account's orders there stay).
+  void pull(Side s) noexcept {
+    if (engine_.level_count(s) <= 2) {
+      change_level(s);
+      return;
+    }
+    const std::int64_t p = engine_.best(s).price.raw();
+    put_anon(s, p, 0);
+    touch(s, p);
+    keep_depth(s);
+  }
+  // Adds a level beyond the deepest while the side is short of depth_levels.
+  void keep_depth(Side s) noexcept {
+    const std::size_t n = engine_.level_count(s);
+    if (n >= cfg_.depth_levels || n == 0) return;
+    const std::int64_t deepest = engine_.level(s, n - 1).price.raw();
+    const std::int64_t p = s == Side::bid ? deepest - 1 : deepest + 1;
+    if (p <= 0) return;
+    put_anon(s, p, random_qty(n));
+    touch(s, p);
+  }
+  // Removes the deepest level's market liquidity while the side holds more than depth_levels.
+  void trim_depth(Side s) noexcept {
+    const std::size_t n = engine_.level_count(s);
+    if (n <= cfg_.depth_levels) return;
+    const std::int64_t p = engine_.level(s, n - 1).price.raw();
+    if (anon_qty(s, p) == 0) return;  // an account order out there: leave it
+    put_anon(s, p, 0);
+    touch(s, p);
+  }
+
+  // Generated flow: takes up to ~120% of one side's best level (a full take moves the price).
+  void aggress(Side taker) noexcept {
+    const Side maker = taker == Side::bid ? Side::ask : Side::bid;
+    const book::Level best = engine_.best(maker);
+    const std::int64_t lots = std::max<std::int64_t>(1, best.qty.raw() / cfg_.lot);
+    const std::int64_t q = cfg_.lot * (1 + static_cast<std::int64_t>(next() % static_cast<std::uint64_t>(lots + lots / 5 + 1)));
+    book::OrderRequest o;
+    o.id = kFlowBit | (++flow_id_ & (kFlowBit - 1));
+    o.side = taker;
+    o.tif = book::TimeInForce::ioc;
+    o.price = best.price;
+    o.qty = Qty(q);
+    levels_.clear();
+    exec_count_ = 0;
+    (void)engine_.submit(o);
+    for (std::size_t i = 0; i < exec_count_; ++i) publish_trade(execs_[i]);
+    touch(maker, best.price.raw());
+    keep_depth(maker);
+    deliver_executions();
+    publish_levels();
+  }
+
+  void deliver_executions() noexcept {
+    if (sink_ == nullptr) return;
+    for (std::size_t i = 0; i < exec_count_; ++i)
+      if (is_account(execs_[i].maker) || is_account(execs_[i].taker)) sink_->on_account_execution(execs_[i]);
+    exec_count_ = 0;
+  }
+
+  void remember_top() noexcept {
+    const book::Level b = engine_.best(Side::bid), a = engine_.best(Side::ask);
+    top_[0] = b.price.raw();
+    top_[1] = b.qty.raw();
+    top_[2] = a.price.raw();
+    top_[3] = a.qty.raw();
+  }
+
+  // ---- writers --------------------------------------------------------------------------------------------
+  char* lit(char* p, std::string_view s) const noexcept {
+    std::memcpy(p, s.data(), s.size());
+    return p + s.size();
+  }
+  static char* num(char* p, std::uint64_t v) noexcept { return std::to_chars(p, p + 24, v).ptr; }
+  static char* num(char* p, std::int64_t v) noexcept { return std::to_chars(p, p + 24, v).ptr; }
+  char* price(char* p, std::int64_t raw) const noexcept { return p + format_fixed(raw, cfg_.price_scale, p); }
+  char* qty(char* p, std::int64_t raw) const noexcept { return p + format_fixed(raw, cfg_.qty_scale, p); }
+  void emit(StreamKind k, const char* end) noexcept {
+    ++produced_;
+    if (sink_ != nullptr) sink_->on_market(k, std::string_view(buf_.data(), static_cast<std::size_t>(end - buf_.data())));
+  }
+
+  void publish_trade(const Execution& e) noexcept {
+    char* p = buf_.data();
+    p = lit(p, "{\"e\":\"trade\",\"E\":");
+    p = num(p, now_ms_);
+    p = lit(p, ",\"s\":\"");
+    p = lit(p, cfg_.symbol);
+    p = lit(p, "\",\"t\":");
+    p = num(p, ++trade_id_);
+    p = lit(p, ",\"p\":\"");
+    p = price(p, e.price.raw());
+    p = lit(p, "\",\"q\":\"");
+    p = qty(p, e.qty.raw());
+    p = lit(p, "\",\"T\":");
+    p = num(p, now_ms_);
+    // m: the buyer is the maker (the taker sold).
+    p = lit(p, e.taker_side == Side::ask ? ",\"m\":true,\"M\":true}" : ",\"m\":false,\"M\":true}");
+    emit(StreamKind::trade, p);
+  }
+
+  // One depth update for the touched levels (their totals now), then a bookTicker if the top moved.
+  void publish_levels() noexcept {
+    if (levels_.empty()) return;
+    const std::size_t need = 256 + levels_.size() * (2 * kMaxFixedText + 8);
+    if (buf_.size() < need) buf_.resize(need);
+    const std::uint64_t first = last_u_ + 1 + skip_;
+    skip_ = 0;
+    last_u_ = first;
+    char* p = buf_.data();
+    p = lit(p, "{\"e\":\"depthUpdate\",\"E\":");
+    p = num(p, now_ms_);
+    p = lit(p, ",\"s\":\"");
+    p = lit(p, cfg_.symbol);
+    p = lit(p, "\",\"U\":");
+    p = num(p, first);
+    p = lit(p, ",\"u\":");
+    p = num(p, last_u_);
+    for (int side = 0; side < 2; ++side) {
+      const Side s = side == 0 ? Side::bid : Side::ask;
+      p = lit(p, side == 0 ? ",\"b\":[" : "],\"a\":[");
+      bool any = false;
+      for (const auto& l : levels_) {
+        if (l.side != s) continue;
+        if (any) *p++ = ',';
+        any = true;
+        p = lit(p, "[\"");
+        p = price(p, l.price);
+        p = lit(p, "\",\"");
+        p = qty(p, level_qty(s, l.price));
+        p = lit(p, "\"]");
+      }
+    }
+    p = lit(p, "]}");
+    levels_.clear();
+    emit(StreamKind::depth, p);
+
+    const std::int64_t old[4] = {top_[0], top_[1], top_[2], top_[3]};
+    remember_top();
+    if (std::memcmp(old, top_, sizeof old) == 0) return;
+    p = buf_.data();
+    p = lit(p, "{\"u\":");
+    p = num(p, last_u_);
+    p = lit(p, ",\"s\":\"");
+    p = lit(p, cfg_.symbol);
+    p = lit(p, "\",\"b\":\"");
+    p = price(p, top_[0]);
+    p = lit(p, "\",\"B\":\"");
+    p = qty(p, top_[1]);
+    p = lit(p, "\",\"a\":\"");
+    p = price(p, top_[2]);
+    p = lit(p, "\",\"A\":\"");
+    p = qty(p, top_[3]);
+    p = lit(p, "\"}");
+    emit(StreamKind::book_ticker, p);
+  }
+
+  GeneratorConfig cfg_;
+  book::MatchingEngine engine_;
+  MarketSink* sink_ = nullptr;
+  std::uint64_t rng_;
+  std::uint64_t trade_threshold_ = 0;
+  std::uint64_t last_u_;
+  std::uint64_t skip_ = 0;
+  std::uint64_t trade_id_ = 0;
+  std::uint64_t flow_id_ = 0;
+  std::int64_t now_ms_ = 0;
+  std::int64_t top_[4] = {0, 0, 0, 0};
+  std::size_t produced_ = 0;
+  std::vector<Execution> execs_;
+  std::size_t exec_count_ = 0;
+  std::vector<Touched> levels_;
+  std::vector<char> buf_;
+  std::string lower_;
+};
+
+}  // namespace hftx::sim

@@ -1,0 +1,1209 @@
+// Binance WebSocket API gateway: request signing, request encoding, response / execution-report parsing.
+// See hftx/oms/binance_api.hpp for the contract.
+//
+// HMAC-SHA256 uses OpenSSL's low-level SHA-256 (SHA-NI where the CPU has it) on states keyed once at
+// setup: HMAC(K, m) = H((K^opad) || H((K^ipad) || m)), and both keyed prefixes are exactly one block, so a
+// signature costs the message's blocks plus one outer block — and no EVP context, no allocation. Those
+// functions are deprecated in OpenSSL 3 in favour of EVP, whose per-call context duplication allocates;
+// hence OPENSSL_SUPPRESS_DEPRECATED below.
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
+#include "hftx/oms/binance_api.hpp"
+
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "hftx/core/error.hpp"
+#include "hftx/md/events.hpp"
+
+namespace hftx::oms {
+
+namespace od = simdjson::ondemand;
+
+// =============================================================================================== signing
+
+struct RequestSigner::Impl {
+  SHA256_CTX inner{};  // after hashing K ^ ipad
+  SHA256_CTX outer{};  // after hashing K ^ opad
+  EVP_PKEY* pkey = nullptr;
+  EVP_MD_CTX* md = nullptr;
+  mutable std::uint64_t failures = 0;
+
+  Impl() = default;
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+  ~Impl() {
+    OPENSSL_cleanse(&inner, sizeof inner);
+    OPENSSL_cleanse(&outer, sizeof outer);
+    EVP_MD_CTX_free(md);
+    EVP_PKEY_free(pkey);
+  }
+};
+
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+bool looks_like_pem(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\r' || s.front() == '\t'))
+    s.remove_prefix(1);
+  return s.starts_with("-----BEGIN");
+}
+
+}  // namespace
+
+RequestSigner::RequestSigner(SignatureType type, std::unique_ptr<Impl> impl) noexcept
+    : type_(type), impl_(std::move(impl)) {}
+RequestSigner::RequestSigner(RequestSigner&&) noexcept = default;
+RequestSigner& RequestSigner::operator=(RequestSigner&&) noexcept = default;
+RequestSigner::~RequestSigner() = default;
+
+RequestSigner RequestSigner::hmac_sha256(std::string_view secret) {
+  if (secret.empty()) throw ConfigError("RequestSigner: the HMAC secret key is empty (expected the API secret)");
+  auto impl = std::make_unique<Impl>();
+  unsigned char key[SHA256_CBLOCK] = {};
+  if (secret.size() > SHA256_CBLOCK) {
+    SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), key);  // RFC 2104: hash long keys
+  } else {
+    std::memcpy(key, secret.data(), secret.size());
+  }
+  unsigned char pad[SHA256_CBLOCK];
+  for (std::size_t i = 0; i < SHA256_CBLOCK; ++i) pad[i] = static_cast<unsigned char>(key[i] ^ 0x36u);
+  SHA256_Init(&impl->inner);
+  SHA256_Update(&impl->inner, pad, SHA256_CBLOCK);
+  for (std::size_t i = 0; i < SHA256_CBLOCK; ++i) pad[i] = static_cast<unsigned char>(key[i] ^ 0x5cu);
+  SHA256_Init(&impl->outer);
+  SHA256_Update(&impl->outer, pad, SHA256_CBLOCK);
+  OPENSSL_cleanse(key, sizeof key);
+  OPENSSL_cleanse(pad, sizeof pad);
+  return RequestSigner(SignatureType::hmac_sha256, std::move(impl));
+}
+
+RequestSigner RequestSigner::ed25519_pem(std::string_view pem) {
+  // Environment variables often carry PEM with literal "\n" for newlines.
+  std::string text;
+  text.reserve(pem.size());
+  for (std::size_t i = 0; i < pem.size(); ++i) {
+    if (pem[i] == '\\' && i + 1 < pem.size() && pem[i + 1] == 'n') {
+      text += '\n';
+      ++i;
+    } else {
+      text += pem[i];
+    }
+  }
+  auto impl = std::make_unique<Impl>();
+  BIO* bio = BIO_new_mem_buf(text.data(), static_cast<int>(text.size()));
+  if (bio == nullptr) throw ConfigError("RequestSigner: BIO_new_mem_buf failed");
+  impl->pkey = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  OPENSSL_cleanse(text.data(), text.size());
+  if (impl->pkey == nullptr)
+    throw ConfigError("RequestSigner: the secret key is PEM but not a readable unencrypted private key "
+                      "(expected '-----BEGIN PRIVATE KEY-----' PKCS#8 Ed25519)");
+  if (EVP_PKEY_id(impl->pkey) != EVP_PKEY_ED25519)
+    throw ConfigError("RequestSigner: the PEM private key is not Ed25519 (only Ed25519 and HMAC keys are supported)");
+  impl->md = EVP_MD_CTX_new();
+  if (impl->md == nullptr) throw ConfigError("RequestSigner: EVP_MD_CTX_new failed");
+  return RequestSigner(SignatureType::ed25519, std::move(impl));
+}
+
+RequestSigner RequestSigner::from_secret(std::string_view secret) {
+  return looks_like_pem(secret) ? ed25519_pem(secret) : hmac_sha256(secret);
+}
+
+std::uint64_t RequestSigner::failures() const noexcept { return impl_->failures; }
+
+std::size_t RequestSigner::sign(std::string_view payload, char* out) const noexcept {
+  Impl& im = *impl_;
+  if (type_ == SignatureType::hmac_sha256) {
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256_CTX c = im.inner;  // a plain struct copy: the keyed state, no allocation
+    SHA256_Update(&c, payload.data(), payload.size());
+    SHA256_Final(digest, &c);
+    c = im.outer;
+    SHA256_Update(&c, digest, sizeof digest);
+    SHA256_Final(digest, &c);
+    for (std::size_t i = 0; i < SHA256_DIGEST_LENGTH; ++i) {
+      out[2 * i] = kHex[digest[i] >> 4];
+      out[2 * i + 1] = kHex[digest[i] & 0xfu];
+    }
+    return kHmacSize;
+  }
+  unsigned char sig[64];
+  std::size_t sig_len = sizeof sig;
+  if (EVP_DigestSignInit(im.md, nullptr, nullptr, nullptr, im.pkey) != 1 ||
+      EVP_DigestSign(im.md, sig, &sig_len, reinterpret_cast<const unsigned char*>(payload.data()), payload.size()) !=
+          1 ||
+      sig_len != sizeof sig) {
+    ++im.failures;
+    return 0;
+  }
+  unsigned char b64[kEd25519Size + 1];  // EVP_EncodeBlock writes a NUL
+  if (EVP_EncodeBlock(b64, sig, static_cast<int>(sizeof sig)) != static_cast<int>(kEd25519Size)) {
+    ++im.failures;
+    return 0;
+  }
+  std::memcpy(out, b64, kEd25519Size);
+  return kEd25519Size;
+}
+
+namespace {
+
+bool sendable_key(std::string_view s) noexcept {
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x21 || c > 0x7e || c == '"' || c == '\\' || c == '&' || c == '=') return false;
+  }
+  return true;
+}
+
+std::string env_or_throw(std::string_view name, const char* what) {
+  if (name.empty()) throw ConfigError(std::string("venue.") + what + " is empty: expected the name of an environment variable");
+  const std::string n(name);
+  const char* v = std::getenv(n.c_str());
+  if (v == nullptr || *v == '\0')
+    throw ConfigError("environment variable '" + n + "' (venue." + what + ") is not set: expected the " +
+                      (std::string_view(what) == "api_key_env" ? "Binance API key" : "API secret (HMAC) or Ed25519 PEM private key"));
+  return v;
+}
+
+}  // namespace
+
+ApiCredentials ApiCredentials::from_env(std::string_view api_key_env, std::string_view secret_key_env) {
+  std::string key = env_or_throw(api_key_env, "api_key_env");
+  if (!sendable_key(key))
+    throw ConfigError("environment variable '" + std::string(api_key_env) +
+                      "': the API key has characters that cannot be sent (expected printable ASCII without '\"', "
+                      "'\\\\', '&', '=' or spaces)");
+  std::string secret = env_or_throw(secret_key_env, "secret_key_env");
+  RequestSigner signer = RequestSigner::from_secret(secret);
+  OPENSSL_cleanse(secret.data(), secret.size());
+  return ApiCredentials{std::move(key), std::move(signer)};
+}
+
+// ============================================================================================== encoding
+
+namespace {
+
+// "00".."99": two digits per division.
+constexpr char kDigits2[201] =
+    "0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849"
+    "5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+
+// Decimal digits of v right-aligned ending at `end`; returns the first digit.
+HFTX_FORCE_INLINE char* u64_digits(std::uint64_t v, char* end) noexcept {
+  char* b = end;
+  while (v >= 100) {
+    const auto r = static_cast<std::size_t>(v % 100);
+    v /= 100;
+    b -= 2;
+    std::memcpy(b, kDigits2 + 2 * r, 2);
+  }
+  if (v >= 10) {
+    b -= 2;
+    std::memcpy(b, kDigits2 + 2 * v, 2);
+  } else {
+    *--b = static_cast<char>('0' + v);
+  }
+  return b;
+}
+
+// A bounded writer: every append checks the room left; once one does not fit, the writer stays failed.
+struct Out {
+  char* p;
+  char* end;
+  bool ok = true;
+
+  HFTX_FORCE_INLINE void put(const char* s, std::size_t n) noexcept {
+    if (HFTX_UNLIKELY(static_cast<std::size_t>(end - p) < n)) {
+      ok = false;
+      p = end;
+      return;
+    }
+    std::memcpy(p, s, n);
+    p += n;
+  }
+  HFTX_FORCE_INLINE void put(std::string_view s) noexcept { put(s.data(), s.size()); }
+  template <std::size_t N>
+  HFTX_FORCE_INLINE void lit(const char (&s)[N]) noexcept {
+    put(s, N - 1);
+  }
+  HFTX_FORCE_INLINE void u64(std::uint64_t v) noexcept {
+    char buf[20];
+    char* b = u64_digits(v, buf + 20);
+    put(b, static_cast<std::size_t>(buf + 20 - b));
+  }
+};
+
+// Exact decimal text of raw steps, scale.decimals() decimals. The common case (multiplier 1, non-negative)
+// is one pass of two-digit divisions on a uint64; other scales take format_fixed's int128 path.
+HFTX_FORCE_INLINE std::size_t fixed_text(std::int64_t raw, const Scale& scale, char* out) noexcept {
+  if (HFTX_UNLIKELY(scale.multiplier() != 1 || raw < 0)) return format_fixed(raw, scale, out);
+  const auto decimals = static_cast<std::size_t>(scale.decimals());
+  char buf[40];
+  char* const end = buf + sizeof buf;
+  char* b = u64_digits(static_cast<std::uint64_t>(raw), end);
+  while (static_cast<std::size_t>(end - b) <= decimals) *--b = '0';  // at least one integer digit
+  const std::size_t digits = static_cast<std::size_t>(end - b);
+  const std::size_t int_len = digits - decimals;
+  std::memcpy(out, b, int_len);
+  if (decimals == 0) return int_len;
+  out[int_len] = '.';
+  std::memcpy(out + int_len + 1, b + int_len, decimals);
+  return digits + 1;
+}
+
+// One string param: `"name":"value",` into the JSON and `name=value&` into the signature payload.
+#define HFTX_PARAM_STR(name, value)   \
+  do {                                \
+    js.lit("\"" name "\":\"");        \
+    js.put(value);                    \
+    js.lit("\",");                    \
+    pay.lit(name "=");                \
+    pay.put(value);                   \
+    pay.lit("&");                     \
+  } while (0)
+// One integer param (unquoted in the JSON).
+#define HFTX_PARAM_NUM(name, value)   \
+  do {                                \
+    js.lit("\"" name "\":");          \
+    js.put(value);                    \
+    js.lit(",");                      \
+    pay.lit(name "=");                \
+    pay.put(value);                   \
+    pay.lit("&");                     \
+  } while (0)
+
+constexpr std::size_t kPayloadCap = 1024;  // the longest payload: bounded at setup (api key <= 256, ids <= 37)
+
+bool valid_token(std::string_view s, std::size_t max) noexcept {
+  if (s.empty() || s.size() > max) return false;
+  for (const char c : s)
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+      return false;
+  return true;
+}
+
+}  // namespace
+
+BinanceApiEncoder::BinanceApiEncoder(ApiEncoderConfig config, RequestSigner signer)
+    : api_key_(std::move(config.api_key)), signer_(std::move(signer)), prefix_(std::move(config.client_id_prefix)) {
+  if (api_key_.empty() || api_key_.size() > 256 || !sendable_key(api_key_))
+    throw ConfigError("api_key: expected 1..256 printable ASCII characters without '\"', '\\\\', '&', '=' or spaces");
+  if (config.recv_window_ms < 1 || config.recv_window_ms > 60000)
+    throw ConfigError("venue.recv_window_ms: " + std::to_string(config.recv_window_ms) +
+                      " is out of range (expected 1..60000 ms, Binance's maximum)");
+  if (!valid_token(prefix_, 16))
+    throw ConfigError("venue.client_id_prefix: '" + prefix_ +
+                      "' is invalid (expected 1..16 characters of [A-Za-z0-9_-], so that prefix + 20 digits <= 36)");
+  if (config.instruments.empty() || config.instruments.size() > 65535)
+    throw ConfigError("instruments: expected 1..65535 instruments, got " + std::to_string(config.instruments.size()));
+  recv_window_ = std::to_string(config.recv_window_ms);
+  std::size_t longest_symbol = 0;
+  for (std::size_t i = 0; i < config.instruments.size(); ++i) {
+    ApiInstrument& in = config.instruments[i];
+    if (!valid_token(in.symbol, 32))
+      throw ConfigError("instruments[" + std::to_string(i) + "].symbol: '" + in.symbol +
+                        "' is invalid (expected 1..32 characters of [A-Za-z0-9_-])");
+    longest_symbol = std::max(longest_symbol, in.symbol.size());
+    instruments_.push_back(Inst{std::move(in.symbol), in.price_scale, in.qty_scale});
+  }
+  // Fixed text (~330 bytes for order.place) + variable fields at their maxima; generous by design.
+  max_request_ = 512 + api_key_.size() + longest_symbol + 2 * 40 + 2 * kMaxFixedText + 3 * 20 +
+                 RequestSigner::kMaxSignatureSize;
+  static_assert(kPayloadCap >= 256 + 32 + 2 * 40 + 2 * kMaxFixedText + 3 * 20 + 256, "payload bound");
+}
+
+std::size_t BinanceApiEncoder::format_client_id(ClientOrderId id, char* out) const noexcept {
+  std::memcpy(out, prefix_.data(), prefix_.size());
+  char buf[20];
+  char* b = u64_digits(id, buf + 20);
+  const auto n = static_cast<std::size_t>(buf + 20 - b);
+  std::memcpy(out + prefix_.size(), b, n);
+  return prefix_.size() + n;
+}
+
+std::size_t BinanceApiEncoder::finish(EncodeStatus s, std::size_t n) noexcept {
+  last_ = s;
+  ++stats_.requests;
+  ++stats_.by_status[static_cast<std::size_t>(s)];
+  return s == EncodeStatus::ok ? n : 0;
+}
+
+namespace {
+
+// Appends `"signature":"<sig>"}}` signing pay[0, used - 1) (the trailing '&' dropped).
+HFTX_FORCE_INLINE EncodeStatus sign_and_close(const RequestSigner& signer, Out& js, const char* pay_begin,
+                                              const Out& pay) noexcept {
+  if (HFTX_UNLIKELY(!pay.ok)) return EncodeStatus::too_small;  // cannot happen: bounded at setup
+  const auto len = static_cast<std::size_t>(pay.p - pay_begin) - 1;
+  js.lit("\"signature\":\"");
+  if (HFTX_UNLIKELY(static_cast<std::size_t>(js.end - js.p) < signer.signature_size() + 3)) return EncodeStatus::too_small;
+  const std::size_t n = signer.sign(std::string_view(pay_begin, len), js.p);
+  if (HFTX_UNLIKELY(n == 0)) return EncodeStatus::sign_failed;
+  js.p += n;
+  js.lit("\"}}");
+  return js.ok ? EncodeStatus::ok : EncodeStatus::too_small;
+}
+
+}  // namespace
+
+std::size_t BinanceApiEncoder::encode_place(ClientOrderId id, const OrderRequest& req, std::int64_t timestamp_ms,
+                                            char* out, std::size_t cap) noexcept {
+  if (HFTX_UNLIKELY(req.instrument >= instruments_.size())) return finish(EncodeStatus::unknown_instrument, 0);
+  const bool market = req.type == OrderType::market;
+  if (HFTX_UNLIKELY(id == 0 || req.qty.raw() <= 0 || timestamp_ms <= 0 || (!market && req.price.raw() <= 0) ||
+                    (market && req.post_only)))
+    return finish(EncodeStatus::bad_request, 0);
+  const Inst& in = instruments_[req.instrument];
+
+  char cid[40];
+  const std::size_t cid_len = format_client_id(id, cid);
+  char px[kMaxFixedText];
+  const std::size_t px_len = market ? 0 : fixed_text(req.price.raw(), in.price_scale, px);
+  char qty[kMaxFixedText];
+  const std::size_t qty_len = fixed_text(req.qty.raw(), in.qty_scale, qty);
+  char ts_buf[20];
+  char* ts_b = u64_digits(static_cast<std::uint64_t>(timestamp_ms), ts_buf + 20);
+  const std::string_view ts(ts_b, static_cast<std::size_t>(ts_buf + 20 - ts_b));
+
+  char payload[kPayloadCap];
+  Out js{out, out + cap};
+  Out pay{payload, payload + kPayloadCap};
+  js.lit("{\"id\":\"p");
+  js.put(cid + prefix_.size(), cid_len - prefix_.size());
+  js.lit("\",\"method\":\"order.place\",\"params\":{");
+  // Sorted by name (byte order): the signature payload is the params in this order.
+  HFTX_PARAM_STR("apiKey", api_key_);
+  HFTX_PARAM_STR("newClientOrderId", std::string_view(cid, cid_len));
+  HFTX_PARAM_STR("newOrderRespType", std::string_view("ACK"));
+  if (!market) HFTX_PARAM_STR("price", std::string_view(px, px_len));
+  HFTX_PARAM_STR("quantity", std::string_view(qty, qty_len));
+  HFTX_PARAM_NUM("recvWindow", recv_window_);
+  HFTX_PARAM_STR("side", req.side == Side::bid ? std::string_view("BUY") : std::string_view("SELL"));
+  HFTX_PARAM_STR("symbol", in.symbol);
+  if (!market && !req.post_only) {
+    const std::string_view tif = req.tif == TimeInForce::gtc   ? std::string_view("GTC")
+                                 : req.tif == TimeInForce::ioc ? std::string_view("IOC")
+                                                               : std::string_view("FOK");
+    HFTX_PARAM_STR("timeInForce", tif);
+  }
+  HFTX_PARAM_NUM("timestamp", ts);
+  HFTX_PARAM_STR("type", market          ? std::string_view("MARKET")
+                         : req.post_only ? std::string_view("LIMIT_MAKER")
+                                         : std::string_view("LIMIT"));
+  const EncodeStatus s = sign_and_close(signer_, js, payload, pay);
+  return finish(s, static_cast<std::size_t>(js.p - out));
+}
+
+std::size_t BinanceApiEncoder::encode_by_client_id(char letter, std::string_view method, ClientOrderId id,
+                                                   InstrumentId instrument, std::int64_t timestamp_ms, char* out,
+                                                   std::size_t cap) noexcept {
+  if (HFTX_UNLIKELY(instrument >= instruments_.size())) return finish(EncodeStatus::unknown_instrument, 0);
+  if (HFTX_UNLIKELY(id == 0 || timestamp_ms <= 0)) return finish(EncodeStatus::bad_request, 0);
+  const Inst& in = instruments_[instrument];
+  char cid[40];
+  const std::size_t cid_len = format_client_id(id, cid);
+  char ts_buf[20];
+  char* ts_b = u64_digits(static_cast<std::uint64_t>(timestamp_ms), ts_buf + 20);
+  const std::string_view ts(ts_b, static_cast<std::size_t>(ts_buf + 20 - ts_b));
+
+  char payload[kPayloadCap];
+  Out js{out, out + cap};
+  Out pay{payload, payload + kPayloadCap};
+  js.lit("{\"id\":\"");
+  js.put(&letter, 1);
+  js.put(cid + prefix_.size(), cid_len - prefix_.size());
+  js.lit("\",\"method\":\"");
+  js.put(method);
+  js.lit("\",\"params\":{");
+  HFTX_PARAM_STR("apiKey", api_key_);
+  HFTX_PARAM_STR("origClientOrderId", std::string_view(cid, cid_len));
+  HFTX_PARAM_NUM("recvWindow", recv_window_);
+  HFTX_PARAM_STR("symbol", in.symbol);
+  HFTX_PARAM_NUM("timestamp", ts);
+  const EncodeStatus s = sign_and_close(signer_, js, payload, pay);
+  return finish(s, static_cast<std::size_t>(js.p - out));
+}
+
+std::size_t BinanceApiEncoder::encode_cancel(ClientOrderId id, InstrumentId instrument, std::int64_t timestamp_ms,
+                                             char* out, std::size_t cap) noexcept {
+  return encode_by_client_id('c', "order.cancel", id, instrument, timestamp_ms, out, cap);
+}
+
+std::size_t BinanceApiEncoder::encode_order_status(ClientOrderId id, InstrumentId instrument,
+                                                   std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
+  return encode_by_client_id('q', "order.status", id, instrument, timestamp_ms, out, cap);
+}
+
+std::size_t BinanceApiEncoder::encode_cancel_all(InstrumentId instrument, std::uint64_t n, std::int64_t timestamp_ms,
+                                                 char* out, std::size_t cap) noexcept {
+  if (HFTX_UNLIKELY(instrument >= instruments_.size())) return finish(EncodeStatus::unknown_instrument, 0);
+  if (HFTX_UNLIKELY(timestamp_ms <= 0)) return finish(EncodeStatus::bad_request, 0);
+  const Inst& in = instruments_[instrument];
+  char ts_buf[20];
+  char* ts_b = u64_digits(static_cast<std::uint64_t>(timestamp_ms), ts_buf + 20);
+  const std::string_view ts(ts_b, static_cast<std::size_t>(ts_buf + 20 - ts_b));
+  char payload[kPayloadCap];
+  Out js{out, out + cap};
+  Out pay{payload, payload + kPayloadCap};
+  js.lit("{\"id\":\"a");
+  js.u64(n);
+  js.lit("\",\"method\":\"openOrders.cancelAll\",\"params\":{");
+  HFTX_PARAM_STR("apiKey", api_key_);
+  HFTX_PARAM_NUM("recvWindow", recv_window_);
+  HFTX_PARAM_STR("symbol", in.symbol);
+  HFTX_PARAM_NUM("timestamp", ts);
+  const EncodeStatus s = sign_and_close(signer_, js, payload, pay);
+  return finish(s, static_cast<std::size_t>(js.p - out));
+}
+
+std::size_t BinanceApiEncoder::encode_subscribe(std::uint64_t n, std::int64_t timestamp_ms, char* out,
+                                                std::size_t cap) noexcept {
+  if (HFTX_UNLIKELY(timestamp_ms <= 0)) return finish(EncodeStatus::bad_request, 0);
+  char ts_buf[20];
+  char* ts_b = u64_digits(static_cast<std::uint64_t>(timestamp_ms), ts_buf + 20);
+  const std::string_view ts(ts_b, static_cast<std::size_t>(ts_buf + 20 - ts_b));
+  char payload[kPayloadCap];
+  Out js{out, out + cap};
+  Out pay{payload, payload + kPayloadCap};
+  js.lit("{\"id\":\"s");
+  js.u64(n);
+  js.lit("\",\"method\":\"userDataStream.subscribe.signature\",\"params\":{");
+  HFTX_PARAM_STR("apiKey", api_key_);
+  HFTX_PARAM_NUM("timestamp", ts);
+  const EncodeStatus s = sign_and_close(signer_, js, payload, pay);
+  return finish(s, static_cast<std::size_t>(js.p - out));
+}
+
+std::size_t BinanceApiEncoder::encode_depth(InstrumentId instrument, int limit, std::uint64_t n, char* out,
+                                            std::size_t cap) noexcept {
+  if (HFTX_UNLIKELY(instrument >= instruments_.size())) return finish(EncodeStatus::unknown_instrument, 0);
+  if (HFTX_UNLIKELY(limit < 1 || limit > 5000)) return finish(EncodeStatus::bad_request, 0);
+  const Inst& in = instruments_[instrument];
+  Out js{out, out + cap};
+  js.lit("{\"id\":\"d");
+  js.u64(n);
+  js.lit("\",\"method\":\"depth\",\"params\":{\"symbol\":\"");
+  js.put(in.symbol);
+  js.lit("\",\"limit\":");
+  js.u64(static_cast<std::uint64_t>(limit));
+  js.lit("}}");
+  return finish(js.ok ? EncodeStatus::ok : EncodeStatus::too_small, static_cast<std::size_t>(js.p - out));
+}
+
+#undef HFTX_PARAM_STR
+#undef HFTX_PARAM_NUM
+
+// =============================================================================================== parsing
+
+static_assert(md::kJsonPadding == simdjson::SIMDJSON_PADDING, "kJsonPadding must equal simdjson's padding");
+
+std::string ApiParseResult::describe() const {
+  std::string s(to_string(status));
+  if (field != nullptr && *field != '\0') s += std::string(": field '") + field + "'";
+  if (status == ApiStatus::json_error)
+    s += std::string(" (") + simdjson::error_message(static_cast<simdjson::error_code>(detail)) + ")";
+  else if (status == ApiStatus::bad_number)
+    s += " (" + std::string(to_string(static_cast<FixedStatus>(detail))) + ")";
+  return s;
+}
+
+namespace {
+
+HFTX_FORCE_INLINE ApiParseResult fail(ApiStatus s, const char* field, std::uint8_t detail = 0) noexcept {
+  return ApiParseResult{s, detail, field};
+}
+HFTX_FORCE_INLINE ApiParseResult json_fail(simdjson::error_code e, const char* field) noexcept {
+  return ApiParseResult{ApiStatus::json_error, static_cast<std::uint8_t>(e), field};
+}
+HFTX_FORCE_INLINE ApiParseResult type_fail(simdjson::error_code e, const char* field) noexcept {
+  return e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_OUT_OF_RANGE ? fail(ApiStatus::wrong_type, field)
+                                                                               : json_fail(e, field);
+}
+
+// The text of a string token without its quotes. False when the token is not a plain string.
+HFTX_FORCE_INLINE bool string_token(std::string_view tok, std::string_view& out) noexcept {
+  while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\n' || tok.back() == '\r' || tok.back() == '\t'))
+    tok.remove_suffix(1);
+  if (tok.size() < 2 || tok.front() != '"' || tok.back() != '"') return false;
+  out = tok.substr(1, tok.size() - 2);
+  return true;
+}
+
+HFTX_FORCE_INLINE ApiParseResult str(od::value& v, std::string_view& out, const char* field) noexcept {
+  std::string_view tok;
+  if (tok = v.raw_json_token(); !string_token(tok, out)) return fail(ApiStatus::wrong_type, field);
+  return {};
+}
+HFTX_FORCE_INLINE ApiParseResult i64(od::value& v, std::int64_t& out, const char* field) noexcept {
+  if (const auto e = v.get_int64().get(out); HFTX_UNLIKELY(e != simdjson::SUCCESS)) return type_fail(e, field);
+  return {};
+}
+HFTX_FORCE_INLINE ApiParseResult u64(od::value& v, std::uint64_t& out, const char* field) noexcept {
+  if (const auto e = v.get_uint64().get(out); HFTX_UNLIKELY(e != simdjson::SUCCESS)) return type_fail(e, field);
+  return {};
+}
+
+// 1..20 decimal digits without overflow; false otherwise.
+HFTX_FORCE_INLINE bool parse_u64(std::string_view s, std::uint64_t& out) noexcept {
+  if (s.empty() || s.size() > 20) return false;
+  std::uint64_t v = 0;
+  for (const char c : s) {
+    const unsigned d = static_cast<unsigned>(c - '0');
+    if (d > 9u) return false;
+    if (v > (UINT64_MAX - d) / 10u) return false;
+    v = v * 10u + d;
+  }
+  out = v;
+  return true;
+}
+
+// Key test without unescaping: the raw key equals `lit` and is followed by its closing quote. Reads at
+// most sizeof(lit) bytes from the key start, inside the document or its padding.
+#define HFTX_KEY_IS(k, lit) (std::memcmp((k), lit "\"", sizeof(lit)) == 0)
+
+// Fields of an executionReport (raw text; numbers parsed once the symbol's scales are known).
+enum ExecHave : std::uint32_t {
+  kXe = 1u << 0, kXE = 1u << 1, kXs = 1u << 2, kXc = 1u << 3, kXC = 1u << 4, kXS = 1u << 5, kXx = 1u << 6,
+  kXi = 1u << 7, kXl = 1u << 8, kXz = 1u << 9, kXL = 1u << 10, kXt = 1u << 11, kXm = 1u << 12, kXT = 1u << 13,
+  kXr = 1u << 14,
+};
+struct ExecFields {
+  std::uint32_t have = 0;
+  std::string_view e, s, c, C, S, x, r, l, z, L;
+  std::int64_t E = 0, T = 0, t = -1;
+  std::uint64_t i = 0;
+  bool m = false;
+};
+
+// Fields of an order object in a response's result (place / cancel / cancelAll element / order.status).
+enum OrderHave : std::uint32_t {
+  kOsym = 1u << 0, kOid = 1u << 1, kOcid = 1u << 2, kOorig = 1u << 3, kOtt = 1u << 4, kOexec = 1u << 5,
+  kOqty = 1u << 6, kOpx = 1u << 7, kOside = 1u << 8, kOstatus = 1u << 9, kOsub = 1u << 10, kOlist = 1u << 11,
+};
+struct OrderFields {
+  std::uint32_t have = 0;
+  std::string_view symbol, client, orig_client, executed, orig_qty, price, side, status;
+  std::uint64_t order_id = 0;
+  std::int64_t transact = 0, subscription = -1;
+};
+
+struct Inst {
+  std::string symbol;
+  Scale price_scale;
+  Scale qty_scale;
+};
+
+std::uint32_t hash_symbol(std::string_view s) noexcept {
+  std::uint32_t h = 2166136261u;  // FNV-1a
+  for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+  return h;
+}
+
+}  // namespace
+
+struct BinanceApiParser::Impl {
+  Impl(std::vector<ApiInstrument> instruments, std::string prefix_in, std::size_t cap)
+      : parser(cap), unpadded(new char[cap + md::kJsonPadding]), unpadded_cap(cap), prefix(std::move(prefix_in)) {
+    if (parser.allocate(cap) != simdjson::SUCCESS)
+      throw ConfigError("BinanceApiParser: could not allocate simdjson buffers for " + std::to_string(cap) + " bytes");
+    if (!valid_token(prefix, 16))
+      throw ConfigError("venue.client_id_prefix: '" + prefix + "' is invalid (expected 1..16 characters of [A-Za-z0-9_-])");
+    if (instruments.empty() || instruments.size() > 65535)
+      throw ConfigError("instruments: expected 1..65535 instruments, got " + std::to_string(instruments.size()));
+    std::size_t slots = 4;
+    while (slots < instruments.size() * 2) slots *= 2;
+    table.assign(slots, 0);
+    for (std::size_t i = 0; i < instruments.size(); ++i) {
+      ApiInstrument& in = instruments[i];
+      if (!valid_token(in.symbol, 32))
+        throw ConfigError("instruments[" + std::to_string(i) + "].symbol: '" + in.symbol +
+                          "' is invalid (expected 1..32 characters of [A-Za-z0-9_-])");
+      InstrumentId dup = 0;
+      if (lookup(in.symbol, dup))
+        throw ConfigError("instruments[" + std::to_string(i) + "].symbol: '" + in.symbol + "' is listed twice");
+      insts.push_back(Inst{std::move(in.symbol), in.price_scale, in.qty_scale});
+      std::size_t slot = hash_symbol(insts.back().symbol) & (slots - 1);
+      while (table[slot] != 0) slot = (slot + 1) & (slots - 1);
+      table[slot] = static_cast<std::uint16_t>(i + 1);
+    }
+  }
+
+  od::parser parser;
+  std::unique_ptr<char[]> unpadded;
+  std::size_t unpadded_cap;
+  std::string prefix;
+  std::vector<Inst> insts;
+  std::vector<std::uint16_t> table;  // open addressing: instrument index + 1, 0 = empty
+
+  // Per-message state.
+  ApiMessage* msg = nullptr;
+  const UpdateSink* sink = nullptr;
+  std::int64_t recv_ns = 0;
+  bool have_id = false;
+  bool have_status = false;
+  bool result_pending = false;  // "result" came before "id": a second pass reads it
+  bool list_seen = false;       // cancelAll array validated: a second pass delivers it
+  bool have_error = false;
+  bool have_code = false;
+  ExecFields ex;
+  OrderFields of;
+  std::size_t list_count = 0;
+  std::uint64_t foreign = 0;  // updates of this message whose client order id is not ours
+
+  [[nodiscard]] bool lookup(std::string_view sym, InstrumentId& out) const noexcept {
+    if (insts.empty()) return false;
+    const std::size_t mask = table.size() - 1;
+    for (std::size_t slot = hash_symbol(sym) & mask;; slot = (slot + 1) & mask) {
+      const std::uint16_t v = table[slot];
+      if (v == 0) return false;
+      if (insts[v - 1u].symbol == sym) {
+        out = static_cast<InstrumentId>(v - 1u);
+        return true;
+      }
+    }
+  }
+
+  [[nodiscard]] ClientOrderId client_id(std::string_view text) const noexcept {
+    if (text.size() <= prefix.size() || std::memcmp(text.data(), prefix.data(), prefix.size()) != 0) return 0;
+    std::uint64_t v = 0;
+    return parse_u64(text.substr(prefix.size()), v) ? v : 0;
+  }
+
+  void emit(OrderUpdate& u) noexcept {
+    u.recv_ns = recv_ns;
+    ++msg->updates;
+    foreign += u.client_id == 0 ? 1u : 0u;
+    (*sink)(u);
+  }
+
+  ApiParseResult run(std::string_view json, std::size_t capacity) noexcept;
+  ApiParseResult pass(od::object& obj, bool second) noexcept;
+  ApiParseResult id_value(od::value& v) noexcept;
+  ApiParseResult error_value(od::value& v) noexcept;
+  ApiParseResult result_value(od::value& v, bool deliver) noexcept;
+  ApiParseResult exec_fields(od::object& obj) noexcept;
+  ApiParseResult exec_field(char key, od::value& v) noexcept;
+  ApiParseResult order_fields(od::object& obj, OrderFields& f) noexcept;
+  ApiParseResult exec_update() noexcept;
+  ApiParseResult cancelled_update(const OrderFields& f, bool from_list) noexcept;
+  ApiParseResult response_update() noexcept;
+};
+
+ApiParseResult BinanceApiParser::Impl::id_value(od::value& v) noexcept {
+  have_id = true;
+  // The raw token tells a string from null without a type() probe.
+  const std::string_view tok = v.raw_json_token();
+  if (tok.starts_with("null")) {
+    msg->kind = ApiKind::other_response;
+    return {};
+  }
+  std::string_view id;
+  if (!string_token(tok, id)) return fail(ApiStatus::wrong_type, "id");
+  std::uint64_t n = 0;
+  ApiKind k = ApiKind::other_response;
+  if (id.size() >= 2 && parse_u64(id.substr(1), n)) {
+    switch (id[0]) {
+      case 'p': k = n != 0 ? ApiKind::place : ApiKind::other_response; break;
+      case 'c': k = n != 0 ? ApiKind::cancel : ApiKind::other_response; break;
+      case 'a': k = ApiKind::cancel_all; break;
+      case 'd': k = ApiKind::depth; break;
+      case 's': k = ApiKind::subscribe; break;
+      case 'q': k = ApiKind::other_response; break;  // order_status once its result is seen
+      default: n = 0; break;
+    }
+  }
+  msg->kind = k;
+  msg->request = n;
+  return {};
+}
+
+ApiParseResult BinanceApiParser::Impl::error_value(od::value& v) noexcept {
+  od::object obj;
+  if (auto e = v.get_object().get(obj); e != simdjson::SUCCESS)
+    return e == simdjson::INCORRECT_TYPE ? fail(ApiStatus::not_object, "error") : json_fail(e, "error");
+  have_error = true;
+  for (auto fr : obj) {
+    if (auto e = fr.error(); e != simdjson::SUCCESS) return json_fail(e, "error");
+    od::field& f = fr.value_unsafe();
+    const char* k = reinterpret_cast<const char*>(f.key().raw());
+    od::value& fv = f.value();
+    if (HFTX_KEY_IS(k, "code")) {
+      std::int64_t code = 0;
+      if (auto r = i64(fv, code, "code"); !r.ok()) return r;
+      if (code < INT32_MIN || code > INT32_MAX) return fail(ApiStatus::wrong_type, "code");
+      msg->error_code = static_cast<std::int32_t>(code);
+      have_code = true;
+    } else if (HFTX_KEY_IS(k, "msg")) {
+      if (auto r = str(fv, msg->error_msg, "msg"); !r.ok()) return r;
+    }
+  }
+  if (!have_code) return fail(ApiStatus::missing_field, "code");
+  return {};
+}
+
+ApiParseResult BinanceApiParser::Impl::order_fields(od::object& obj, OrderFields& f) noexcept {
+  for (auto fr : obj) {
+    if (auto e = fr.error(); e != simdjson::SUCCESS) return json_fail(e, "result");
+    od::field& fl = fr.value_unsafe();
+    const char* k = reinterpret_cast<const char*>(fl.key().raw());
+    od::value& v = fl.value();
+    ApiParseResult r;
+    switch (k[0]) {
+      case 's':
+        if (HFTX_KEY_IS(k, "symbol")) { r = str(v, f.symbol, "symbol"); f.have |= kOsym; }
+        else if (HFTX_KEY_IS(k, "side")) { r = str(v, f.side, "side"); f.have |= kOside; }
+        else if (HFTX_KEY_IS(k, "status")) { r = str(v, f.status, "status"); f.have |= kOstatus; }
+        else if (HFTX_KEY_IS(k, "subscriptionId")) { r = i64(v, f.subscription, "subscriptionId"); f.have |= kOsub; }
+        break;
+      case 'o':
+        if (HFTX_KEY_IS(k, "orderId")) { r = u64(v, f.order_id, "orderId"); f.have |= kOid; }
+        else if (HFTX_KEY_IS(k, "origClientOrderId")) { r = str(v, f.orig_client, "origClientOrderId"); f.have |= kOorig; }
+        else if (HFTX_KEY_IS(k, "origQty")) { r = str(v, f.orig_qty, "origQty"); f.have |= kOqty; }
+        else if (HFTX_KEY_IS(k, "orderListId")) { f.have |= kOlist; }
+        else if (HFTX_KEY_IS(k, "orders")) { f.have |= kOlist; }  // an order list's entry (OCO): not ours
+        break;
+      case 'c':
+        if (HFTX_KEY_IS(k, "clientOrderId")) { r = str(v, f.client, "clientOrderId"); f.have |= kOcid; }
+        break;
+      case 't':
+        if (HFTX_KEY_IS(k, "transactTime")) { r = i64(v, f.transact, "transactTime"); f.have |= kOtt; }
+        break;
+      case 'e':
+        if (HFTX_KEY_IS(k, "executedQty")) { r = str(v, f.executed, "executedQty"); f.have |= kOexec; }
+        break;
+      case 'p':
+        if (HFTX_KEY_IS(k, "price")) { r = str(v, f.price, "price"); f.have |= kOpx; }
+        break;
+      default:
+        break;
+    }
+    if (HFTX_UNLIKELY(!r.ok())) return r;
+  }
+  return {};
+}
+
+// A cancelled order (order.cancel result, or one element of openOrders.cancelAll's result).
+ApiParseResult BinanceApiParser::Impl::cancelled_update(const OrderFields& f, bool from_list) noexcept {
+  OrderUpdate u;
+  u.kind = UpdateKind::cancelled;
+  const std::string_view cid = (f.have & kOorig) ? f.orig_client : f.client;
+  if (!(f.have & (kOorig | kOcid))) return fail(ApiStatus::missing_field, "origClientOrderId");
+  if (!(f.have & kOsym)) return fail(ApiStatus::missing_field, "symbol");
+  if (!lookup(f.symbol, u.instrument)) return fail(ApiStatus::unknown_symbol, "symbol");
+  u.client_id = client_id(cid);
+  if (!from_list && u.client_id == 0 && msg->request != 0) u.client_id = msg->request;  // id c<n> is ours
+  u.venue_order_id = f.order_id;
+  if (f.have & kOside) {
+    if (f.side == "BUY") u.side = Side::bid;
+    else if (f.side == "SELL") u.side = Side::ask;
+    else return fail(ApiStatus::wrong_type, "side");
+  }
+  const Inst& in = insts[u.instrument];
+  if (f.have & kOexec) {
+    if (const FixedStatus s = parse_fixed(f.executed, in.qty_scale, u.cum_qty, Sign::unsigned_only); s != FixedStatus::ok)
+      return fail(ApiStatus::bad_number, "executedQty", static_cast<std::uint8_t>(s));
+  }
+  if (f.have & kOtt) u.venue_time_ms = f.transact;
+  emit(u);
+  return {};
+}
+
+ApiParseResult BinanceApiParser::Impl::result_value(od::value& v, bool deliver) noexcept {
+  const ApiKind kind = msg->kind;
+  if (kind == ApiKind::depth) return {};  // md::BinanceParser reads the same text; skipped here
+  if (kind == ApiKind::cancel_all) {
+    od::array arr;
+    if (auto e = v.get_array().get(arr); e != simdjson::SUCCESS)
+      return e == simdjson::INCORRECT_TYPE ? fail(ApiStatus::wrong_type, "result") : json_fail(e, "result");
+    list_seen = true;
+    for (auto el : arr) {
+      od::object o;
+      if (auto e = el.get_object().get(o); e != simdjson::SUCCESS)
+        return e == simdjson::INCORRECT_TYPE ? fail(ApiStatus::not_object, "result") : json_fail(e, "result");
+      OrderFields f;
+      if (auto r = order_fields(o, f); !r.ok()) return r;
+      if (f.have & kOlist && !(f.have & (kOorig | kOcid))) continue;  // an order-list summary entry
+      if (deliver) {
+        if (auto r = cancelled_update(f, true); !r.ok()) return r;
+      } else {
+        // Validate everything the delivery pass needs, so that it cannot fail half-way.
+        if (!(f.have & (kOorig | kOcid))) return fail(ApiStatus::missing_field, "origClientOrderId");
+        if (!(f.have & kOsym)) return fail(ApiStatus::missing_field, "symbol");
+        InstrumentId id = 0;
+        if (!lookup(f.symbol, id)) return fail(ApiStatus::unknown_symbol, "symbol");
+        if (f.have & kOside && f.side != "BUY" && f.side != "SELL") return fail(ApiStatus::wrong_type, "side");
+        Qty q;
+        if (f.have & kOexec) {
+          if (const FixedStatus s = parse_fixed(f.executed, insts[id].qty_scale, q, Sign::unsigned_only);
+              s != FixedStatus::ok)
+            return fail(ApiStatus::bad_number, "executedQty", static_cast<std::uint8_t>(s));
+        }
+        ++list_count;
+      }
+    }
+    return {};
+  }
+  od::object obj;
+  if (auto e = v.get_object().get(obj); e != simdjson::SUCCESS) {
+    if (e != simdjson::INCORRECT_TYPE) return json_fail(e, "result");
+    if (kind == ApiKind::other_response) return {};  // whatever a q<n> request returned
+    return fail(ApiStatus::not_object, "result");
+  }
+  return order_fields(obj, of);
+}
+
+// One single-letter field of an executionReport (inside the wrapper's "event", or at the top level).
+ApiParseResult BinanceApiParser::Impl::exec_field(char key, od::value& v) noexcept {
+  ExecFields& x = ex;
+  ApiParseResult r;
+  switch (key) {
+    case 'e': r = str(v, x.e, "e"); x.have |= kXe; break;
+    case 'E': r = i64(v, x.E, "E"); x.have |= kXE; break;
+    case 's': r = str(v, x.s, "s"); x.have |= kXs; break;
+    case 'c': r = str(v, x.c, "c"); x.have |= kXc; break;
+    case 'C': {
+      od::json_type t;
+      if (auto e = v.type().get(t); e != simdjson::SUCCESS) return json_fail(e, "C");
+      if (t != od::json_type::null) r = str(v, x.C, "C");
+      x.have |= kXC;
+      break;
+    }
+    case 'S': r = str(v, x.S, "S"); x.have |= kXS; break;
+    case 'x': r = str(v, x.x, "x"); x.have |= kXx; break;
+    case 'r': r = str(v, x.r, "r"); x.have |= kXr; break;
+    case 'i': r = u64(v, x.i, "i"); x.have |= kXi; break;
+    case 'l': r = str(v, x.l, "l"); x.have |= kXl; break;
+    case 'z': r = str(v, x.z, "z"); x.have |= kXz; break;
+    case 'L': r = str(v, x.L, "L"); x.have |= kXL; break;
+    case 't': r = i64(v, x.t, "t"); x.have |= kXt; break;
+    case 'T': r = i64(v, x.T, "T"); x.have |= kXT; break;
+    case 'm':
+      if (auto e = v.get_bool().get(x.m); e != simdjson::SUCCESS) return type_fail(e, "m");
+      x.have |= kXm;
+      break;
+    default: break;  // o, f, q, p, X, n, N, w, O, Z, Y, Q, ...: not needed for the update
+  }
+  return r;
+}
+
+ApiParseResult BinanceApiParser::Impl::exec_fields(od::object& obj) noexcept {
+  for (auto fr : obj) {
+    if (auto e = fr.error(); e != simdjson::SUCCESS) return json_fail(e, "event");
+    od::field& fl = fr.value_unsafe();
+    const char* k = reinterpret_cast<const char*>(fl.key().raw());
+    if (k[0] == '"' || k[1] != '"') continue;  // executionReport fields are single letters
+    if (auto r = exec_field(k[0], fl.value()); HFTX_UNLIKELY(!r.ok())) return r;
+  }
+  return {};
+}
+
+ApiParseResult BinanceApiParser::Impl::exec_update() noexcept {
+  const ExecFields& x = ex;
+  msg->event_time_ms = x.E;
+  constexpr std::uint32_t kNeed = kXs | kXc | kXS | kXx | kXi | kXz;
+  if ((x.have & kNeed) != kNeed) {
+    constexpr const char* kNames[] = {"e", "E", "s", "c", "C", "S", "x", "i", "l", "z", "L", "t", "m", "T", "r"};
+    return fail(ApiStatus::missing_field, kNames[__builtin_ctz(kNeed & ~x.have)]);
+  }
+  OrderUpdate u;
+  if (x.x == "NEW") u.kind = UpdateKind::ack;
+  else if (x.x == "TRADE") u.kind = UpdateKind::fill;
+  else if (x.x == "CANCELED") u.kind = UpdateKind::cancelled;
+  else if (x.x == "REJECTED") u.kind = UpdateKind::rejected;
+  else if (x.x == "EXPIRED" || x.x == "TRADE_PREVENTION") u.kind = UpdateKind::expired;
+  else return fail(ApiStatus::unknown_message, "x");
+  if (!lookup(x.s, u.instrument)) return fail(ApiStatus::unknown_symbol, "s");
+  if (x.S == "BUY") u.side = Side::bid;
+  else if (x.S == "SELL") u.side = Side::ask;
+  else return fail(ApiStatus::wrong_type, "S");
+  // A cancel's report carries the cancel request's own id in c and the order's in C.
+  u.client_id = client_id(u.kind == UpdateKind::cancelled && !x.C.empty() ? x.C : x.c);
+  u.venue_order_id = x.i;
+  const Inst& in = insts[u.instrument];
+  if (const FixedStatus s = parse_fixed(x.z, in.qty_scale, u.cum_qty, Sign::unsigned_only); s != FixedStatus::ok)
+    return fail(ApiStatus::bad_number, "z", static_cast<std::uint8_t>(s));
+  if (u.kind == UpdateKind::fill) {
+    constexpr std::uint32_t kTrade = kXl | kXL | kXt | kXm;
+    if ((x.have & kTrade) != kTrade)
+      return fail(ApiStatus::missing_field, !(x.have & kXl) ? "l" : !(x.have & kXL) ? "L" : !(x.have & kXt) ? "t" : "m");
+    if (const FixedStatus s = parse_fixed(x.L, in.price_scale, u.last_price, Sign::unsigned_only); s != FixedStatus::ok)
+      return fail(ApiStatus::bad_number, "L", static_cast<std::uint8_t>(s));
+    if (const FixedStatus s = parse_fixed(x.l, in.qty_scale, u.last_qty, Sign::unsigned_only); s != FixedStatus::ok)
+      return fail(ApiStatus::bad_number, "l", static_cast<std::uint8_t>(s));
+    if (x.t < 0) return fail(ApiStatus::wrong_type, "t");
+    u.trade_id = static_cast<std::uint64_t>(x.t);
+    u.maker = x.m;
+  }
+  if (u.kind == UpdateKind::rejected) msg->error_msg = x.r;
+  u.venue_time_ms = x.T;
+  emit(u);
+  return {};
+}
+
+// The update of a single-order response (place, cancel), once the whole message was read.
+ApiParseResult BinanceApiParser::Impl::response_update() noexcept {
+  ApiMessage& m = *msg;
+  const bool ok = m.status == 200;
+  if (m.kind == ApiKind::other_response && ok && (of.have & kOcid) && (of.have & kOstatus) && m.request != 0) {
+    // order.status (q<client id>): the order as the venue has it.
+    OrderStatusReport& o = m.order;
+    if (!(of.have & kOsym)) return fail(ApiStatus::missing_field, "symbol");
+    if (!lookup(of.symbol, o.instrument)) return fail(ApiStatus::unknown_symbol, "symbol");
+    const Inst& in = insts[o.instrument];
+    o.client_id = client_id(of.client);
+    o.venue_order_id = of.order_id;
+    if (of.side == "SELL") o.side = Side::ask;
+    const std::string_view st = of.status;
+    o.state = st == "NEW"                ? OrderState::acked
+              : st == "PARTIALLY_FILLED" ? OrderState::partially_filled
+              : st == "FILLED"           ? OrderState::filled
+              : st == "CANCELED"         ? OrderState::cancelled
+              : st == "REJECTED"         ? OrderState::rejected
+              : (st == "EXPIRED" || st == "EXPIRED_IN_MATCH") ? OrderState::expired
+                                                              : OrderState::new_order;
+    if (o.state == OrderState::new_order) return fail(ApiStatus::unknown_message, "status");
+    if (of.have & kOpx) {
+      if (const FixedStatus s = parse_fixed(of.price, in.price_scale, o.price, Sign::unsigned_only); s != FixedStatus::ok)
+        return fail(ApiStatus::bad_number, "price", static_cast<std::uint8_t>(s));
+    }
+    if (of.have & kOqty) {
+      if (const FixedStatus s = parse_fixed(of.orig_qty, in.qty_scale, o.orig_qty, Sign::unsigned_only); s != FixedStatus::ok)
+        return fail(ApiStatus::bad_number, "origQty", static_cast<std::uint8_t>(s));
+    }
+    if (of.have & kOexec) {
+      if (const FixedStatus s = parse_fixed(of.executed, in.qty_scale, o.executed_qty, Sign::unsigned_only);
+          s != FixedStatus::ok)
+        return fail(ApiStatus::bad_number, "executedQty", static_cast<std::uint8_t>(s));
+    }
+    m.kind = ApiKind::order_status;
+    return {};
+  }
+  if (m.kind == ApiKind::subscribe && ok) {
+    if (!(of.have & kOsub)) return fail(ApiStatus::missing_field, "subscriptionId");
+    m.subscription_id = of.subscription;
+    return {};
+  }
+  if (m.kind == ApiKind::place) {
+    OrderUpdate u;
+    u.client_id = m.request;
+    if (ok) {
+      u.kind = UpdateKind::ack;
+      if (of.have & kOsym && !lookup(of.symbol, u.instrument)) return fail(ApiStatus::unknown_symbol, "symbol");
+      u.venue_order_id = of.order_id;
+      u.venue_time_ms = of.transact;
+    } else {
+      u.kind = UpdateKind::rejected;
+      u.error_code = m.error_code;
+    }
+    emit(u);
+    return {};
+  }
+  if (m.kind == ApiKind::cancel) {
+    if (ok) return cancelled_update(of, false);
+    OrderUpdate u;
+    u.kind = UpdateKind::cancel_rejected;
+    u.client_id = m.request;
+    u.error_code = m.error_code;
+    emit(u);
+    return {};
+  }
+  return {};
+}
+
+ApiParseResult BinanceApiParser::Impl::pass(od::object& obj, bool second) noexcept {
+  for (auto fr : obj) {
+    if (auto e = fr.error(); e != simdjson::SUCCESS) return json_fail(e, "");
+    od::field& f = fr.value_unsafe();
+    const char* k = reinterpret_cast<const char*>(f.key().raw());
+    od::value& v = f.value();
+    if (second) {
+      if (HFTX_KEY_IS(k, "result")) return result_value(v, true);
+      continue;
+    }
+    if (k[0] != '"' && k[1] == '"') {
+      // One-letter keys: a raw executionReport at the top level, collected as inside the wrapper.
+      if (auto r = exec_field(k[0], v); HFTX_UNLIKELY(!r.ok())) return r;
+      continue;
+    }
+    ApiParseResult r;
+    switch (k[0]) {
+      case 'i':
+        if (HFTX_KEY_IS(k, "id")) r = id_value(v);
+        break;
+      case 's':
+        if (HFTX_KEY_IS(k, "status")) {
+          std::int64_t st = 0;
+          r = i64(v, st, "status");
+          if (r.ok() && (st < 0 || st > 999)) r = fail(ApiStatus::wrong_type, "status");
+          msg->status = static_cast<int>(st);
+          have_status = true;
+        } else if (HFTX_KEY_IS(k, "subscriptionId")) {
+          r = i64(v, msg->subscription_id, "subscriptionId");
+        }
+        break;
+      case 'r':
+        if (HFTX_KEY_IS(k, "result")) {
+          if (have_id) r = result_value(v, false);
+          else result_pending = true;
+        }
+        break;
+      case 'e':
+        if (HFTX_KEY_IS(k, "error")) {
+          r = error_value(v);
+        } else if (HFTX_KEY_IS(k, "event")) {
+          od::object inner;
+          if (auto e = v.get_object().get(inner); e != simdjson::SUCCESS)
+            return e == simdjson::INCORRECT_TYPE ? fail(ApiStatus::not_object, "event") : json_fail(e, "event");
+          r = exec_fields(inner);
+        }
+        break;
+      default:
+        break;
+    }
+    if (HFTX_UNLIKELY(!r.ok())) return r;
+  }
+  return {};
+}
+
+ApiParseResult BinanceApiParser::Impl::run(std::string_view json, std::size_t capacity) noexcept {
+  have_id = have_status = result_pending = list_seen = have_error = have_code = false;
+  ex = ExecFields{};
+  of = OrderFields{};
+  list_count = 0;
+
+  od::document doc;
+  if (auto e = parser.iterate(json, capacity).get(doc); e != simdjson::SUCCESS) return json_fail(e, "");
+  od::object obj;
+  if (auto e = doc.get_object().get(obj); e != simdjson::SUCCESS)
+    return e == simdjson::INCORRECT_TYPE ? fail(ApiStatus::not_object, "") : json_fail(e, "");
+  if (auto r = pass(obj, false); !r.ok()) return r;
+  if (const char* loc = nullptr; doc.current_location().get(loc) == simdjson::SUCCESS)
+    return fail(ApiStatus::trailing_content, "");
+
+  if (have_id) {
+    if (!have_status) return fail(ApiStatus::missing_field, "status");
+    if (msg->status != 200 && !have_error) return fail(ApiStatus::missing_field, "error");
+    if (msg->status == 200 && have_error) return fail(ApiStatus::unknown_message, "error");
+    if (result_pending) {
+      // "result" came before "id": read it again now that the kind is known.
+      doc.rewind();
+      od::object again;
+      if (auto e = doc.get_object().get(again); e != simdjson::SUCCESS) return json_fail(e, "");
+      for (auto fr : again) {
+        if (auto e = fr.error(); e != simdjson::SUCCESS) return json_fail(e, "");
+        od::field& f = fr.value_unsafe();
+        if (HFTX_KEY_IS(reinterpret_cast<const char*>(f.key().raw()), "result")) {
+          if (auto r = result_value(f.value(), false); !r.ok()) return r;
+          break;
+        }
+      }
+    }
+    if (msg->kind == ApiKind::cancel_all) {
+      if (msg->status == 200 && !list_seen) return fail(ApiStatus::missing_field, "result");
+      if (list_seen && list_count != 0) {
+        // The list was validated whole; deliver it in a second pass (a cancelAll is rare, a half-delivered
+        // list on a malformed message is worse).
+        doc.rewind();
+        od::object again;
+        if (auto e = doc.get_object().get(again); e != simdjson::SUCCESS) return json_fail(e, "");
+        return pass(again, true);
+      }
+      return {};
+    }
+    if (msg->status == 200 && (msg->kind == ApiKind::place || msg->kind == ApiKind::cancel) && of.have == 0)
+      return fail(ApiStatus::missing_field, "result");
+    return response_update();
+  }
+  if (ex.have & kXe) {
+    msg->status = 0;
+    if (ex.e == "executionReport") {
+      msg->kind = ApiKind::execution_report;
+      return exec_update();
+    }
+    msg->kind = ApiKind::other_event;
+    msg->event_time_ms = ex.E;
+    return {};
+  }
+  return fail(ApiStatus::unknown_message, "");
+}
+
+#undef HFTX_KEY_IS
+
+BinanceApiParser::BinanceApiParser(std::vector<ApiInstrument> instruments, std::string client_id_prefix,
+                                   std::size_t unpadded_capacity)
+    : impl_(std::make_unique<Impl>(std::move(instruments), std::move(client_id_prefix), unpadded_capacity)) {}
+BinanceApiParser::~BinanceApiParser() = default;
+BinanceApiParser::BinanceApiParser(BinanceApiParser&&) noexcept = default;
+BinanceApiParser& BinanceApiParser::operator=(BinanceApiParser&&) noexcept = default;
+
+ClientOrderId BinanceApiParser::client_id_of(std::string_view text) const noexcept { return impl_->client_id(text); }
+bool BinanceApiParser::instrument_of(std::string_view symbol, InstrumentId& out) const noexcept {
+  return impl_->lookup(symbol, out);
+}
+
+ApiParseResult BinanceApiParser::parse(std::string_view json, std::size_t capacity, std::int64_t recv_ns,
+                                       ApiMessage& out, UpdateSink sink) noexcept {
+  if (HFTX_UNLIKELY(capacity < json.size() + md::kJsonPadding)) return parse_unpadded(json, recv_ns, out, sink);
+  Impl& im = *impl_;
+  out = ApiMessage{};
+  im.msg = &out;
+  im.sink = &sink;
+  im.recv_ns = recv_ns;
+  im.foreign = 0;
+  ApiParseResult r = json.size() > im.unpadded_cap ? fail(ApiStatus::too_large, "") : im.run(json, capacity);
+  ++stats_.messages;
+  ++stats_.by_status[static_cast<std::size_t>(r.status)];
+  if (r.ok()) {
+    ++stats_.by_kind[static_cast<std::size_t>(out.kind)];
+    if (out.is_error()) ++stats_.error_responses;
+  }
+  stats_.updates += out.updates;
+  stats_.foreign_orders += im.foreign;
+  return r;
+}
+
+ApiParseResult BinanceApiParser::parse_unpadded(std::string_view json, std::int64_t recv_ns, ApiMessage& out,
+                                                UpdateSink sink) noexcept {
+  Impl& im = *impl_;
+  if (HFTX_UNLIKELY(json.size() > im.unpadded_cap)) {
+    out = ApiMessage{};
+    ++stats_.messages;
+    ++stats_.by_status[static_cast<std::size_t>(ApiStatus::too_large)];
+    return fail(ApiStatus::too_large, "");
+  }
+  std::memcpy(im.unpadded.get(), json.data(), json.size());
+  std::memset(im.unpadded.get() + json.size(), 0, md::kJsonPadding);
+  return parse(std::string_view(im.unpadded.get(), json.size()), json.size() + md::kJsonPadding, recv_ns, out, sink);
+}
+
+ApiParseResult BinanceApiParser::parse(std::string_view json, std::size_t capacity, std::int64_t recv_ns,
+                                       ApiMessage& out, std::span<OrderUpdate> updates) noexcept {
+  std::size_t n = 0;
+  bool overflow = false;
+  auto into_span = [&](const OrderUpdate& u) noexcept {
+    if (n < updates.size()) updates[n++] = u;
+    else overflow = true;
+  };
+  ApiParseResult r = parse(json, capacity, recv_ns, out, UpdateSink(into_span));
+  if (r.ok() && overflow) {
+    out.updates = n;
+    --stats_.by_status[0];
+    ++stats_.by_status[static_cast<std::size_t>(ApiStatus::too_many_updates)];
+    --stats_.by_kind[static_cast<std::size_t>(out.kind)];
+    return fail(ApiStatus::too_many_updates, "result");
+  }
+  return r;
+}
+
+}  // namespace hftx::oms

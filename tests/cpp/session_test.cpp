@@ -1,0 +1,225 @@
+// End to end on loopback: a Session (inline and pipelined) trading against the exchange simulator.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "hftx/session/session.hpp"
+#include "hftx/sim/exchange.hpp"
+#include "test_support.hpp"
+
+namespace hftx::session {
+namespace {
+
+using namespace std::chrono_literals;
+
+sim::ExchangeConfig sim_config(double rate = 5000) {
+  sim::ExchangeConfig c;
+  c.event_rate = rate;
+  c.depth_levels = 200;
+  c.seed = 7;
+  c.trade_probability = 0.3;
+  return c;
+}
+
+SessionConfig session_config(const sim::Exchange& ex, ThreadingMode mode = ThreadingMode::inline_mode) {
+  SessionConfig c;
+  c.venue.market_url = ex.market_url();
+  c.venue.api_url = ex.api_url();
+  c.venue.depth_stream = "depth";
+  c.instruments.push_back(InstrumentConfig{"BTCUSDT", "0.01", "0.00000001", "0.00001", 1000});
+  StrategyConfig mm;
+  mm.type = "market_maker";
+  mm.instrument = "BTCUSDT";
+  mm.params = {{"spread_bps", 1.0}, {"size", 0.001}, {"requote_bps", 0.5}};
+  c.strategies.push_back(mm);
+  StrategyConfig probe;
+  probe.type = "latency_probe";
+  probe.instrument = "BTCUSDT";
+  c.strategies.push_back(probe);
+  c.threading.mode = mode;
+  c.threading.workers = 2;
+  c.performance.enable_cpu_affinity = false;
+  c.latency.sample_rate = 1.0;
+  return c;
+}
+
+// Waits until `pred` holds or `timeout` passes.
+template <class P>
+bool eventually(P pred, std::chrono::milliseconds timeout = 10s) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return pred();
+}
+
+double sim_balance(const sim::Exchange& ex, const std::string& asset) {
+  for (const auto& [a, v] : ex.balances(true))
+    if (a == asset) return std::stod(v);
+  return 0;
+}
+
+void trades_against_the_simulator(ThreadingMode mode) {
+  sim::Exchange ex(sim_config());
+  ex.start();
+  const double btc0 = sim_balance(ex, "BTC");
+  Session s(session_config(ex, mode));
+  s.start();
+  ASSERT_TRUE(eventually([&] { return s.stats().fills >= 3; }, 20s)) << "no fills: orders_sent=" << s.stats().orders_sent;
+  const SessionStats st = s.stats();
+  EXPECT_GT(st.orders_sent, 0u);
+  EXPECT_GT(st.orders_acked, 0u);
+  EXPECT_LE(st.fills, st.orders_sent * 100);
+  EXPECT_EQ(st.md_errors, 0u);
+  EXPECT_EQ(st.gaps, 0u);
+  EXPECT_EQ(st.impossible_updates, 0u);
+  EXPECT_EQ(st.unknown_orders, 0u);
+  const auto books = s.books(5);
+  ASSERT_EQ(books.size(), 1u);
+  EXPECT_TRUE(books[0].synced);
+  EXPECT_GT(s.tracker().stage_histogram(Stage::tick_to_trade).count(), 0u);
+
+  s.stop();
+  // cancel_on_stop: nothing of ours rests at the venue, and the session agrees.
+  EXPECT_TRUE(s.orders().empty());
+  EXPECT_TRUE(eventually([&] { return ex.orders().empty(); }, 3s)) << ex.orders().size() << " orders left at the venue";
+  // Positions equal the venue's: the session's BTC position is the account's BTC balance change.
+  const auto pos = s.positions();
+  ASSERT_EQ(pos.size(), 1u);
+  EXPECT_NEAR(pos[0].position, sim_balance(ex, "BTC") - btc0, 1e-9);
+  ex.stop();
+}
+
+TEST(Session, InlineTradesAgainstTheSimulator) { trades_against_the_simulator(ThreadingMode::inline_mode); }
+TEST(Session, PipelinedTradesAgainstTheSimulator) { trades_against_the_simulator(ThreadingMode::pipelined); }
+
+// The venue drops every connection and skips a depth id mid-run: the session resyncs its book, reconnects,
+// reconciles its orders (order.status) and goes on; at the end its position equals the venue's.
+TEST(Session, RecoversFromGapsAndDroppedConnections) {
+  sim::Exchange ex(sim_config());
+  ex.start();
+  const double btc0 = sim_balance(ex, "BTC");
+  Session s(session_config(ex));
+  s.start();
+  ASSERT_TRUE(eventually([&] { return s.books(1)[0].synced && s.stats().orders_acked > 0; }));
+  ex.skip_sequence("BTCUSDT");
+  ASSERT_TRUE(eventually([&] { return s.stats().gaps >= 1; })) << "the skipped id was not seen as a gap";
+  ASSERT_TRUE(eventually([&] { return s.books(1)[0].synced; })) << "no resync after the gap";
+  const std::uint64_t fills_before = s.stats().fills;
+  ex.drop_connections();
+  ASSERT_TRUE(eventually([&] { return s.stats().reconnects >= 2; })) << "reconnects: " << s.stats().reconnects;
+  ASSERT_TRUE(eventually([&] { return s.books(1)[0].synced && s.stats().fills > fills_before + 2; }, 20s))
+      << "did not go on trading after the reconnect";
+  s.stop();
+  EXPECT_EQ(s.stats().impossible_updates, 0u);
+  EXPECT_TRUE(eventually([&] { return ex.orders().empty(); }, 3s));
+  EXPECT_NEAR(s.positions()[0].position, sim_balance(ex, "BTC") - btc0, 1e-9);
+  ex.stop();
+}
+
+// Malformed JSON on both connections, a report for an order that never existed and a fill for an order
+// that is closed: counted, survived, and trading goes on.
+TEST(Session, SurvivesBadVenueMessages) {
+  sim::Exchange ex(sim_config());
+  ex.start();
+  Session s(session_config(ex));
+  s.start();
+  // The probe (strategy 1) cancels its orders: its first order, id (2 << 40) | 1, is closed soon.
+  ASSERT_TRUE(eventually([&] { return s.stats().cancelled >= 3; }));
+  const std::string report_head =
+      R"({"subscriptionId":0,"event":{"e":"executionReport","E":1,"s":"BTCUSDT","S":"BUY","o":"LIMIT","f":"GTC",)"
+      R"("q":"0.00100000","p":"100.00","r":"NONE","i":1,"n":"0","N":null,"T":1,"m":false,"w":true,"O":1,"Z":"0","Y":"0","Q":"0",)";
+  ex.inject(sim::Channel::market, "{not json");
+  ex.inject(sim::Channel::api, "[1,2");
+  ex.inject(sim::Channel::api, report_head +
+                                   R"("c":"hx999999999","C":"","x":"TRADE","X":"PARTIALLY_FILLED","l":"0.00100000","z":"0.00100000","L":"100.00","t":5}})");
+  ex.inject(sim::Channel::api, report_head + R"("c":"hx2199023255553","C":"","x":"TRADE","X":"FILLED","l":"0.00100000","z":"0.00100000","L":"100.00","t":6}})");
+  ASSERT_TRUE(eventually([&] {
+    const SessionStats st = s.stats();
+    return st.md_errors >= 1 && st.api_errors >= 1 && st.unknown_orders >= 1 && st.impossible_updates >= 1;
+  })) << "md_errors=" << s.stats().md_errors << " api_errors=" << s.stats().api_errors
+      << " unknown=" << s.stats().unknown_orders << " impossible=" << s.stats().impossible_updates;
+  const std::uint64_t md = s.stats().md_messages;
+  EXPECT_TRUE(eventually([&] { return s.stats().md_messages > md + 10; }));
+  EXPECT_TRUE(s.running());
+  s.stop();
+  ex.stop();
+}
+
+// 1,000 strategy instances over the pipelined workers: every one of them places orders; shutdown is clean
+// (the AddressSanitizer build checks that nothing leaks).
+TEST(Session, ThousandStrategiesPipelined) {
+  sim::Exchange ex(sim_config(2000));
+  ex.start();
+  SessionConfig c = session_config(ex, ThreadingMode::pipelined);
+  c.strategies.clear();
+  StrategyConfig probe;
+  probe.type = "latency_probe";
+  probe.instrument = "BTCUSDT";
+  probe.count = 1000;
+  probe.params = {{"max_open", 1.0}};
+  c.strategies.push_back(probe);
+  c.risk.max_open_orders = 100'000;
+  c.risk.orders_per_second = 1e6;
+  c.risk.burst = 100'000;
+  c.risk.max_position = 1e6;
+  c.max_orders = 1u << 16;
+  c.threading.queue_capacity = 1u << 14;
+  Session s(c);
+  s.start();
+  // Each probe's order ids start at (strategy + 1) << 40: every strategy has placed when every prefix shows up.
+  ASSERT_TRUE(eventually([&] { return s.stats().orders_acked >= 2000; }, 30s)) << s.stats().orders_acked;
+  std::set<oms::StrategyId> placed;
+  for (const auto& o : s.orders()) placed.insert(o.strategy);
+  s.stop();
+  const SessionStats st = s.stats();
+  EXPECT_GE(st.orders_sent, 1000u);
+  EXPECT_EQ(st.impossible_updates, 0u);
+  // Every strategy has an order open at any moment (max_open 1: it waits for its cancel to close first).
+  EXPECT_GE(placed.size(), 900u);
+  EXPECT_TRUE(eventually([&] { return ex.orders().empty(); }, 5s)) << ex.orders().size() << " left";
+  ex.stop();
+}
+
+TEST(Session, BadConfigNamesTheKey) {
+  SessionConfig c;
+  try {
+    Session s(c);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("instruments"), std::string::npos) << e.what();
+  }
+  c.instruments.push_back(InstrumentConfig{"BTCUSDT", "0.01", "0.00000001", "0.00001", 1000});
+  c.venue.market_url = "ws://127.0.0.1:1/stream";
+  c.venue.api_url = "ws://127.0.0.1:1/ws-api/v3";
+  StrategyConfig st;
+  st.type = "market_maker";
+  st.instrument = "ETHUSDT";
+  c.strategies.push_back(st);
+  try {
+    Session s(c);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("strategies[0].instrument"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Session, RefusedConnectionIsAClearError) {
+  SessionConfig c;
+  c.instruments.push_back(InstrumentConfig{"BTCUSDT", "0.01", "0.00000001", "0.00001", 1000});
+  c.venue.market_url = "ws://127.0.0.1:1/stream";
+  c.venue.api_url = "ws://127.0.0.1:1/ws-api/v3";
+  c.venue.connect_timeout_ms = 1000;
+  c.performance.enable_cpu_affinity = false;
+  Session s(c);
+  EXPECT_THROW(s.start(), Error);
+  EXPECT_FALSE(s.running());
+}
+
+}  // namespace
+}  // namespace hftx::session

@@ -51,6 +51,15 @@ std::string lower(std::string_view s) {
 
 std::int64_t unix_ms() noexcept { return TscClock::instance().now_ns() / 1'000'000; }
 
+// Shutdown: turns `reactor` until `done()` holds or `timeout` has passed.
+template <class Done>
+void poll_until(net::Reactor& reactor, std::chrono::milliseconds timeout, Done&& done) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done() && std::chrono::steady_clock::now() < deadline) reactor.poll(10);
+}
+
+bool closed(net::WsConnection& c) noexcept { return c.state() == net::WsConnection::State::kClosed; }
+
 Scale scale_of(const std::string& key, const std::string& step) {
   try {
     return Scale::from_step(step);
@@ -158,8 +167,10 @@ class OrderSide {
   bool cancel(ClientOrderId id) noexcept;
   void cancel_strategy(StrategyId s, InstrumentId instrument) noexcept;
   void cancel_everything() noexcept;
+  // Shutdown (cancel_on_stop): cancels every open order and turns `reactor` until the venue confirmed
+  // them all, at most 2 s.
+  void cancel_open_orders_and_wait(net::Reactor& reactor) noexcept;
   void on_timer(std::int64_t now_ns) noexcept;
-  std::size_t open_orders() const noexcept { return oms_.open_count(); }
   void flush() noexcept { api_->flush(); }
   void request_depth(InstrumentId i) noexcept;
 
@@ -180,6 +191,18 @@ class OrderSide {
   void apply(OrderUpdate& u) noexcept;
   void reconcile() noexcept;
   void handle_kill() noexcept;
+  // One request on the WebSocket-API connection: encode(out, cap) writes it into the send buffer and
+  // returns its length (0: not written). False when nothing went out (connection down, back-pressure).
+  template <class Encode>
+  bool send(Encode&& encode) noexcept {
+    const std::size_t cap = encoder_.max_request_size();
+    std::uint8_t* p = api_->prepare(cap);
+    if (HFTX_UNLIKELY(p == nullptr)) return false;
+    const std::size_t n = encode(reinterpret_cast<char*>(p), cap);
+    if (HFTX_UNLIKELY(n == 0)) return false;
+    api_->commit(net::Opcode::kText, n);
+    return true;
+  }
   [[nodiscard]] std::int64_t mid2(InstrumentId i) const noexcept;
 
   Session::Impl& s_;
@@ -370,12 +393,9 @@ OrderSide::OrderSide(Session::Impl& s, net::Reactor& reactor, bool subscribe_rep
   scratch_ids_.reserve(s.cfg.max_orders);
   api_ = std::make_unique<net::WsClient>(reactor, s.ws_config(s.cfg.venue.api_url));
   api_->on_message = [this](net::WsConnection&, const net::WsMessage& m) { on_message(m); };
-  api_->on_open = [this](net::WsConnection& c) {
+  api_->on_open = [this](net::WsConnection&) {
     if (!subscribe_reports_ || !orders_enabled_) return;
-    std::uint8_t* p = c.prepare(encoder_.max_request_size());
-    if (p == nullptr) return;
-    const std::size_t n = encoder_.encode_subscribe(++request_n_, unix_ms(), reinterpret_cast<char*>(p), encoder_.max_request_size());
-    c.commit(net::Opcode::kText, n);
+    (void)send([&](char* out, std::size_t cap) { return encoder_.encode_subscribe(++request_n_, unix_ms(), out, cap); });
   };
   api_->on_reconnect = [this](net::WsClient&, unsigned) {
     s_.counters.reconnects.add();
@@ -411,11 +431,7 @@ RiskReason OrderSide::place(ClientOrderId id, const oms::OrderRequest& req, Late
     s_.counters.risk_by_reason[static_cast<std::size_t>(RiskReason::open_orders)].add();
     return RiskReason::open_orders;
   }
-  const std::size_t cap = encoder_.max_request_size();
-  std::uint8_t* p = api_->prepare(cap);
-  std::size_t n = 0;
-  if (HFTX_LIKELY(p != nullptr)) n = encoder_.encode_place(id, req, unix_ms(), reinterpret_cast<char*>(p), cap);
-  if (HFTX_UNLIKELY(n == 0)) {
+  if (HFTX_UNLIKELY(!send([&](char* out, std::size_t cap) { return encoder_.encode_place(id, req, unix_ms(), out, cap); }))) {
     // Not on the wire (connection down or back-pressure): the order is closed as rejected locally.
     OrderUpdate u;
     u.kind = oms::UpdateKind::rejected;
@@ -428,7 +444,6 @@ RiskReason OrderSide::place(ClientOrderId id, const oms::OrderRequest& req, Late
     s_.counters.queue_drops.add();
     return RiskReason::rate_limit;
   }
-  api_->commit(net::Opcode::kText, n);
   (void)oms_.mark_sent(id, now);
   if (rec != nullptr) rec->stamp(Stage::encode);
   s_.counters.orders_sent.add();
@@ -441,12 +456,9 @@ RiskReason OrderSide::place(ClientOrderId id, const oms::OrderRequest& req, Late
 bool OrderSide::cancel(ClientOrderId id) noexcept {
   oms::Order* o = oms_.find(id);
   if (o == nullptr || oms::is_closed(o->state) || o->cancel_pending()) return false;
-  const std::size_t cap = encoder_.max_request_size();
-  std::uint8_t* p = api_->prepare(cap);
-  if (p == nullptr) return false;
-  const std::size_t n = encoder_.encode_cancel(id, o->instrument, unix_ms(), reinterpret_cast<char*>(p), cap);
-  if (n == 0) return false;
-  api_->commit(net::Opcode::kText, n);
+  const InstrumentId instrument = o->instrument;
+  if (!send([&](char* out, std::size_t cap) { return encoder_.encode_cancel(id, instrument, unix_ms(), out, cap); }))
+    return false;
   (void)oms_.mark_cancel_sent(id, s_.now_ns());
   s_.counters.cancels_sent.add();
   return true;
@@ -462,13 +474,9 @@ void OrderSide::cancel_strategy(StrategyId sid, InstrumentId instrument) noexcep
 }
 
 void OrderSide::cancel_everything() noexcept {
-  for (InstrumentId i = 0; i < s_.instruments.size(); ++i) {
-    const std::size_t cap = encoder_.max_request_size();
-    std::uint8_t* p = api_->prepare(cap);
-    if (p == nullptr) return;
-    const std::size_t n = encoder_.encode_cancel_all(i, ++request_n_, unix_ms(), reinterpret_cast<char*>(p), cap);
-    if (n != 0) api_->commit(net::Opcode::kText, n);
-  }
+  for (InstrumentId i = 0; i < s_.instruments.size(); ++i)
+    if (!send([&](char* out, std::size_t cap) { return encoder_.encode_cancel_all(i, ++request_n_, unix_ms(), out, cap); }))
+      return;
   scratch_ids_.clear();
   oms_.for_each_open([&](const oms::Order& o) { scratch_ids_.push_back(o.client_id); });
   const std::int64_t now = s_.now_ns();
@@ -476,25 +484,22 @@ void OrderSide::cancel_everything() noexcept {
   api_->flush();
 }
 
+void OrderSide::cancel_open_orders_and_wait(net::Reactor& reactor) noexcept {
+  if (!s_.cfg.cancel_on_stop || oms_.open_count() == 0) return;
+  cancel_everything();
+  poll_until(reactor, std::chrono::seconds(2), [&] { return oms_.open_count() == 0; });
+}
+
 void OrderSide::request_depth(InstrumentId i) noexcept {
-  const std::size_t cap = encoder_.max_request_size();
-  std::uint8_t* p = api_->prepare(cap);
-  if (p == nullptr) return;  // the connection is down: the reconnect asks again
-  const std::size_t n = encoder_.encode_depth(i, s_.instruments[i].cfg.snapshot_depth, ++request_n_, reinterpret_cast<char*>(p), cap);
-  if (n != 0) {
-    api_->commit(net::Opcode::kText, n);
-    api_->flush();
-  }
+  // When the connection is down nothing goes out: the reconnect asks again.
+  const int limit = s_.instruments[i].cfg.snapshot_depth;
+  if (send([&](char* out, std::size_t cap) { return encoder_.encode_depth(i, limit, ++request_n_, out, cap); })) api_->flush();
 }
 
 // After a reconnect: ask the venue for every open order's status; the answers bring the OMS up to date.
 void OrderSide::reconcile() noexcept {
   oms_.for_each_open([&](const oms::Order& o) {
-    const std::size_t cap = encoder_.max_request_size();
-    std::uint8_t* p = api_->prepare(cap);
-    if (p == nullptr) return;
-    const std::size_t n = encoder_.encode_order_status(o.client_id, o.instrument, unix_ms(), reinterpret_cast<char*>(p), cap);
-    if (n != 0) api_->commit(net::Opcode::kText, n);
+    (void)send([&](char* out, std::size_t cap) { return encoder_.encode_order_status(o.client_id, o.instrument, unix_ms(), out, cap); });
   });
 }
 
@@ -877,17 +882,10 @@ struct Session::Impl::Inline final : MarketSide::Sink, strategy::StrategyContext
       }
     }
     stopping_ = true;
-    if (s_.cfg.cancel_on_stop && orders.open_orders() > 0) {
-      orders.cancel_everything();
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-      while (orders.open_orders() > 0 && std::chrono::steady_clock::now() < deadline) reactor.poll(10);
-    }
+    orders.cancel_open_orders_and_wait(reactor);
     orders.close();
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
-    while ((market.connection().state() != net::WsConnection::State::kClosed ||
-            orders.connection().state() != net::WsConnection::State::kClosed) &&
-           std::chrono::steady_clock::now() < deadline)
-      reactor.poll(10);
+    poll_until(reactor, std::chrono::milliseconds(500),
+               [&] { return closed(market.connection()) && closed(orders.connection()); });
   }
 
   Impl& s_;
@@ -1128,11 +1126,8 @@ struct Session::Impl::Pipelined final : MarketSide::Sink {
     while (!st.stop_requested() && !feed_stop.load(std::memory_order_acquire)) feed_reactor.poll(busy ? 0 : 20);
     market.close();
     depth.close();
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
-    while ((market.connection().state() != net::WsConnection::State::kClosed ||
-            depth.connection().state() != net::WsConnection::State::kClosed) &&
-           std::chrono::steady_clock::now() < deadline)
-      feed_reactor.poll(10);
+    poll_until(feed_reactor, std::chrono::milliseconds(500),
+               [&] { return closed(market.connection()) && closed(depth.connection()); });
   }
 
   void run_gateway(std::stop_token st) {
@@ -1147,15 +1142,9 @@ struct Session::Impl::Pipelined final : MarketSide::Sink {
     }
     // Shutdown: what the workers queued last, then cancel what is open and wait (bounded) for the venue.
     (void)drain();
-    if (s_.cfg.cancel_on_stop && orders.open_orders() > 0) {
-      orders.cancel_everything();
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-      while (orders.open_orders() > 0 && std::chrono::steady_clock::now() < deadline) gateway_reactor.poll(10);
-    }
+    orders.cancel_open_orders_and_wait(gateway_reactor);
     orders.close();
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
-    while (orders.connection().state() != net::WsConnection::State::kClosed && std::chrono::steady_clock::now() < deadline)
-      gateway_reactor.poll(10);
+    poll_until(gateway_reactor, std::chrono::milliseconds(500), [&] { return closed(orders.connection()); });
     gateway_done.store(true, std::memory_order_release);
   }
 

@@ -301,7 +301,10 @@ struct Session::Impl {
     c.reconnect = true;
     c.backoff_initial = std::chrono::milliseconds(50);
     c.backoff_max = std::chrono::milliseconds(2000);
-    c.ping_interval = std::chrono::milliseconds(0);
+    // A heartbeat: a connection whose peer vanished without a FIN the reactor saw is found by the failed
+    // ping (or the missing pong), and the reconnect starts.
+    c.ping_interval = std::chrono::milliseconds(1000);
+    c.ping_timeout = std::chrono::milliseconds(3000);
     return c;
   }
 

@@ -23,6 +23,7 @@
 #include "bench_support.hpp"
 #include "hftx/oms/order.hpp"
 #include "hftx/risk/risk.hpp"
+#include "hftx/strategy/external.hpp"
 #include "hftx/strategy/latency_probe.hpp"
 #include "hftx/strategy/market_maker.hpp"
 #include "hftx/strategy/strategy.hpp"
@@ -352,6 +353,32 @@ void BM_strategy_market_maker(benchmark::State& s) { run_strategy(s, "market_mak
 void BM_strategy_taker(benchmark::State& s) { run_strategy(s, "taker", {{"cooldown_ms", 0.0}, {"max_position", 1e9}}); }
 void BM_strategy_latency_probe(benchmark::State& s) { run_strategy(s, "latency_probe", {}); }
 
+// What a Python strategy costs the session thread per event: ExternalStrategy::on_book (one 64-byte ring
+// push, and a look at the empty command ring). The driver's drain runs on this thread between batches, as
+// the ring would otherwise fill; its cost is included (pop_n of kBatch records).
+void BM_external_strategy_event(benchmark::State& state) {
+  strategy::ExternalStrategy ext(1 << 16, 1024);
+  StubContext ctx;
+  const auto events = book_events(4096);
+  std::vector<strategy::ExternalEvent> out(kBatch);
+  std::size_t e = 0;
+  OpSampler sampler;
+  AllocMeter alloc;
+  for (auto _ : state) {
+    const std::uint64_t t0 = TscClock::ticks();
+    for (int i = 0; i < kBatch; ++i) {
+      ext.on_book(ctx, events[e]);
+      e = (e + 1) & 4095;
+    }
+    benchmark::DoNotOptimize(ext.drain(out.data(), out.size()));
+    sampler.add(TscClock::ticks() - t0, kBatch);
+  }
+  alloc.publish(state);
+  state.SetItemsProcessed(state.iterations() * kBatch);
+  if (ext.stats().events_dropped != 0) state.SkipWithError("events were dropped");
+  sampler.publish(state);
+}
+
 // ---- book event → order (risk + OMS) -------------------------------------------------------------------
 
 class InlineContext final : public strategy::StrategyContext {
@@ -445,6 +472,7 @@ BENCHMARK(BM_risk_check_reject_hftx)->Name("risk_check_reject/hftx");
 BENCHMARK(BM_strategy_market_maker)->Name("strategy_on_book/hftx_market_maker");
 BENCHMARK(BM_strategy_taker)->Name("strategy_on_book/hftx_taker");
 BENCHMARK(BM_strategy_latency_probe)->Name("strategy_on_book/hftx_latency_probe");
+BENCHMARK(BM_external_strategy_event)->Name("strategy_on_book/hftx_external");
 BENCHMARK(BM_book_to_order_hftx)->Name("book_to_order/hftx");
 
 BENCHMARK_MAIN();

@@ -5,12 +5,14 @@
 
 #include <chrono>
 #include <cmath>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "hftx/core/error.hpp"
 #include "hftx/session/session.hpp"
+#include "hftx/strategy/external.hpp"
 #include "register.hpp"
 
 namespace hftx::py {
@@ -182,12 +184,90 @@ pyb::array_t<T> column(std::size_t n, F&& f) {
   return a;
 }
 
+// The driver's end of an ExternalStrategy (hftx.Strategy's runner). The Session owns the strategy; this
+// handle keeps the Session alive. Every call holds the GIL except wait(), so calls from several Python
+// threads are serialised (the rings' single consumer / producer rule holds through the GIL).
+struct ExternalChannel {
+  strategy::ExternalStrategy* strategy;
+  oms::StrategyId id;
+};
+
 }  // namespace
 
 void register_session(pyb::module_& m) {
+  using strategy::ExternalCommand;
+  using strategy::ExternalStrategy;
+  pyb::class_<ExternalChannel>(m, "ExternalChannel",
+                               "Events out of / commands into a session strategy run outside its threads (hftx.Strategy).")
+      .def_readonly("strategy_id", &ExternalChannel::id)
+      .def(
+          "drain_into",
+          [](ExternalChannel& c, pyb::array& out) {
+            if (out.itemsize() != sizeof(strategy::ExternalEvent) || out.ndim() != 1 || !out.writeable() ||
+                (out.flags() & pyb::array::c_style) == 0)
+              throw ConfigError("drain_into(out): expected a writable contiguous 1-d array of 64-byte records (hftx.strategy.EVENT_DTYPE)");
+            return c.strategy->drain(static_cast<strategy::ExternalEvent*>(out.mutable_data()),
+                                     static_cast<std::size_t>(out.shape(0)));
+          },
+          pyb::arg("out"), "Moves up to len(out) events into out; returns how many.")
+      .def(
+          "wait",
+          [](ExternalChannel& c, double seconds) {
+            // Spin briefly (an event usually follows within microseconds on an active market), then nap.
+            pyb::gil_scoped_release release;
+            const auto start = std::chrono::steady_clock::now();
+            const auto end = start + std::chrono::duration<double>(std::max(0.0, seconds));
+            while (!c.strategy->has_events()) {
+              const auto now = std::chrono::steady_clock::now();
+              if (now >= end) return false;
+              if (now - start > std::chrono::microseconds(50)) std::this_thread::sleep_for(std::chrono::microseconds(100));
+            }
+            return true;
+          },
+          pyb::arg("seconds"), "Waits (GIL released) until an event is queued or `seconds` pass; True when one is.")
+      .def(
+          "submit",
+          [](ExternalChannel& c, int kind, std::uint64_t tag, std::uint32_t instrument, int side, int type, int tif,
+             bool post_only, std::int64_t price, std::int64_t qty) {
+            ExternalCommand cmd;
+            cmd.kind = static_cast<std::uint8_t>(kind);
+            cmd.tag = tag;
+            cmd.instrument = instrument;
+            cmd.side = static_cast<std::uint8_t>(side);
+            cmd.type = static_cast<std::uint8_t>(type);
+            cmd.tif = static_cast<std::uint8_t>(tif);
+            cmd.post_only = post_only ? 1 : 0;
+            cmd.price = price;
+            cmd.qty = qty;
+            return c.strategy->try_submit(cmd);
+          },
+          pyb::arg("kind"), pyb::arg("tag"), pyb::arg("instrument"), pyb::arg("side") = 0, pyb::arg("type") = 0,
+          pyb::arg("tif") = 0, pyb::arg("post_only") = false, pyb::arg("price") = 0, pyb::arg("qty") = 0,
+          "Queues a command for the strategy thread; False when the command ring is full.")
+      .def("stats", [](const ExternalChannel& c) {
+        const strategy::ExternalStats st = c.strategy->stats();
+        pyb::dict d;
+        d["events"] = st.events;
+        d["events_dropped"] = st.events_dropped;
+        d["commands"] = st.commands;
+        d["commands_invalid"] = st.commands_invalid;
+        return d;
+      });
+
+
   pyb::class_<Session>(m, "Session", "A trading session (C++). Use hftx.Session.")
       .def(pyb::init([](const pyb::dict& cfg) { return std::make_unique<Session>(session_config_from(cfg)); }),
            pyb::arg("config"))
+      .def(
+          "add_external",
+          [](Session& s, const std::string& instrument, std::size_t event_capacity, std::size_t command_capacity) {
+            auto st = std::make_unique<ExternalStrategy>(event_capacity, command_capacity);
+            ExternalStrategy* raw = st.get();
+            const oms::StrategyId id = s.add_strategy(instrument, std::move(st));
+            return ExternalChannel{raw, id};
+          },
+          pyb::arg("instrument"), pyb::arg("event_capacity") = 65536, pyb::arg("command_capacity") = 4096,
+          pyb::keep_alive<0, 1>(), "A strategy driven from outside (before start()); returns its channel.")
       .def("start", &Session::start, pyb::call_guard<pyb::gil_scoped_release>())
       .def(
           "run",
@@ -236,6 +316,7 @@ void register_session(pyb::module_& m) {
              d["cancels_sent"] = st.cancels_sent;
              d["cancelled"] = st.cancelled;
              d["venue_rejects"] = st.venue_rejects;
+             d["orders_lost"] = st.orders_lost;
              d["expired"] = st.expired;
              d["risk_rejects"] = st.risk_rejects;
              for (std::size_t i = 0; i < session::kRiskReasons; ++i) {

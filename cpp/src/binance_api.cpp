@@ -719,7 +719,8 @@ ApiParseResult BinanceApiParser::Impl::id_value(od::value& v) noexcept {
       case 'a': k = ApiKind::cancel_all; break;
       case 'd': k = ApiKind::depth; break;
       case 's': k = ApiKind::subscribe; break;
-      case 'q': k = ApiKind::other_response; break;  // order_status once its result is seen
+      // order.status; a success whose result is not an order is downgraded to other_response.
+      case 'q': k = n != 0 ? ApiKind::order_status : ApiKind::other_response; break;
       default: n = 0; break;
     }
   }
@@ -857,7 +858,7 @@ ApiParseResult BinanceApiParser::Impl::result_value(od::value& v, bool deliver) 
   od::object obj;
   if (auto e = v.get_object().get(obj); e != simdjson::SUCCESS) {
     if (e != simdjson::INCORRECT_TYPE) return json_fail(e, "result");
-    if (kind == ApiKind::other_response) return {};  // whatever a q<n> request returned
+    if (kind == ApiKind::other_response || kind == ApiKind::order_status) return {};  // not an order: see response_update
     return fail(ApiStatus::not_object, "result");
   }
   return order_fields(obj, of);
@@ -955,7 +956,8 @@ ApiParseResult BinanceApiParser::Impl::exec_update() noexcept {
 ApiParseResult BinanceApiParser::Impl::response_update() noexcept {
   ApiMessage& m = *msg;
   const bool ok = m.status == 200;
-  if (m.kind == ApiKind::other_response && ok && (of.have & kOcid) && (of.have & kOstatus) && m.request != 0) {
+  if (m.kind == ApiKind::order_status && ok && !((of.have & kOcid) && (of.have & kOstatus))) m.kind = ApiKind::other_response;
+  if (m.kind == ApiKind::order_status && ok) {
     // order.status (q<client id>): the order as the venue has it.
     OrderStatusReport& o = m.order;
     if (!(of.have & kOsym)) return fail(ApiStatus::missing_field, "symbol");
@@ -986,7 +988,6 @@ ApiParseResult BinanceApiParser::Impl::response_update() noexcept {
           s != FixedStatus::ok)
         return fail(ApiStatus::bad_number, "executedQty", static_cast<std::uint8_t>(s));
     }
-    m.kind = ApiKind::order_status;
     return {};
   }
   if (m.kind == ApiKind::subscribe && ok) {

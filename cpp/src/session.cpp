@@ -146,6 +146,7 @@ struct Counters {
   Counter orders_sent, orders_acked, fills, cancels_sent, cancelled, venue_rejects, expired, risk_rejects;
   std::array<Counter, kRiskReasons> risk_by_reason;
   Counter impossible_updates, unknown_orders, api_errors, queue_drops, reconnects, open_orders, kill_switch;
+  Counter orders_lost;
   Counter filled_qty_raw;  // sum over instruments, qty steps (for the stats; exact figures in positions())
 };
 
@@ -190,6 +191,7 @@ class OrderSide {
   void on_message(const net::WsMessage& m) noexcept;
   void apply(OrderUpdate& u) noexcept;
   void reconcile() noexcept;
+  void continue_reconcile() noexcept;
   void handle_kill() noexcept;
   // One request on the WebSocket-API connection: encode(out, cap) writes it into the send buffer and
   // returns its length (0: not written). False when nothing went out (connection down, back-pressure).
@@ -216,6 +218,11 @@ class OrderSide {
   std::uint64_t request_n_ = 0;
   bool kill_pending_ = false;
   std::vector<ClientOrderId> scratch_ids_;
+  // Reconciliation after a reconnect: the open orders' ids, the next to ask about, and whether its
+  // order.status already went out (its re-sent cancel did not fit).
+  std::vector<ClientOrderId> reconcile_ids_;
+  std::size_t reconcile_next_ = 0;
+  bool reconcile_status_sent_ = false;
 };
 
 // ----------------------------------------------------------------------------------------------------------
@@ -394,6 +401,7 @@ OrderSide::OrderSide(Session::Impl& s, net::Reactor& reactor, bool subscribe_rep
   // The kill switch trips inside a risk call; the cancels go out right after it (handle_kill()).
   risk_.set_kill_callback([this](risk::KillCause) { kill_pending_ = true; });
   scratch_ids_.reserve(s.cfg.max_orders);
+  reconcile_ids_.reserve(s.cfg.max_orders);
   api_ = std::make_unique<net::WsClient>(reactor, s.ws_config(s.cfg.venue.api_url));
   api_->on_message = [this](net::WsConnection&, const net::WsMessage& m) { on_message(m); };
   api_->on_open = [this](net::WsConnection&) {
@@ -500,13 +508,56 @@ void OrderSide::request_depth(InstrumentId i) noexcept {
 }
 
 // After a reconnect: ask the venue for every open order's status; the answers bring the OMS up to date.
+// A cancel still pending went out on the old connection and its answer is lost with it: it goes out
+// again, since its strategy has already let the order go (an order cancelled meanwhile answers -2011,
+// which arrives after the status that closed it and is harmless).
 void OrderSide::reconcile() noexcept {
-  oms_.for_each_open([&](const oms::Order& o) {
-    (void)send([&](char* out, std::size_t cap) { return encoder_.encode_order_status(o.client_id, o.instrument, unix_ms(), out, cap); });
-  });
+  reconcile_ids_.clear();
+  reconcile_next_ = 0;
+  reconcile_status_sent_ = false;
+  oms_.for_each_open([&](const oms::Order& o) { reconcile_ids_.push_back(o.client_id); });
+  continue_reconcile();
+}
+
+// Sends as many of the reconciliation's requests as the send buffer takes (a thousand open orders are
+// more than it holds); the rest go out on later turns: as answers arrive, and on the timer.
+void OrderSide::continue_reconcile() noexcept {
+  bool flushed = false;
+  auto room = [&] {  // once per call: write what is queued, then try again
+    if (flushed || !api_->is_open()) return false;
+    api_->flush();
+    flushed = true;
+    return true;
+  };
+  while (reconcile_next_ < reconcile_ids_.size()) {
+    const ClientOrderId id = reconcile_ids_[reconcile_next_];
+    const oms::Order* o = oms_.find(id);
+    if (o == nullptr || oms::is_closed(o->state)) {
+      ++reconcile_next_;
+      reconcile_status_sent_ = false;
+      continue;
+    }
+    const InstrumentId instrument = o->instrument;
+    if (!reconcile_status_sent_) {
+      if (!send([&](char* out, std::size_t cap) { return encoder_.encode_order_status(id, instrument, unix_ms(), out, cap); })) {
+        if (room()) continue;
+        break;
+      }
+      reconcile_status_sent_ = true;
+    }
+    if (o->cancel_pending() &&
+        !send([&](char* out, std::size_t cap) { return encoder_.encode_cancel(id, instrument, unix_ms(), out, cap); })) {
+      if (room()) continue;
+      break;
+    }
+    ++reconcile_next_;
+    reconcile_status_sent_ = false;
+  }
+  api_->flush();
 }
 
 void OrderSide::on_message(const net::WsMessage& m) noexcept {
+  if (HFTX_UNLIKELY(reconcile_next_ < reconcile_ids_.size())) continue_reconcile();
   const std::int64_t now = s_.now_ns();
   oms::ApiMessage msg;
   auto sink = [&](const OrderUpdate& cu) noexcept {
@@ -532,7 +583,7 @@ void OrderSide::on_message(const net::WsMessage& m) noexcept {
         // other error leaves the order as it is (counted).
         if (!msg.is_error()) break;
         s_.counters.api_errors.add();
-        if (msg.error_code == -2013 && msg.request != 0) {
+        if (msg.error_code == oms::kOrderDoesNotExist && msg.request != 0) {
           OrderUpdate u;
           u.kind = oms::UpdateKind::rejected;
           u.client_id = msg.request;
@@ -545,7 +596,20 @@ void OrderSide::on_message(const net::WsMessage& m) noexcept {
       // Bring the order up to the venue's view: missed fills first (at the order's price: the venue
       // reports cumulative quantity only), then the final state.
       oms::Order* o = oms_.find(msg.order.client_id);
-      if (o == nullptr) break;
+      if (o == nullptr || oms::is_closed(o->state)) break;
+      if ((o->flags & oms::Order::kFlagAcked) == 0) {
+        // The venue has it (its ack was lost): acked before anything else happens to it.
+        OrderUpdate u;
+        u.kind = oms::UpdateKind::ack;
+        u.client_id = o->client_id;
+        u.instrument = o->instrument;
+        u.side = o->side();
+        u.venue_order_id = msg.order.venue_order_id;
+        u.recv_ns = now;
+        apply(u);
+        o = oms_.find(msg.order.client_id);
+        if (o == nullptr || oms::is_closed(o->state)) break;
+      }
       const std::int64_t missed = msg.order.executed_qty.raw() - o->filled.raw();
       if (missed > 0) {
         OrderUpdate u;
@@ -607,8 +671,14 @@ void OrderSide::apply(OrderUpdate& u) noexcept {
       break;
     case oms::UpdateKind::cancelled: s_.counters.cancelled.add(); break;
     case oms::UpdateKind::rejected:
-      s_.counters.venue_rejects.add();
-      (void)risk_.on_venue_reject(s_.now_ns());
+      // An order the venue never received (reconciliation) is lost, not refused: it says nothing about
+      // what the strategy sends, so the reject-rate kill switch does not see it.
+      if (u.error_code == oms::kOrderDoesNotExist) {
+        s_.counters.orders_lost.add();
+      } else {
+        s_.counters.venue_rejects.add();
+        (void)risk_.on_venue_reject(s_.now_ns());
+      }
       break;
     case oms::UpdateKind::expired: s_.counters.expired.add(); break;
     case oms::UpdateKind::cancel_rejected: break;
@@ -629,6 +699,7 @@ void OrderSide::handle_kill() noexcept {
 }
 
 void OrderSide::on_timer(std::int64_t) noexcept {
+  if (HFTX_UNLIKELY(reconcile_next_ < reconcile_ids_.size())) continue_reconcile();
   // Mark to the mid and feed the loss limit.
   mark_positions();
   (void)risk_.on_pnl(oms_.positions().total_pnl());
@@ -1546,6 +1617,7 @@ SessionStats Session::stats() const {
   for (std::size_t i = 0; i < kRiskReasons; ++i) st.risk_by_reason[i] = c.risk_by_reason[i].get();
   st.impossible_updates = c.impossible_updates.get();
   st.unknown_orders = c.unknown_orders.get();
+  st.orders_lost = c.orders_lost.get();
   st.api_errors = c.api_errors.get();
   st.queue_drops = c.queue_drops.get();
   st.reconnects = c.reconnects.get();

@@ -269,8 +269,9 @@ struct Exchange::Impl {
     std::int64_t price = 0, qty = 0, filled = 0;
     int128 cum_quote = 0;
     int128 locked = 0;  // still locked for this order (atoms of quote for buys, base for sells)
-    std::int64_t created_ms = 0;
+    std::int64_t created_ms = 0, updated_ms = 0;
     bool resting = false;
+    const char* closed_as = nullptr;  // final status once closed: FILLED, CANCELED or EXPIRED
   };
   struct ConnState {
     std::uint64_t id = 0;
@@ -1051,13 +1052,14 @@ struct Exchange::Impl {
       return;
     }
     std::optional<ApiError> e;
-    const bool is_signed = r.method == "order.place" || r.method == "order.cancel" ||
+    const bool is_signed = r.method == "order.place" || r.method == "order.cancel" || r.method == "order.status" ||
                            r.method == "openOrders.cancelAll" || r.method == "userDataStream.subscribe.signature";
     if (is_signed) e = check_signature(r);
     if (!e) {
       if (r.method == "depth") e = api_depth(cs, r);
       else if (r.method == "order.place") e = api_place(cs, r);
       else if (r.method == "order.cancel") e = api_cancel(cs, r);
+      else if (r.method == "order.status") e = api_order_status(cs, r);
       else if (r.method == "openOrders.cancelAll") e = api_cancel_all(cs, r);
       else if (r.method == "userDataStream.subscribe.signature" || r.method == "userDataStream.subscribe" ||
                r.method == "session.logon") {
@@ -1103,9 +1105,8 @@ struct Exchange::Impl {
   std::string fmt_price(const Symbol& s, std::int64_t v) const { return format_fixed(v, s.price_scale); }
   std::string fmt_qty(const Symbol& s, std::int64_t v) const { return format_fixed(v, s.qty_scale); }
 
-  static const char* status_name(const Order& o, bool closed_kind_cancel, bool expired) {
-    if (expired) return "EXPIRED";
-    if (closed_kind_cancel) return "CANCELED";
+  static const char* status_name(const Order& o) {
+    if (o.closed_as != nullptr) return o.closed_as;
     if (o.filled == o.qty) return "FILLED";
     if (o.filled > 0) return "PARTIALLY_FILLED";
     return "NEW";
@@ -1147,11 +1148,28 @@ struct Exchange::Impl {
     a.free += o.locked;
     o.locked = 0;
   }
-  void close_order(std::uint64_t id) {
+  // Closes an order. `as` (FILLED, CANCELED, EXPIRED) keeps it answerable by order.status, as the venue
+  // does, among the last kClosedKept closed orders; nullptr forgets it (rejected on arrival: it never existed).
+  void close_order(std::uint64_t id, const char* as) {
     auto it = orders.find(id);
     if (it == orders.end()) return;
-    release(it->second);
-    by_client.erase(it->second.client_id);
+    Order& o = it->second;
+    release(o);
+    by_client.erase(o.client_id);
+    if (as != nullptr) {
+      o.closed_as = as;
+      o.updated_ms = wall_ms();
+      closed_by_client[o.client_id] = id;
+      closed_fifo.push_back(id);
+      if (closed_fifo.size() > kClosedKept) {
+        auto old = closed.find(closed_fifo.front());
+        auto oc = closed_by_client.find(old->second.client_id);
+        if (oc != closed_by_client.end() && oc->second == old->first) closed_by_client.erase(oc);
+        closed.erase(old);
+        closed_fifo.pop_front();
+      }
+      closed.emplace(id, std::move(o));
+    }
     orders.erase(it);
   }
 
@@ -1188,12 +1206,13 @@ struct Exchange::Impl {
       }
       o.filled += q;
       o.cum_quote += quote;
+      o.updated_ms = wall_ms();
       const bool done = o.filled >= o.qty;
       if (done) o.resting = false;
       stats_fills.add();
       push_report(report(o, "TRADE", done ? "FILLED" : "PARTIALLY_FILLED", q, e.price.raw(),
                          static_cast<std::int64_t>(e.sequence), role == 0, o.client_id, ""));
-      if (done) close_order(id);
+      if (done) close_order(id, "FILLED");
     }
     update_resting();
   }
@@ -1297,7 +1316,7 @@ struct Exchange::Impl {
     o.price = price;
     o.qty = qty;
     o.locked = lock;
-    o.created_ms = wall_ms();
+    o.created_ms = o.updated_ms = wall_ms();
     o.resting = type != OType::market;  // for the NEW report's w
     Asset& la = assets[side == Side::bid ? s.quote : s.base];
     la.free -= lock;
@@ -1321,7 +1340,7 @@ struct Exchange::Impl {
     deferring = false;
     if (res.status == book::OrderStatus::rejected_full || res.status == book::OrderStatus::rejected_post_only ||
         res.status == book::OrderStatus::rejected_duplicate || res.status == book::OrderStatus::rejected_invalid) {
-      close_order(id);
+      close_order(id, nullptr);
       update_resting();
       return res.status == book::OrderStatus::rejected_post_only
                  ? ApiError{-2010, "Order would immediately match and take."}
@@ -1341,7 +1360,7 @@ struct Exchange::Impl {
       } else {  // IOC / FOK / market remainder (or an FOK that could not fill) expires
         live.resting = false;
         push_report(report(live, "EXPIRED", "EXPIRED", 0, 0, -1, false, live.client_id, ""));
-        close_order(id);
+        close_order(id, "EXPIRED");
       }
     }
     update_resting();
@@ -1367,7 +1386,7 @@ struct Exchange::Impl {
     const std::string result = cancel_result(o, new_cid);
     push_report(report(o, "CANCELED", "CANCELED", 0, 0, -1, false, new_cid, o.client_id));
     stats_cancels.add();
-    close_order(id);
+    close_order(id, "CANCELED");
     update_resting();
     return result;
   }
@@ -1414,12 +1433,48 @@ struct Exchange::Impl {
     return std::nullopt;
   }
 
+  // order.status: an open order or one of the last kClosedKept closed ones; -2013 for any other.
+  std::optional<ApiError> api_order_status(ConnState& cs, const Request& r) {
+    std::size_t si = 0;
+    if (auto e = need_symbol(r, si)) return e;
+    std::uint64_t id = 0;
+    if (const std::string* c = r.get("origClientOrderId"); c != nullptr && !c->empty()) {
+      if (auto it = by_client.find(*c); it != by_client.end()) id = it->second;
+      else if (auto ct = closed_by_client.find(*c); ct != closed_by_client.end()) id = ct->second;
+    } else if (const std::string* oid = r.get("orderId"); oid != nullptr && !oid->empty()) {
+      id = std::strtoull(oid->c_str(), nullptr, 10);
+    } else {
+      return mandatory("origClientOrderId");
+    }
+    const Order* o = nullptr;
+    if (auto it = orders.find(id); it != orders.end()) o = &it->second;
+    else if (auto ct = closed.find(id); ct != closed.end()) o = &ct->second;
+    if (o == nullptr || o->sym != si) return ApiError{-2013, "Order does not exist."};
+    const Symbol& s = *symbols[o->sym];
+    reply_ok(cs, r,
+             "{\"symbol\":\"" + s.spec.symbol + "\",\"orderId\":" + std::to_string(o->id) +
+                 ",\"orderListId\":-1,\"clientOrderId\":\"" + o->client_id + "\",\"price\":\"" +
+                 fmt_price(s, o->type == OType::market ? 0 : o->price) + "\",\"origQty\":\"" + fmt_qty(s, o->qty) +
+                 "\",\"executedQty\":\"" + fmt_qty(s, o->filled) + "\",\"cummulativeQuoteQty\":\"" +
+                 format_amount(o->cum_quote) + "\",\"status\":\"" + status_name(*o) + "\",\"timeInForce\":\"" +
+                 tif_name(o->tif) + "\",\"type\":\"" + type_name(o->type) + "\",\"side\":\"" + side_name(o->side) +
+                 "\",\"stopPrice\":\"0\",\"icebergQty\":\"0\",\"time\":" + std::to_string(o->created_ms) +
+                 ",\"updateTime\":" + std::to_string(o->updated_ms) + ",\"isWorking\":" +
+                 (o->resting ? "true" : "false") + ",\"workingTime\":" + std::to_string(o->created_ms) +
+                 ",\"origQuoteOrderQty\":\"0\",\"selfTradePreventionMode\":\"NONE\"}");
+    return std::nullopt;
+  }
+
   // ---- members --------------------------------------------------------------------------------------------
   ExchangeConfig cfg;
   std::vector<std::unique_ptr<Symbol>> symbols;
   std::vector<Asset> assets;
   std::map<std::uint64_t, Order> orders;  // open orders, by id
   std::unordered_map<std::string, std::uint64_t> by_client;
+  static constexpr std::size_t kClosedKept = 100000;
+  std::unordered_map<std::uint64_t, Order> closed;  // the last kClosedKept closed orders, for order.status
+  std::unordered_map<std::string, std::uint64_t> closed_by_client;
+  std::deque<std::uint64_t> closed_fifo;
   std::unordered_map<std::uint64_t, std::unique_ptr<ConnState>> conns;
   std::uint64_t next_conn_id = 0;
   std::uint64_t next_order_id = 0;

@@ -101,7 +101,7 @@ void WsConnection::on_io(std::uint32_t events) noexcept {
     state_ = State::kHandshake;
     events |= EPOLLIN;  // OpenSSL may already hold the request
   }
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_ready();
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_ready((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
   if (events & EPOLLOUT) {
     // The socket is writable again, whether or not anything is queued now (a direct flush may already
     // have drained the queue): clear the flag, or schedule_flush() would wait for an edge that never comes.
@@ -110,7 +110,7 @@ void WsConnection::on_io(std::uint32_t events) noexcept {
   }
 }
 
-void WsConnection::read_ready() noexcept {
+void WsConnection::read_ready(bool peer_gone) noexcept {
   while (state_ != State::kClosed && state_ != State::kIdle) {
     if (rhead_ == rtail_) rhead_ = rtail_ = 0;
     // Make room: move the partial frame to the front when the tail is short, grow (once, up to
@@ -139,8 +139,9 @@ void WsConnection::read_ready() noexcept {
       read_ticks_ = TscClock::ticks();
       rtail_ += static_cast<std::size_t>(n);
       process();
-      // A short read drained the socket (edge-triggered contract, see reactor.hpp); TLS may hold more.
-      if (static_cast<std::size_t>(n) < room && !stream_.is_tls()) return;
+      // A short read drained the socket (edge-triggered contract, see reactor.hpp); TLS may hold more. After
+      // a hang-up the end of the stream is still to be read: the data and the FIN came in one edge.
+      if (static_cast<std::size_t>(n) < room && !stream_.is_tls() && !peer_gone) return;
       continue;
     }
     if (n == static_cast<std::ptrdiff_t>(IoResult::kWouldBlock)) return;

@@ -35,6 +35,7 @@ from hftx._core import (
 from hftx.config import Config, load_config
 from hftx.replay import replay, replay_lines
 from hftx.session import Session, SessionStats
+from hftx.strategy import Strategy
 from hftx.sysinfo import sysinfo
 
 __version__: str = _core.__version__
@@ -53,6 +54,7 @@ __all__ = [
     "Scale",
     "Session",
     "SessionStats",
+    "Strategy",
     "Simulator",
     "SystemError",
     "TlsError",

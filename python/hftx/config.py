@@ -242,12 +242,34 @@ class InstrumentConfig(_Model):
 
 
 class StrategyConfig(_Model):
-    """A built-in strategy; ``count`` instances share the parameters."""
+    """A built-in strategy, or (``type: python``) a :class:`hftx.Strategy` subclass named by ``class``
+    (``"package.module:ClassName"``, ``"__main__:ClassName"``, or ``"path/to/file.py:ClassName"``), built with
+    ``params`` as keyword arguments. ``count`` instances share the parameters."""
 
-    type: Literal["market_maker", "taker", "latency_probe"]
+    model_config = ConfigDict(populate_by_name=True)
+
+    type: Literal["market_maker", "taker", "latency_probe", "python"]
     instrument: str
     count: int = Field(default=1, ge=1, le=100_000)
     params: dict[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")], float] = Field(default_factory=dict)
+    class_: str | None = Field(default=None, alias="class", pattern=r"^[^:]+:[A-Za-z_][A-Za-z0-9_]*$")
+
+    @field_validator("class_")
+    @classmethod
+    def _class_file_resolved(cls, v: str | None, info: ValidationInfo) -> str | None:
+        # "file.py:Class": the file is found like every other path (relative to the config file).
+        if v is None or not v.rpartition(":")[0].endswith(".py"):
+            return v
+        path, _, name = v.rpartition(":")
+        return f"{_resolve_path(path, info)}:{name}"
+
+    @model_validator(mode="after")
+    def _class_for_python_only(self) -> StrategyConfig:
+        if self.type == "python" and self.class_ is None:
+            raise ValueError('type python needs class: "module:ClassName"')
+        if self.type != "python" and self.class_ is not None:
+            raise ValueError(f"class is only for type python (this is {self.type})")
+        return self
 
 
 # ---- risk, threads, session, simulator, Python-only blocks -----------------------------------------------
@@ -364,7 +386,10 @@ class Config(_Model):
 
     def to_core(self) -> dict[str, Any]:
         """The normalised dict of the session contract (every key, numbers as int/float, decimals as str)."""
-        core: dict[str, Any] = _plain(self.model_dump(mode="python"))
+        core: dict[str, Any] = _plain(self.model_dump(mode="python", by_alias=True))
+        for strategy in core["strategies"]:  # `class` belongs to type python only
+            if strategy["class"] is None:
+                del strategy["class"]
         return core
 
     def hash(self) -> str:

@@ -145,7 +145,7 @@ def _report_dict(rec: RunRecord) -> dict[str, Any]:
                                                   "trades", "resyncs", "gaps", "crossed", "reconnects",
                                                   "queue_drops")},
         "orders": {k: s.get(k, 0) for k in ("orders_sent", "orders_acked", "fills", "filled_qty", "cancels_sent",
-                                             "cancelled", "venue_rejects", "open_orders", "impossible_updates",
+                                             "cancelled", "venue_rejects", "orders_lost", "open_orders", "impossible_updates",
                                              "unknown_orders")},
         "risk_rejections": {"total": int(s.get("risk_rejects", 0)), "by_reason": by_reason,
                             "kill_switch": bool(s.get("kill_switch", 0))},

@@ -16,6 +16,7 @@ the session runs, from any thread (the metrics endpoint scrapes from its own).
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import time
@@ -31,6 +32,7 @@ import numpy.typing as npt
 
 from hftx import _core
 from hftx.config import Config, load_config
+from hftx.strategy import Strategy, StrategyRunner, _Link, load_strategy_class
 
 __all__ = ["STAGES", "Session", "SessionStats", "default_config_path"]
 
@@ -67,6 +69,7 @@ class SessionStats:
     cancels_sent: int
     cancelled: int
     venue_rejects: int
+    orders_lost: int  # sent, but the venue never had them (found by the reconciliation after a reconnect)
     risk_rejects: int
     impossible_updates: int
     unknown_orders: int
@@ -136,6 +139,8 @@ class Session:
         self._notes: list[str] = []
         self._started_wall: float | None = None
         self._stopped = False
+        self._runner: StrategyRunner | None = None
+        self._python_strategies: list[Strategy] = []
 
     # ---- lifecycle ------------------------------------------------------------------------------------
 
@@ -163,6 +168,12 @@ class Session:
         if self._core is not None:
             return
         core = self._config.to_core()
+        # Python strategies are built first (a bad class fails before anything starts); the core gets
+        # the built-in ones, and a stand-in for each Python one (add_external, below).
+        python_specs = [(i, s) for i, s in enumerate(core["strategies"]) if s["type"] == "python"]
+        core["strategies"] = [s for s in core["strategies"] if s["type"] != "python"]
+        python_strategies = [(self._build_strategy(i, spec), spec) for i, spec in python_specs
+                             for _ in range(spec["count"])]
         venue = core["venue"]
         if venue["name"] == "simulator" and not venue["market_url"]:
             sim = _core.Simulator({"simulator": core["simulator"], "instruments": core["instruments"]})
@@ -173,8 +184,9 @@ class Session:
             self._notes.append(f"simulator ({core['simulator']['mode']}) started in process on port {sim.port}")
         if venue["name"] == "binance":
             missing = [venue[k] for k in ("api_key_env", "secret_key_env") if not os.environ.get(venue[k])]
-            if missing and core["strategies"]:
+            if missing and (core["strategies"] or python_strategies):
                 core["strategies"] = []
+                python_strategies = []
                 self._notes.append(
                     f"market data only: {' and '.join(missing)} not set, so no strategy was started and no order "
                     "can be sent"
@@ -182,11 +194,25 @@ class Session:
         self._core_config = core
         try:
             session = _core.Session(core)
+            symbols = [inst["symbol"] for inst in core["instruments"]]
+            links = []
+            for strat, spec in python_strategies:
+                inst = core["instruments"][symbols.index(spec["instrument"])]
+                strat.instrument = spec["instrument"]
+                strat.price_step = float(inst["price_step"])
+                strat.qty_step = float(inst["qty_step"])
+                channel = session.add_external(spec["instrument"])
+                strat._hftx_link = _Link(channel, symbols.index(spec["instrument"]), itertools.count(1))  # type: ignore[attr-defined]
+                links.append((strat, channel))
             session.start()
         except BaseException:
             self._stop_simulator()
             raise
         self._core = session
+        self._python_strategies = [s for s, _ in python_strategies]
+        if links:
+            self._runner = StrategyRunner(links)
+            self._runner.start()
         self._started_wall = time.time()
 
     def run(self, duration: float | None = None, on_tick: Callable[[Session], None] | None = None,
@@ -208,6 +234,8 @@ class Session:
             if left <= 0:
                 break
             core.run(left)
+            if self._runner is not None and self._runner.error is not None:
+                self.stop()  # raises the strategy's exception
             if on_tick is not None:
                 on_tick(self)
 
@@ -230,7 +258,24 @@ class Session:
             if self._core is not None:
                 self._core.stop()
         finally:
-            self._stop_simulator()
+            try:
+                if self._runner is not None:
+                    self._runner.stop()
+            finally:
+                self._stop_simulator()
+
+    @property
+    def python_strategies(self) -> list[Strategy]:
+        """The Python strategy instances this session built (config ``type: python``), in config order."""
+        return list(self._python_strategies)
+
+    @staticmethod
+    def _build_strategy(index: int, spec: Mapping[str, Any]) -> Strategy:
+        cls = load_strategy_class(spec["class"], f"strategies[{index}].class")
+        try:
+            return cls(**spec["params"])
+        except TypeError as exc:
+            raise _core.ConfigError(f"strategies[{index}].params = {dict(spec['params'])!r}: {cls.__name__}(): {exc}") from exc
 
     def _stop_simulator(self) -> None:
         if self._sim is not None:

@@ -637,6 +637,14 @@ TEST_F(ApiParserTest, DepthSubscribeStatusAndOtherResponses) {
   EXPECT_EQ(p.m.order.orig_qty, Qty(1'000'000));
   EXPECT_EQ(p.m.order.executed_qty, Qty(400'000));
 
+  // -2013: the venue never had the order (the request that placed it was lost with its connection).
+  p = parse(R"({"id":"q43","status":400,"error":{"code":-2013,"msg":"Order does not exist."}})");
+  ASSERT_TRUE(p.r.ok()) << p.r.describe();
+  EXPECT_EQ(p.m.kind, ApiKind::order_status);
+  EXPECT_EQ(p.m.request, 43u);
+  EXPECT_EQ(p.m.error_code, -2013);
+  EXPECT_EQ(p.m.order.client_id, 0u);
+
   p = parse(R"({"id":"q5","status":200,"result":{}})");
   ASSERT_TRUE(p.r.ok()) << p.r.describe();
   EXPECT_EQ(p.m.kind, ApiKind::other_response);

@@ -461,26 +461,36 @@ TEST(WsLoopback, ReconnectsAfterServerRestartWithBackoff) {
   ASSERT_TRUE(run_until(reactor, [&] { return got.closes.size() == 2; }));
 }
 
+namespace {
+
+// Accepts one client on `listener` and answers its handshake; returns the socket.
+int accept_websocket(TcpListener& listener) {
+  pollfd p{listener.fd(), POLLIN, 0};
+  ::poll(&p, 1, 5000);
+  const int fd = ::accept(listener.fd(), nullptr, nullptr);
+  std::string req;
+  char buf[4096];
+  while (req.find("\r\n\r\n") == std::string::npos) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    req.append(buf, static_cast<std::size_t>(n));
+  }
+  HttpHead head;
+  std::string err;
+  parse_http_request(req, head, err);
+  const std::string resp = answer_client_handshake(head, {}, err);
+  (void)!::send(fd, resp.data(), resp.size(), MSG_NOSIGNAL);
+  return fd;
+}
+
+}  // namespace
+
 TEST(WsLoopback, DeadConnectionDetectedByPingTimeout) {
   Reactor reactor;
   TcpListener listener("127.0.0.1", 0);
   std::atomic<bool> done{false};
   std::thread peer([&] {  // answers the handshake, then ignores everything (never pongs)
-    pollfd p{listener.fd(), POLLIN, 0};
-    ::poll(&p, 1, 5000);
-    const int fd = ::accept(listener.fd(), nullptr, nullptr);
-    std::string req;
-    char buf[4096];
-    while (req.find("\r\n\r\n") == std::string::npos) {
-      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      req.append(buf, static_cast<std::size_t>(n));
-    }
-    HttpHead head;
-    std::string err;
-    parse_http_request(req, head, err);
-    const std::string resp = answer_client_handshake(head, {}, err);
-    (void)!::send(fd, resp.data(), resp.size(), MSG_NOSIGNAL);
+    const int fd = accept_websocket(listener);
     while (!done.load()) std::this_thread::sleep_for(5ms);
     ::close(fd);
   });
@@ -498,6 +508,49 @@ TEST(WsLoopback, DeadConnectionDetectedByPingTimeout) {
   EXPECT_NE(got.closes[0].error.find("no pong"), std::string::npos);
   done = true;
   peer.join();
+}
+
+// The peer sends a message and hangs up (FIN, or RST with SO_LINGER 0) before the client's reactor looks:
+// data and hang-up arrive in one edge. The client delivers the message and sees the end of the stream
+// at once (no heartbeat configured: nothing else would ever notice).
+TEST(WsLoopback, DataAndHangUpInOneEdgeAreBothSeen) {
+  for (const bool reset : {false, true}) {
+    SCOPED_TRACE(reset ? "RST" : "FIN");
+    Reactor reactor;
+    TcpListener listener("127.0.0.1", 0);
+    std::atomic<int> step{0};
+    std::thread peer([&] {
+      const int fd = accept_websocket(listener);
+      while (step.load() == 0) std::this_thread::sleep_for(1ms);
+      const std::vector<std::uint8_t> frame = {0x81, 5, 'h', 'e', 'l', 'l', 'o'};
+      (void)!::send(fd, frame.data(), frame.size(), MSG_NOSIGNAL);
+      if (reset) {
+        // Let the frame reach the client before the reset discards nothing it already has.
+        std::this_thread::sleep_for(20ms);
+        linger l{1, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+      }
+      ::close(fd);
+      step.store(2);
+    });
+    WsClientConfig cfg;
+    cfg.url = "ws://127.0.0.1:" + std::to_string(listener.port());
+    WsClient client(reactor, cfg);
+    Received got;
+    hook(client, got);
+    client.connect();
+    step.store(1);
+    while (step.load() != 2) std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(20ms);  // both are in the client's socket before its reactor runs
+    ASSERT_TRUE(run_until(reactor, [&] { return !got.closes.empty(); }, 2000ms)) << "the hang-up was missed";
+    if (!reset) {
+      ASSERT_EQ(got.messages.size(), 1u);
+      EXPECT_EQ(got.messages[0].second, "hello");
+    }
+    EXPECT_EQ(got.closes[0].code, 1006);
+    EXPECT_FALSE(got.closes[0].clean);
+    peer.join();
+  }
 }
 
 // ---- raw-socket peer: each protocol violation -----------------------------------------------------------

@@ -463,6 +463,44 @@ TEST(SimApi, PlaceCancelFillAndReportsInOrder) {
   EXPECT_EQ(ApiClient::code(a.call("a2", "openOrders.cancelAll", R"("symbol":"BTCUSDT")")), -2011);
 }
 
+// order.status answers for open orders and for closed ones (as Binance does), and -2013 for an order the
+// venue never had: what a client reconciles against after a reconnect.
+TEST(SimApi, OrderStatusForOpenClosedAndUnknownOrders) {
+  sim::ExchangeConfig cfg = base_config();
+  sim::Exchange ex(cfg);
+  ex.start();
+  ex.pause_market(true);
+  ApiClient a(ex);
+  const sim::Top top = ex.top("BTCUSDT");
+  auto status = [&](const std::string& id, const std::string& cid) {
+    return a.call(id, "order.status", R"("symbol":"BTCUSDT","origClientOrderId":")" + cid + R"(","apiKey":"k","timestamp":1,"signature":"x")");
+  };
+  ASSERT_NE(a.call("p1", "order.place", place("BUY", "LIMIT", "0.01000", price_text(top.bid_price - 1000), "hx1"))
+                .find("\"status\":200"), std::string::npos);
+  std::string r = status("q1", "hx1");
+  EXPECT_NE(r.find("\"status\":\"NEW\""), std::string::npos) << r;
+  EXPECT_NE(r.find("\"clientOrderId\":\"hx1\""), std::string::npos) << r;
+  EXPECT_NE(r.find("\"executedQty\":\"0.00000000\""), std::string::npos) << r;
+  EXPECT_NE(r.find("\"isWorking\":true"), std::string::npos) << r;
+
+  a.call("c1", "order.cancel", R"("symbol":"BTCUSDT","origClientOrderId":"hx1")");
+  r = status("q2", "hx1");
+  EXPECT_NE(r.find("\"status\":\"CANCELED\""), std::string::npos) << r;
+  EXPECT_NE(r.find("\"isWorking\":false"), std::string::npos) << r;
+
+  // An IOC sell at the best bid fills (wholly or in part, the rest expiring): status shows what executed.
+  a.call("p2", "order.place", place("SELL", "LIMIT", "0.00100", price_text(top.bid_price), "hx2", "IOC"));
+  r = status("q3", "hx2");
+  EXPECT_TRUE(r.find("\"status\":\"FILLED\"") != std::string::npos || r.find("\"status\":\"EXPIRED\"") != std::string::npos) << r;
+  EXPECT_EQ(r.find("\"executedQty\":\"0.00000000\""), std::string::npos) << r;
+
+  // Never placed, placed but rejected on arrival, or on another symbol: -2013.
+  EXPECT_EQ(ApiClient::code(status("q4", "hx404")), -2013);
+  EXPECT_EQ(ApiClient::code(a.call("p5", "order.place", place("BUY", "LIMIT_MAKER", "0.00100", price_text(top.ask_price + 100), "hx5"))), -2010);
+  EXPECT_EQ(ApiClient::code(status("q5", "hx5")), -2013);
+  EXPECT_EQ(ApiClient::code(a.call("q6", "order.status", R"("symbol":"BTCUSDT")")), -1102);
+}
+
 TEST(SimApi, ErrorCodes) {
   sim::ExchangeConfig cfg = base_config();
   cfg.balances = {{"USDT", "100"}, {"BTC", "0.001"}};

@@ -3,11 +3,14 @@
 // checks types and parameters.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "hftx/core/error.hpp"
+#include "hftx/strategy/external.hpp"
 #include "hftx/strategy/latency_probe.hpp"
 #include "hftx/strategy/market_maker.hpp"
 #include "hftx/strategy/strategy.hpp"
@@ -401,6 +404,113 @@ TEST(MakeStrategy, ErrorsNameTheKeyValueAndRange) {
   e = error_of("taker", {{"size", std::numeric_limits<double>::infinity()}});
   EXPECT_NE(e.find("params.size"), std::string::npos) << e;
   EXPECT_EQ(error_of("taker", {{"cooldown_ms", 0.0}, {"max_position", 0.0}}), "");
+}
+
+// ---- ExternalStrategy: the session thread and a driver thread, joined by two rings ------------------------
+
+// The driver (another thread) drains every event exactly once, in order, while it sends place commands that
+// the strategy thread executes at its next callback and answers with a placed event carrying the tag.
+TEST(ExternalStrategy, EveryEventOnceAndCommandsAnsweredAcrossThreads) {
+  constexpr int kEvents = 200'000;
+  ExternalStrategy ext(1 << 18, 1024);  // holds every event: the driver may lag the producer
+  ext.bind(3, 0);
+  RecordingContext ctx;
+  std::atomic<bool> producer_done{false};
+  std::vector<std::uint64_t> seqs;
+  std::vector<std::uint64_t> placed_tags;
+  std::vector<std::uint64_t> book_ids;
+  seqs.reserve(kEvents + 1000);
+  std::thread driver([&] {
+    std::vector<ExternalEvent> buf(512);
+    std::uint64_t tag = 0;
+    for (;;) {
+      const bool done = producer_done.load(std::memory_order_acquire);
+      const std::size_t n = ext.drain(buf.data(), buf.size());
+      for (std::size_t i = 0; i < n; ++i) {
+        const ExternalEvent& e = buf[i];
+        seqs.push_back(e.seq);
+        if (e.kind == static_cast<std::uint8_t>(ExternalEventKind::book)) {
+          book_ids.push_back(e.id);
+          if (e.id % 1000 == 0) {
+            ExternalCommand c;
+            c.kind = static_cast<std::uint8_t>(ExternalCommandKind::place);
+            c.tag = ++tag;
+            c.side = 1;
+            c.price = e.c + 10;
+            c.qty = 1000;
+            while (!ext.try_submit(c)) std::this_thread::yield();
+          }
+        } else if (e.kind == static_cast<std::uint8_t>(ExternalEventKind::placed)) {
+          placed_tags.push_back(static_cast<std::uint64_t>(e.c));
+          EXPECT_NE(e.id, 0u);
+          EXPECT_EQ(e.flag, 0);
+        }
+      }
+      if (n == 0 && done) break;
+    }
+  });
+  for (int i = 1; i <= kEvents; ++i) {
+    BookEvent ev = book(6'000'000 + i % 7, 6'000'002 + i % 7);
+    ev.top.update_id = static_cast<std::uint64_t>(i);
+    ext.on_book(ctx, ev);
+  }
+  // Commands still queued run at the next callback (the timer on a quiet market).
+  for (int i = 0; i < 1000; ++i) {
+    ext.on_timer(ctx, 0);
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  producer_done.store(true, std::memory_order_release);
+  driver.join();
+  const ExternalStats st = ext.stats();
+  EXPECT_EQ(st.events_dropped, 0u);
+  ASSERT_EQ(seqs.size(), st.events);
+  for (std::size_t i = 0; i < seqs.size(); ++i) ASSERT_EQ(seqs[i], i + 1) << "event " << i;
+  ASSERT_EQ(book_ids.size(), static_cast<std::size_t>(kEvents));
+  for (std::size_t i = 0; i < book_ids.size(); ++i) ASSERT_EQ(book_ids[i], i + 1);
+  // Every command was executed once, in order, as an order of this strategy.
+  ASSERT_EQ(placed_tags.size(), static_cast<std::size_t>(kEvents / 1000));
+  for (std::size_t i = 0; i < placed_tags.size(); ++i) EXPECT_EQ(placed_tags[i], i + 1);
+  ASSERT_EQ(ctx.placed.size(), placed_tags.size());
+  EXPECT_EQ(ctx.placed[0].strategy, 3u);
+  EXPECT_EQ(ctx.placed[0].side, book::Side::ask);
+  EXPECT_EQ(st.commands, placed_tags.size());
+}
+
+// A full ring drops (counted; the sequence shows the hole), a malformed command is answered as invalid, and
+// risk rejections come back with their reason.
+TEST(ExternalStrategy, DropsInvalidCommandsAndRejectionsAreReported) {
+  ExternalStrategy ext(4, 16);
+  RecordingContext ctx;
+  for (int i = 0; i < 10; ++i) ext.on_book(ctx, book(100, 101));
+  EXPECT_EQ(ext.stats().events, 10u);
+  EXPECT_EQ(ext.stats().events_dropped, 6u);
+  std::vector<ExternalEvent> buf(16);
+  ASSERT_EQ(ext.drain(buf.data(), buf.size()), 4u);
+  EXPECT_EQ(buf[3].seq, 4u);
+
+  ExternalCommand bad;
+  bad.kind = static_cast<std::uint8_t>(ExternalCommandKind::place);
+  bad.tag = 7;
+  bad.tif = 9;
+  ASSERT_TRUE(ext.try_submit(bad));
+  ExternalCommand ok = bad;
+  ok.tag = 8;
+  ok.tif = 0;
+  ok.price = 100;
+  ok.qty = 1;
+  ASSERT_TRUE(ext.try_submit(ok));
+  ctx.reject_next = 1;
+  ext.on_timer(ctx, 0);
+  ASSERT_EQ(ext.drain(buf.data(), buf.size()), 2u);
+  EXPECT_EQ(buf[0].seq, 11u);
+  EXPECT_EQ(buf[0].c, 7);
+  EXPECT_EQ(buf[0].id, 0u);
+  EXPECT_EQ(buf[0].flag, kInvalidCommand);
+  EXPECT_EQ(buf[1].c, 8);
+  EXPECT_EQ(buf[1].id, 0u);
+  EXPECT_EQ(buf[1].flag, 9);  // the context's last_reject()
+  EXPECT_EQ(ext.stats().commands_invalid, 1u);
+  EXPECT_TRUE(ctx.placed.empty());
 }
 
 }  // namespace

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.filterwarnings("error")
 
 def test_every_shipped_config_loads() -> None:
     names = sorted(p.name for p in CONF.glob("*.yaml"))
-    assert names == ["binance.yaml", "demo.yaml", "replay.yaml", "seed.yaml", "stress.yaml"]
+    assert names == ["binance.yaml", "demo.yaml", "python.yaml", "replay.yaml", "seed.yaml", "stress.yaml"]
     for name in names:
         cfg = load_config(CONF / name)
         assert isinstance(cfg, Config)

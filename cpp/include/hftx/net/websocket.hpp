@@ -215,7 +215,9 @@ class WsConnection : private IoHandler, private FlushHandler {
   }
   bool make_room(std::size_t need) noexcept;
   void flush_now() noexcept;
-  void read_ready() noexcept;
+  // Reads until the socket is drained. `peer_gone` (the event carried RDHUP/HUP/ERR): read on past a short
+  // read, to the end of the stream, because the hang-up's edge has been consumed and no other will come.
+  void read_ready(bool peer_gone = false) noexcept;
   void process() noexcept;
   bool process_handshake() noexcept;
   void on_frame(const FrameHeader& h, std::uint8_t* payload) noexcept;

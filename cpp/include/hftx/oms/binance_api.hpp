@@ -195,6 +195,9 @@ class BinanceApiEncoder {
 
 // ---------------------------------------------------------------------------------------------- parsing
 
+// The Binance error code the session acts on.
+inline constexpr std::int32_t kOrderDoesNotExist = -2013;  // order.status: the venue never had it
+
 enum class ApiKind : std::uint8_t {
   none,              // not classified (parse failed early)
   place,             // response to order.place (id p<client id>)
@@ -202,8 +205,8 @@ enum class ApiKind : std::uint8_t {
   cancel_all,        // response to openOrders.cancelAll (id a<n>)
   depth,             // response to depth (id d<n>): hand the same text to md::BinanceParser
   subscribe,         // response to userDataStream.subscribe.signature (id s<n>)
-  order_status,      // response to order.status (id q<client id>, result with clientOrderId and status)
-  other_response,    // any other response (id q<n>, a foreign id, or id null)
+  order_status,      // response to order.status (id q<client id>): an order in `order`, or an error
+  other_response,    // any other response (a q<n> success that is not an order, a foreign id, or id null)
   execution_report,  // executionReport event, raw or inside {"subscriptionId":..,"event":{..}}
   other_event,       // another user-data event (outboundAccountPosition, balanceUpdate, ...): ignored
   count_

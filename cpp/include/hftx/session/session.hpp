@@ -52,6 +52,7 @@ struct SessionStats {
   std::uint64_t resyncs = 0, gaps = 0, crossed = 0;
   std::uint64_t orders_sent = 0, orders_acked = 0, fills = 0, cancels_sent = 0, cancelled = 0;
   std::uint64_t venue_rejects = 0, expired = 0, risk_rejects = 0;
+  std::uint64_t orders_lost = 0;  // sent, but the venue never had them (-2013 after a reconnect)
   std::array<std::uint64_t, kRiskReasons> risk_by_reason{};
   std::uint64_t impossible_updates = 0, unknown_orders = 0, api_errors = 0, queue_drops = 0, reconnects = 0;
   std::uint64_t open_orders = 0;

@@ -13,8 +13,9 @@
 //    added on the connection with `{"method":"SUBSCRIBE","params":[..],"id":..}`. A stream name that is not
 //    served (unknown symbol or kind) closes the connection with code 1008 and the reason
 //    "unknown stream '<name>'"; an unknown path closes with 1008 "unknown path '<path>'".
-//  - `/ws-api/v3`: the WebSocket API: depth, order.place, order.cancel, openOrders.cancelAll,
-//    userDataStream.subscribe(.signature), ping, time — Binance responses, errors and executionReports.
+//  - `/ws-api/v3`: the WebSocket API: depth, order.place, order.cancel, order.status (open orders and the
+//    last 100,000 closed ones; -2013 for any other), openOrders.cancelAll, userDataStream.subscribe(.signature),
+//    ping, time — Binance responses, errors and executionReports.
 // The market is generated (a seeded random walk of a full book, sim/generator.hpp) or replayed from
 // recorded `<ns> <json>` files. Either way the served book is the simulator's L3 book: the market's
 // liquidity rests there as anonymous orders, the account's orders rest among them with price-time

@@ -229,6 +229,29 @@ TEST(WsHandshake, ServerAnswersAndRefuses) {
 
 namespace {
 
+// Accepts one client on `listener` (waiting up to 5 s) and answers its opening handshake: a raw TCP peer
+// for the tests that need one. Returns the socket, or -1 when no client came.
+int accept_websocket(TcpListener& listener) {
+  pollfd p{listener.fd(), POLLIN, 0};
+  if (::poll(&p, 1, 5000) <= 0) return -1;
+  const int fd = ::accept(listener.fd(), nullptr, nullptr);
+  std::string req;
+  char buf[4096];
+  while (req.find("\r\n\r\n") == std::string::npos) {
+    pollfd q{fd, POLLIN, 0};
+    if (::poll(&q, 1, 5000) <= 0) break;
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    req.append(buf, static_cast<std::size_t>(n));
+  }
+  HttpHead head;
+  std::string err;
+  parse_http_request(req, head, err);
+  const std::string resp = answer_client_handshake(head, {}, err);
+  (void)!::send(fd, resp.data(), resp.size(), MSG_NOSIGNAL);
+  return fd;
+}
+
 // An echo server on its own reactor thread (a client's connect() blocks its own thread, so client and
 // server cannot share one reactor thread). Cross-thread calls go through Reactor::post().
 struct EchoServer {
@@ -373,25 +396,9 @@ TEST(WsLoopback, BackPressureBoundsMemoryWhenPeerStopsReading) {
   TcpListener listener("127.0.0.1", 0);
   std::atomic<bool> done{false};
   std::thread peer([&] {
-    pollfd p{listener.fd(), POLLIN, 0};
-    ::poll(&p, 1, 5000);
-    const int fd = ::accept(listener.fd(), nullptr, nullptr);
-    std::string req;
-    char buf[4096];
-    while (req.find("\r\n\r\n") == std::string::npos) {
-      pollfd q{fd, POLLIN, 0};
-      if (::poll(&q, 1, 5000) <= 0) break;
-      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      req.append(buf, static_cast<std::size_t>(n));
-    }
-    HttpHead head;
-    std::string err;
-    parse_http_request(req, head, err);
-    const std::string resp = answer_client_handshake(head, {}, err);
-    (void)!::send(fd, resp.data(), resp.size(), MSG_NOSIGNAL);
+    const int fd = accept_websocket(listener);
     while (!done.load()) std::this_thread::sleep_for(5ms);
-    ::close(fd);
+    if (fd >= 0) ::close(fd);
   });
   WsClientConfig cfg;
   cfg.url = "ws://127.0.0.1:" + std::to_string(listener.port());
@@ -461,30 +468,6 @@ TEST(WsLoopback, ReconnectsAfterServerRestartWithBackoff) {
   ASSERT_TRUE(run_until(reactor, [&] { return got.closes.size() == 2; }));
 }
 
-namespace {
-
-// Accepts one client on `listener` and answers its handshake; returns the socket.
-int accept_websocket(TcpListener& listener) {
-  pollfd p{listener.fd(), POLLIN, 0};
-  ::poll(&p, 1, 5000);
-  const int fd = ::accept(listener.fd(), nullptr, nullptr);
-  std::string req;
-  char buf[4096];
-  while (req.find("\r\n\r\n") == std::string::npos) {
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    req.append(buf, static_cast<std::size_t>(n));
-  }
-  HttpHead head;
-  std::string err;
-  parse_http_request(req, head, err);
-  const std::string resp = answer_client_handshake(head, {}, err);
-  (void)!::send(fd, resp.data(), resp.size(), MSG_NOSIGNAL);
-  return fd;
-}
-
-}  // namespace
-
 TEST(WsLoopback, DeadConnectionDetectedByPingTimeout) {
   Reactor reactor;
   TcpListener listener("127.0.0.1", 0);
@@ -525,7 +508,7 @@ TEST(WsLoopback, DataAndHangUpInOneEdgeAreBothSeen) {
       const std::vector<std::uint8_t> frame = {0x81, 5, 'h', 'e', 'l', 'l', 'o'};
       (void)!::send(fd, frame.data(), frame.size(), MSG_NOSIGNAL);
       if (reset) {
-        // Let the frame reach the client before the reset discards nothing it already has.
+        // Give the frame time to reach the client first: a reset discards what is still in flight.
         std::this_thread::sleep_for(20ms);
         linger l{1, 0};
         ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
@@ -575,23 +558,9 @@ class RawPeer {
 
  private:
   void run() {
-    pollfd p{listener_.fd(), POLLIN, 0};
-    if (::poll(&p, 1, 5000) <= 0) return;
-    const int fd = ::accept(listener_.fd(), nullptr, nullptr);
-    std::string req;
+    const int fd = accept_websocket(listener_);
+    if (fd < 0) return;
     char buf[4096];
-    while (req.find("\r\n\r\n") == std::string::npos) {
-      pollfd q{fd, POLLIN, 0};
-      if (::poll(&q, 1, 5000) <= 0) break;
-      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      req.append(buf, static_cast<std::size_t>(n));
-    }
-    HttpHead head;
-    std::string err;
-    parse_http_request(req, head, err);
-    const std::string resp = answer_client_handshake(head, {}, err);
-    (void)!::send(fd, resp.data(), resp.size(), MSG_NOSIGNAL);
     if (slow_) {
       for (std::uint8_t b : bytes_) {
         (void)!::send(fd, &b, 1, MSG_NOSIGNAL);

@@ -189,6 +189,7 @@ class OrderSide {
 
  private:
   void on_message(const net::WsMessage& m) noexcept;
+  void on_order_status(const oms::ApiMessage& msg, std::int64_t now) noexcept;
   void apply(OrderUpdate& u) noexcept;
   void reconcile() noexcept;
   void continue_reconcile() noexcept;
@@ -577,72 +578,68 @@ void OrderSide::on_message(const net::WsMessage& m) noexcept {
         on_depth(m.data, now);
       }
       break;
-    case oms::ApiKind::order_status: {
-      if (msg.is_error() || msg.order.client_id == 0) {
-        // -2013 "Order does not exist.": the order never reached the venue; close it as rejected. Any
-        // other error leaves the order as it is (counted).
-        if (!msg.is_error()) break;
-        s_.counters.api_errors.add();
-        if (msg.error_code == oms::kOrderDoesNotExist && msg.request != 0) {
-          OrderUpdate u;
-          u.kind = oms::UpdateKind::rejected;
-          u.client_id = msg.request;
-          u.error_code = msg.error_code;
-          u.recv_ns = now;
-          apply(u);
-        }
-        break;
-      }
-      // Bring the order up to the venue's view: missed fills first (at the order's price: the venue
-      // reports cumulative quantity only), then the final state.
-      oms::Order* o = oms_.find(msg.order.client_id);
-      if (o == nullptr || oms::is_closed(o->state)) break;
-      if ((o->flags & oms::Order::kFlagAcked) == 0) {
-        // The venue has it (its ack was lost): acked before anything else happens to it.
-        OrderUpdate u;
-        u.kind = oms::UpdateKind::ack;
-        u.client_id = o->client_id;
-        u.instrument = o->instrument;
-        u.side = o->side();
-        u.venue_order_id = msg.order.venue_order_id;
-        u.recv_ns = now;
-        apply(u);
-        o = oms_.find(msg.order.client_id);
-        if (o == nullptr || oms::is_closed(o->state)) break;
-      }
-      const std::int64_t missed = msg.order.executed_qty.raw() - o->filled.raw();
-      if (missed > 0) {
-        OrderUpdate u;
-        u.kind = oms::UpdateKind::fill;
-        u.client_id = o->client_id;
-        u.instrument = o->instrument;
-        u.side = o->side();
-        u.last_price = o->price;
-        u.last_qty = Qty(missed);
-        u.cum_qty = msg.order.executed_qty;
-        u.recv_ns = now;
-        apply(u);
-      }
-      o = oms_.find(msg.order.client_id);
-      if (o != nullptr && !oms::is_closed(o->state) &&
-          (msg.order.state == oms::OrderState::cancelled || msg.order.state == oms::OrderState::expired ||
-           msg.order.state == oms::OrderState::rejected)) {
-        OrderUpdate u;
-        u.kind = msg.order.state == oms::OrderState::cancelled ? oms::UpdateKind::cancelled
-                 : msg.order.state == oms::OrderState::expired ? oms::UpdateKind::expired
-                                                               : oms::UpdateKind::rejected;
-        u.client_id = o->client_id;
-        u.instrument = o->instrument;
-        u.side = o->side();
-        u.cum_qty = msg.order.executed_qty;
-        u.recv_ns = now;
-        apply(u);
-      }
-      break;
-    }
+    case oms::ApiKind::order_status: on_order_status(msg, now); break;
     default:
       if (msg.is_error() && msg.kind != oms::ApiKind::place && msg.kind != oms::ApiKind::cancel) s_.counters.api_errors.add();
       break;
+  }
+}
+
+// An order.status answer (reconciliation after a reconnect) brings the order up to the venue's view: the
+// ack if it was lost, the missed fills (at the order's price: the venue reports cumulative quantity only),
+// then the close. Each apply() may close the order, so it is looked up again after each.
+void OrderSide::on_order_status(const oms::ApiMessage& msg, std::int64_t now) noexcept {
+  if (msg.is_error()) {
+    s_.counters.api_errors.add();
+    // -2013 "Order does not exist.": the order never reached the venue; it is closed as lost. Any other
+    // error leaves the order as it is (counted).
+    if (msg.error_code == oms::kOrderDoesNotExist && msg.request != 0) {
+      OrderUpdate u;
+      u.kind = oms::UpdateKind::rejected;
+      u.client_id = msg.request;
+      u.error_code = msg.error_code;
+      u.recv_ns = now;
+      apply(u);
+    }
+    return;
+  }
+  const oms::OrderStatusReport& venue = msg.order;
+  auto open_order = [&]() -> const oms::Order* {
+    const oms::Order* o = venue.client_id != 0 ? oms_.find(venue.client_id) : nullptr;
+    return o != nullptr && !oms::is_closed(o->state) ? o : nullptr;
+  };
+  auto update_of = [&](const oms::Order& o, oms::UpdateKind kind) {
+    OrderUpdate u;
+    u.kind = kind;
+    u.client_id = o.client_id;
+    u.instrument = o.instrument;
+    u.side = o.side();
+    u.recv_ns = now;
+    return u;
+  };
+  const oms::Order* o = open_order();
+  if (o == nullptr) return;
+  if ((o->flags & oms::Order::kFlagAcked) == 0) {  // the venue has it: acked before anything else happens
+    OrderUpdate u = update_of(*o, oms::UpdateKind::ack);
+    u.venue_order_id = venue.venue_order_id;
+    apply(u);
+    if ((o = open_order()) == nullptr) return;
+  }
+  if (const std::int64_t missed = venue.executed_qty.raw() - o->filled.raw(); missed > 0) {
+    OrderUpdate u = update_of(*o, oms::UpdateKind::fill);
+    u.last_price = o->price;
+    u.last_qty = Qty(missed);
+    u.cum_qty = venue.executed_qty;
+    apply(u);
+    if ((o = open_order()) == nullptr) return;
+  }
+  if (venue.state == oms::OrderState::cancelled || venue.state == oms::OrderState::expired ||
+      venue.state == oms::OrderState::rejected) {
+    OrderUpdate u = update_of(*o, venue.state == oms::OrderState::cancelled ? oms::UpdateKind::cancelled
+                                  : venue.state == oms::OrderState::expired ? oms::UpdateKind::expired
+                                                                            : oms::UpdateKind::rejected);
+    u.cum_qty = venue.executed_qty;
+    apply(u);
   }
 }
 

@@ -1367,15 +1367,37 @@ struct Exchange::Impl {
     return std::nullopt;
   }
 
+  // The fields an order's responses share (cancel, order.status): "price":..,"side":"..".
+  std::string order_fields(const Order& o, const char* status) const {
+    const Symbol& s = *symbols[o.sym];
+    return "\"price\":\"" + fmt_price(s, o.type == OType::market ? 0 : o.price) + "\",\"origQty\":\"" +
+           fmt_qty(s, o.qty) + "\",\"executedQty\":\"" + fmt_qty(s, o.filled) + "\",\"cummulativeQuoteQty\":\"" +
+           format_amount(o.cum_quote) + "\",\"status\":\"" + status + "\",\"timeInForce\":\"" + tif_name(o.tif) +
+           "\",\"type\":\"" + type_name(o.type) + "\",\"side\":\"" + side_name(o.side) + "\"";
+  }
+
   std::string cancel_result(const Order& o, const std::string& new_cid) {
     const Symbol& s = *symbols[o.sym];
     return "{\"symbol\":\"" + s.spec.symbol + "\",\"origClientOrderId\":\"" + o.client_id + "\",\"orderId\":" +
            std::to_string(o.id) + ",\"orderListId\":-1,\"clientOrderId\":\"" + new_cid + "\",\"transactTime\":" +
-           std::to_string(wall_ms()) + ",\"price\":\"" + fmt_price(s, o.price) + "\",\"origQty\":\"" +
-           fmt_qty(s, o.qty) + "\",\"executedQty\":\"" + fmt_qty(s, o.filled) + "\",\"cummulativeQuoteQty\":\"" +
-           format_amount(o.cum_quote) + "\",\"status\":\"CANCELED\",\"timeInForce\":\"" + tif_name(o.tif) +
-           "\",\"type\":\"" + type_name(o.type) + "\",\"side\":\"" + side_name(o.side) +
-           "\",\"selfTradePreventionMode\":\"NONE\"}";
+           std::to_string(wall_ms()) + "," + order_fields(o, "CANCELED") + ",\"selfTradePreventionMode\":\"NONE\"}";
+  }
+
+  // The order a request names by origClientOrderId (open orders; and closed ones when `closed_too`) or by
+  // orderId. id stays 0 when no order has that client id.
+  std::optional<ApiError> requested_order(const Request& r, bool closed_too, std::uint64_t& id) const {
+    if (const std::string* c = r.get("origClientOrderId"); c != nullptr && !c->empty()) {
+      if (auto it = by_client.find(*c); it != by_client.end()) {
+        id = it->second;
+      } else if (closed_too) {
+        if (auto ct = closed_by_client.find(*c); ct != closed_by_client.end()) id = ct->second;
+      }
+    } else if (const std::string* oid = r.get("orderId"); oid != nullptr && !oid->empty()) {
+      id = std::strtoull(oid->c_str(), nullptr, 10);
+    } else {
+      return mandatory("origClientOrderId");
+    }
+    return std::nullopt;
   }
 
   // Cancels a resting order: book, funds, report. Returns the response object.
@@ -1400,14 +1422,7 @@ struct Exchange::Impl {
     std::size_t si = 0;
     if (auto e = need_symbol(r, si)) return e;
     std::uint64_t id = 0;
-    if (const std::string* c = r.get("origClientOrderId"); c != nullptr && !c->empty()) {
-      auto it = by_client.find(*c);
-      if (it != by_client.end()) id = it->second;
-    } else if (const std::string* oid = r.get("orderId"); oid != nullptr && !oid->empty()) {
-      id = std::strtoull(oid->c_str(), nullptr, 10);
-    } else {
-      return mandatory("origClientOrderId");
-    }
+    if (auto e = requested_order(r, false, id)) return e;
     auto it = orders.find(id);
     if (id == 0 || it == orders.end() || it->second.sym != si || !it->second.resting)
       return ApiError{-2011, "Unknown order sent."};
@@ -1438,14 +1453,7 @@ struct Exchange::Impl {
     std::size_t si = 0;
     if (auto e = need_symbol(r, si)) return e;
     std::uint64_t id = 0;
-    if (const std::string* c = r.get("origClientOrderId"); c != nullptr && !c->empty()) {
-      if (auto it = by_client.find(*c); it != by_client.end()) id = it->second;
-      else if (auto ct = closed_by_client.find(*c); ct != closed_by_client.end()) id = ct->second;
-    } else if (const std::string* oid = r.get("orderId"); oid != nullptr && !oid->empty()) {
-      id = std::strtoull(oid->c_str(), nullptr, 10);
-    } else {
-      return mandatory("origClientOrderId");
-    }
+    if (auto e = requested_order(r, true, id)) return e;
     const Order* o = nullptr;
     if (auto it = orders.find(id); it != orders.end()) o = &it->second;
     else if (auto ct = closed.find(id); ct != closed.end()) o = &ct->second;
@@ -1453,12 +1461,8 @@ struct Exchange::Impl {
     const Symbol& s = *symbols[o->sym];
     reply_ok(cs, r,
              "{\"symbol\":\"" + s.spec.symbol + "\",\"orderId\":" + std::to_string(o->id) +
-                 ",\"orderListId\":-1,\"clientOrderId\":\"" + o->client_id + "\",\"price\":\"" +
-                 fmt_price(s, o->type == OType::market ? 0 : o->price) + "\",\"origQty\":\"" + fmt_qty(s, o->qty) +
-                 "\",\"executedQty\":\"" + fmt_qty(s, o->filled) + "\",\"cummulativeQuoteQty\":\"" +
-                 format_amount(o->cum_quote) + "\",\"status\":\"" + status_name(*o) + "\",\"timeInForce\":\"" +
-                 tif_name(o->tif) + "\",\"type\":\"" + type_name(o->type) + "\",\"side\":\"" + side_name(o->side) +
-                 "\",\"stopPrice\":\"0\",\"icebergQty\":\"0\",\"time\":" + std::to_string(o->created_ms) +
+                 ",\"orderListId\":-1,\"clientOrderId\":\"" + o->client_id + "\"," + order_fields(*o, status_name(*o)) +
+                 ",\"stopPrice\":\"0\",\"icebergQty\":\"0\",\"time\":" + std::to_string(o->created_ms) +
                  ",\"updateTime\":" + std::to_string(o->updated_ms) + ",\"isWorking\":" +
                  (o->resting ? "true" : "false") + ",\"workingTime\":" + std::to_string(o->created_ms) +
                  ",\"origQuoteOrderQty\":\"0\",\"selfTradePreventionMode\":\"NONE\"}");

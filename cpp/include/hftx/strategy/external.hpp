@@ -90,53 +90,35 @@ class ExternalStrategy final : public Strategy {
 
   // ---- strategy thread ------------------------------------------------------------------------------
   void on_book(StrategyContext& ctx, const BookEvent& ev) noexcept override {
-    ExternalEvent e;
-    e.kind = static_cast<std::uint8_t>(ExternalEventKind::book);
-    e.instrument = ev.instrument;
-    e.time_ns = ev.top.recv_ns;
-    e.a = ev.top.bid_price;
-    e.b = ev.top.bid_qty;
-    e.c = ev.top.ask_price;
-    e.d = ev.top.ask_qty;
-    e.id = ev.top.update_id;
-    emit(e);
+    emit({.time_ns = ev.top.recv_ns, .a = ev.top.bid_price, .b = ev.top.bid_qty, .c = ev.top.ask_price,
+          .d = ev.top.ask_qty, .id = ev.top.update_id, .instrument = ev.instrument,
+          .kind = static_cast<std::uint8_t>(ExternalEventKind::book)});
     execute(ctx);
   }
   void on_trade(StrategyContext& ctx, const TradeEvent& ev) noexcept override {
-    ExternalEvent e;
-    e.kind = static_cast<std::uint8_t>(ExternalEventKind::trade);
-    e.instrument = ev.instrument;
-    e.time_ns = ev.recv_ns;
-    e.a = ev.price.raw();
-    e.b = ev.qty.raw();
-    e.id = ev.trade_id;
-    e.flag = ev.buyer_is_maker ? 1 : 0;
-    emit(e);
+    emit({.time_ns = ev.recv_ns, .a = ev.price.raw(), .b = ev.qty.raw(), .id = ev.trade_id, .instrument = ev.instrument,
+          .kind = static_cast<std::uint8_t>(ExternalEventKind::trade), .flag = ev.buyer_is_maker ? std::uint8_t{1} : std::uint8_t{0}});
     execute(ctx);
   }
   void on_order_update(StrategyContext& ctx, const oms::OrderUpdate& u) noexcept override {
-    ExternalEvent e;
-    e.kind = static_cast<std::uint8_t>(ExternalEventKind::order);
-    e.instrument = u.instrument;
-    e.time_ns = u.recv_ns;
-    e.a = u.price.raw();
-    e.b = u.last_qty.raw();
-    e.c = u.last_price.raw();
-    e.d = u.filled.raw();
-    e.id = u.client_id;
-    e.flag = static_cast<std::uint8_t>(u.kind);
-    e.side = u.side == book::Side::ask ? 1 : 0;
-    e.state = static_cast<std::uint8_t>(u.state);
-    emit(e);
+    emit({.time_ns = u.recv_ns, .a = u.price.raw(), .b = u.last_qty.raw(), .c = u.last_price.raw(), .d = u.filled.raw(),
+          .id = u.client_id, .instrument = u.instrument, .kind = static_cast<std::uint8_t>(ExternalEventKind::order),
+          .flag = static_cast<std::uint8_t>(u.kind), .side = u.side == book::Side::ask ? std::uint8_t{1} : std::uint8_t{0},
+          .state = static_cast<std::uint8_t>(u.state)});
     execute(ctx);
   }
   void on_timer(StrategyContext& ctx, std::int64_t /*now_ns*/) noexcept override { execute(ctx); }
 
  private:
-  void emit(ExternalEvent& e) noexcept {
+  // The counters have one writer (the strategy thread): a relaxed load and store, no read-modify-write.
+  static void bump(std::atomic<std::uint64_t>& c) noexcept {
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+
+  void emit(ExternalEvent e) noexcept {
     e.seq = ++seq_;
     events_n_.store(seq_, std::memory_order_relaxed);
-    if (!events_.try_push(e)) dropped_.store(dropped_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    if (!events_.try_push(e)) bump(dropped_);
   }
 
   // Runs the commands queued so far (bounded, so a flood cannot starve the strategy thread's other work).
@@ -145,7 +127,7 @@ class ExternalStrategy final : public Strategy {
   }
 
   void run(StrategyContext& ctx, const ExternalCommand& c) noexcept {
-    commands_n_.store(commands_n_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    bump(commands_n_);
     switch (static_cast<ExternalCommandKind>(c.kind)) {
       case ExternalCommandKind::place: {
         const bool valid = c.side <= 1 && c.type <= static_cast<std::uint8_t>(oms::OrderType::market) &&
@@ -163,22 +145,16 @@ class ExternalStrategy final : public Strategy {
           r.qty = Qty(c.qty);
           placed = ctx.place(r);
         } else {
-          invalid_.store(invalid_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+          bump(invalid_);
         }
-        ExternalEvent e;
-        e.kind = static_cast<std::uint8_t>(ExternalEventKind::placed);
-        e.instrument = c.instrument;
-        e.time_ns = ctx.now_ns();
-        e.id = placed;
-        e.c = static_cast<std::int64_t>(c.tag);
-        e.flag = !valid ? kInvalidCommand : placed == 0 ? ctx.last_reject() : 0;
-        e.side = c.side;
-        emit(e);
+        emit({.time_ns = ctx.now_ns(), .c = static_cast<std::int64_t>(c.tag), .id = placed, .instrument = c.instrument,
+              .kind = static_cast<std::uint8_t>(ExternalEventKind::placed),
+              .flag = !valid ? kInvalidCommand : placed == 0 ? ctx.last_reject() : std::uint8_t{0}, .side = c.side});
         break;
       }
       case ExternalCommandKind::cancel: (void)ctx.cancel(c.tag); break;
       case ExternalCommandKind::cancel_all: ctx.cancel_all(c.instrument); break;
-      default: invalid_.store(invalid_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); break;
+      default: bump(invalid_); break;
     }
   }
 

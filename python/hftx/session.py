@@ -197,12 +197,13 @@ class Session:
             symbols = [inst["symbol"] for inst in core["instruments"]]
             links = []
             for strat, spec in python_strategies:
-                inst = core["instruments"][symbols.index(spec["instrument"])]
+                index = symbols.index(spec["instrument"])
+                inst = core["instruments"][index]
                 strat.instrument = spec["instrument"]
                 strat.price_step = float(inst["price_step"])
                 strat.qty_step = float(inst["qty_step"])
                 channel = session.add_external(spec["instrument"])
-                strat._hftx_link = _Link(channel, symbols.index(spec["instrument"]), itertools.count(1))  # type: ignore[attr-defined]
+                strat._hftx_link = _Link(channel, index, itertools.count(1))  # type: ignore[attr-defined]
                 links.append((strat, channel))
             session.start()
         except BaseException:
@@ -275,7 +276,8 @@ class Session:
         try:
             return cls(**spec["params"])
         except TypeError as exc:
-            raise _core.ConfigError(f"strategies[{index}].params = {dict(spec['params'])!r}: {cls.__name__}(): {exc}") from exc
+            params = dict(spec["params"])
+            raise _core.ConfigError(f"strategies[{index}].params = {params!r}: {cls.__name__}(): {exc}") from exc
 
     def _stop_simulator(self) -> None:
         if self._sim is not None:

@@ -175,25 +175,23 @@ class Strategy:
             raise ValueError(f"place(qty={qty!r}): expected a quantity > 0")
         if type == "limit" and not price > 0:
             raise ValueError(f"place(price={price!r}): expected a price > 0 for a limit order")
-        link = self._link()
-        tag = next(link.tags)
-        ok = link.channel.submit(_CMD_PLACE, tag, link.instrument_id, _SIDES[side], _TYPES[type], _TIFS[tif], post_only,
-                                 round(price / self.price_step) if type == "limit" else 0, round(qty / self.qty_step))
-        if not ok:
-            raise RuntimeError("place(): the command ring is full (the session is not keeping up with Python)")
+        tag = next(self._link().tags)
+        self._submit("place()", _CMD_PLACE, tag, _SIDES[side], _TYPES[type], _TIFS[tif], post_only,
+                     round(price / self.price_step) if type == "limit" else 0, round(qty / self.qty_step))
         return tag
 
     def cancel(self, order_id: int) -> None:
         """Asks to cancel one of this strategy's orders (by the id from on_placed / on_order_update)."""
-        link = self._link()
-        if not link.channel.submit(_CMD_CANCEL, order_id, link.instrument_id):
-            raise RuntimeError("cancel(): the command ring is full (the session is not keeping up with Python)")
+        self._submit("cancel()", _CMD_CANCEL, order_id)
 
     def cancel_all(self) -> None:
         """Asks to cancel every open order of this strategy on its instrument."""
+        self._submit("cancel_all()", _CMD_CANCEL_ALL, 0)
+
+    def _submit(self, what: str, kind: int, tag: int, *args: Any) -> None:
         link = self._link()
-        if not link.channel.submit(_CMD_CANCEL_ALL, 0, link.instrument_id):
-            raise RuntimeError("cancel_all(): the command ring is full (the session is not keeping up with Python)")
+        if not link.channel.submit(kind, tag, link.instrument_id, *args):
+            raise RuntimeError(f"{what}: the command ring is full (the session is not keeping up with Python)")
 
     @property
     def events_dropped(self) -> int:
@@ -235,7 +233,8 @@ def load_strategy_class(spec: str, where: str) -> type[Strategy]:
         raise ConfigError(f"{where} = {spec!r}: importing {module_name} failed: {exc}") from exc
     cls = getattr(module, class_name, None)
     if not (isinstance(cls, type) and issubclass(cls, Strategy)):
-        raise ConfigError(f"{where} = {spec!r}: expected a subclass of hftx.Strategy named {class_name} in {module_name}")
+        raise ConfigError(
+            f"{where} = {spec!r}: expected a subclass of hftx.Strategy named {class_name} in {module_name}")
     return cls
 
 

@@ -71,8 +71,8 @@ def _config(strategies: list[dict[str, Any]], **extra: Any) -> hftx.Config:
 
 @pytest.mark.parametrize("mode", ["inline", "pipelined"])
 def test_every_event_exactly_once_and_orders_round_trip(mode: str) -> None:
-    cfg = _config([{"type": "python", "instrument": "BTCUSDT", "class": f"{__name__}:Recorder", "params": {"orders": 5}}],
-                  threading={"mode": mode, "workers": 1})
+    cfg = _config([{"type": "python", "instrument": "BTCUSDT", "class": f"{__name__}:Recorder",
+                    "params": {"orders": 5}}], threading={"mode": mode, "workers": 1})
     with hftx.Session(cfg) as s:
         s.run(3.0)
         (strat,) = s.python_strategies
@@ -139,7 +139,8 @@ def test_an_exception_in_a_strategy_stops_the_run_and_is_raised(tmp_path: Path) 
 
 
 @pytest.mark.parametrize(("spec", "message"), [
-    ("no_such_module_xyz:Thing", "strategies[0].class = 'no_such_module_xyz:Thing': importing no_such_module_xyz failed"),
+    ("no_such_module_xyz:Thing",
+     "strategies[0].class = 'no_such_module_xyz:Thing': importing no_such_module_xyz failed"),
     ("hftx.strategy:BookEvent", "expected a subclass of hftx.Strategy named BookEvent"),
 ])
 def test_bad_class_names_the_key(tmp_path: Path, spec: str, message: str) -> None:

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """What a Python strategy costs per event, on the Python side (hftx.Strategy.on_events).
 
-Speaks enough of Google Benchmark's command line and JSON output for `hftx bench` to run it like the C++
-programs (as bench_ws_peers does):
+Speaks Google Benchmark's command line and JSON output (hftx.bench.script_main), so `hftx bench` runs it like
+the C++ programs:
   python_strategy_event/hftx_objects   the default on_events: one event object and one method call each
   python_strategy_event/hftx_batch     on_events overridden to work on the NumPy batch (a vectorised mid)
 The batches are real session records (EVENT_DTYPE, 4,096 per batch as the runner drains them) with the mix
@@ -12,15 +12,13 @@ is bench_trading's external_strategy_event.
 
 from __future__ import annotations
 
-import json
-import re
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from hftx.bench import script_main
 from hftx.strategy import EVENT_DTYPE, KIND_BOOK, KIND_TRADE, BookEvent, Strategy, TradeEvent
 
 BATCH = 4096
@@ -81,30 +79,7 @@ NAMES = ["python_strategy_event/hftx_objects", "python_strategy_event/hftx_batch
 
 
 def main(argv: list[str]) -> int:
-    opts: dict[str, str] = {}
-    for a in argv:
-        m = re.fullmatch(r"--(benchmark_\w+)=(.*)", a)
-        if m:
-            opts[m.group(1)] = m.group(2)
-    regex = re.compile(opts.get("benchmark_filter", "."))
-    names = [n for n in NAMES if regex.search(n)]
-    if opts.get("benchmark_list_tests") == "true":
-        print("\n".join(names))
-        return 0
-    repetitions = int(opts.get("benchmark_repetitions", "1"))
-    min_time = float(opts.get("benchmark_min_time", "0.5").rstrip("s"))
-    results = []
-    for rep in range(repetitions):
-        for name in names:  # interleaved: every impl once per repetition
-            r = _run_one(name, min_time)
-            r.update(name=name, run_name=name, run_type="iteration", repetitions=repetitions, repetition_index=rep,
-                     threads=1, cpu_time=r["real_time"], time_unit="ns")
-            results.append(r)
-            print(f"{name:40s} {r['items_per_second']:>14.0f} items/s  {r['real_time']:.1f} ns/event", flush=True)
-    out = opts.get("benchmark_out")
-    if out:
-        Path(out).write_text(json.dumps({"context": {"executable": sys.argv[0]}, "benchmarks": results}, indent=1))
-    return 0
+    return script_main(argv, NAMES, lambda name, min_time, _ctx: _run_one(name, min_time))
 
 
 if __name__ == "__main__":

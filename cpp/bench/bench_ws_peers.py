@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The Python WebSocket peers (picows, websockets) in bench_ws's cases, against the same Boost.Beast server.
 
-Speaks enough of Google Benchmark's command line and JSON output for `hftx bench` to run it like the C++
-programs and merge its results into the same cases:
+Speaks Google Benchmark's command line and JSON output (hftx.bench.script_main), so `hftx bench` runs it like the C++
+programs and merges its results into the same cases:
   ws_rtt_<64|256|8k>_blocking/<picows|websockets>   one message in flight, p50 round trip (figure_p50)
   ws_stream_200/<picows|websockets>                 200-byte frames pushed by the server, messages/s
 The server is `bench_ws --serve` (the program next to this one), so every client talks to one server.
@@ -12,14 +12,16 @@ A peer that is not installed is simply not listed. Loopback only.
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import os
-import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from hftx.bench import script_main
 
 SIZES = {"64": 64, "256": 256, "8k": 8192}
 STREAM_BATCH = 100_000
@@ -143,44 +145,27 @@ async def _run_one(name: str, url: str, min_time: float) -> dict[str, Any]:
         await client.close()
 
 
-def main(argv: list[str]) -> int:
-    opts: dict[str, str] = {}
-    for a in argv:
-        m = re.fullmatch(r"--(benchmark_\w+)=(.*)", a)
-        if m:
-            opts[m.group(1)] = m.group(2)
-    regex = re.compile(opts.get("benchmark_filter", "."))
-    names = [n for n in _names() if regex.search(n)]
-    if opts.get("benchmark_list_tests") == "true":
-        print("\n".join(names))
-        return 0
+@contextlib.contextmanager
+def _server() -> Iterator[str]:
+    """`bench_ws --serve` (the program next to this one): one server for every client; yields its URL."""
     # Same placement as bench_ws's C++ clients: client on CPU 0, the server pins itself to the last CPU.
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2:
         os.sched_setaffinity(0, {0})
-    repetitions = int(opts.get("benchmark_repetitions", "1"))
-    min_time = float(opts.get("benchmark_min_time", "0.5").rstrip("s"))
     server_bin = Path(__file__).resolve().parent / "bench_ws"
     server = subprocess.Popen([str(server_bin), "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None
-        url = f"ws://127.0.0.1:{int(server.stdout.readline())}/"
-        results = []
-        for rep in range(repetitions):
-            for name in names:  # interleaved: every impl once per repetition
-                r = asyncio.run(asyncio.wait_for(_run_one(name, url, min_time), 600))
-                r.update(name=name, run_name=name, run_type="iteration", repetitions=repetitions,
-                         repetition_index=rep, threads=1, cpu_time=r["real_time"], time_unit="ns")
-                results.append(r)
-                print(f"{name:40s} {r['items_per_second']:>14.0f} items/s  p50 {r.get('p50_ns', 0) / 1e3:.1f} us",
-                      flush=True)
+        yield f"ws://127.0.0.1:{int(server.stdout.readline())}/"
     finally:
         assert server.stdin is not None
         server.stdin.close()
         server.wait(10)
-    out = opts.get("benchmark_out")
-    if out:
-        Path(out).write_text(json.dumps({"context": {"executable": sys.argv[0]}, "benchmarks": results}, indent=1))
-    return 0
+
+
+def main(argv: list[str]) -> int:
+    return script_main(argv, _names(),
+                       lambda name, min_time, url: asyncio.run(asyncio.wait_for(_run_one(name, url, min_time), 600)),
+                       context=_server)
 
 
 if __name__ == "__main__":

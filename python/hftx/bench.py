@@ -16,6 +16,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -131,6 +133,45 @@ def run_programs(programs: list[Path], regex: str, repetitions: int, min_time: f
             data = json.loads(Path(out.name).read_text())
         collect(data, cases)
     return cases
+
+
+def script_main(argv: list[str], names: list[str], run_one: Callable[[str, float, Any], dict[str, Any]],
+                context: Callable[[], AbstractContextManager[Any]] = nullcontext) -> int:
+    """Google Benchmark's command line and JSON output for a Python benchmark script (bench_ws_peers,
+    bench_python_strategy), so that run_programs() runs it like the C++ programs.
+
+    ``run_one(name, min_time_s, ctx)`` measures one benchmark and returns at least ``iterations``,
+    ``real_time`` (ns per item) and ``items_per_second``; ``ctx`` is what ``context()`` entered (a server
+    the benchmarks share, say), which is set up only when benchmarks run, not when they are listed.
+    Repetitions are interleaved: every benchmark once per repetition.
+    """
+    opts: dict[str, str] = {}
+    for a in argv:
+        m = re.fullmatch(r"--(benchmark_\w+)=(.*)", a)
+        if m:
+            opts[m.group(1)] = m.group(2)
+    regex = re.compile(opts.get("benchmark_filter", "."))
+    selected = [n for n in names if regex.search(n)]
+    if opts.get("benchmark_list_tests") == "true":
+        print("\n".join(selected))
+        return 0
+    repetitions = int(opts.get("benchmark_repetitions", "1"))
+    min_time = float(opts.get("benchmark_min_time", "0.5").rstrip("s"))
+    results = []
+    with context() as ctx:
+        for rep in range(repetitions):
+            for name in selected:
+                r = run_one(name, min_time, ctx)
+                r.update(name=name, run_name=name, run_type="iteration", repetitions=repetitions,
+                         repetition_index=rep, threads=1, cpu_time=r["real_time"], time_unit="ns")
+                results.append(r)
+                p50 = f"  p50 {r['p50_ns'] / 1e3:.1f} us" if "p50_ns" in r else ""
+                print(f"{name:40s} {r['items_per_second']:>14.0f} items/s  {r['real_time']:.1f} ns/iteration{p50}",
+                      flush=True)
+    out = opts.get("benchmark_out")
+    if out:
+        Path(out).write_text(json.dumps({"context": {"executable": sys.argv[0]}, "benchmarks": results}, indent=1))
+    return 0
 
 
 def collect(data: dict[str, Any], cases: dict[str, CaseRuns]) -> None:

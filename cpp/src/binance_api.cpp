@@ -217,6 +217,18 @@ HFTX_FORCE_INLINE char* u64_digits(std::uint64_t v, char* end) noexcept {
   return b;
 }
 
+// The decimal text of v, in a buffer of its own (a timestamp goes into both the JSON and the signed payload).
+struct U64Text {
+  char buf[20];
+  std::string_view text;
+  explicit U64Text(std::uint64_t v) noexcept {
+    const char* b = u64_digits(v, buf + 20);
+    text = std::string_view(b, static_cast<std::size_t>(buf + 20 - b));
+  }
+  U64Text(const U64Text&) = delete;  // `text` points into `buf`
+  U64Text& operator=(const U64Text&) = delete;
+};
+
 // A bounded writer: every append checks the room left; once one does not fit, the writer stays failed.
 struct Out {
   char* p;
@@ -237,11 +249,7 @@ struct Out {
   HFTX_FORCE_INLINE void lit(const char (&s)[N]) noexcept {
     put(s, N - 1);
   }
-  HFTX_FORCE_INLINE void u64(std::uint64_t v) noexcept {
-    char buf[20];
-    char* b = u64_digits(v, buf + 20);
-    put(b, static_cast<std::size_t>(buf + 20 - b));
-  }
+  HFTX_FORCE_INLINE void u64(std::uint64_t v) noexcept { put(U64Text(v).text); }
 };
 
 // Exact decimal text of raw steps, scale.decimals() decimals. The common case (multiplier 1, non-negative)
@@ -325,11 +333,9 @@ BinanceApiEncoder::BinanceApiEncoder(ApiEncoderConfig config, RequestSigner sign
 
 std::size_t BinanceApiEncoder::format_client_id(ClientOrderId id, char* out) const noexcept {
   std::memcpy(out, prefix_.data(), prefix_.size());
-  char buf[20];
-  char* b = u64_digits(id, buf + 20);
-  const auto n = static_cast<std::size_t>(buf + 20 - b);
-  std::memcpy(out + prefix_.size(), b, n);
-  return prefix_.size() + n;
+  const U64Text digits(id);
+  std::memcpy(out + prefix_.size(), digits.text.data(), digits.text.size());
+  return prefix_.size() + digits.text.size();
 }
 
 std::size_t BinanceApiEncoder::finish(EncodeStatus s, std::size_t n) noexcept {
@@ -372,9 +378,7 @@ std::size_t BinanceApiEncoder::encode_place(ClientOrderId id, const OrderRequest
   const std::size_t px_len = market ? 0 : fixed_text(req.price.raw(), in.price_scale, px);
   char qty[kMaxFixedText];
   const std::size_t qty_len = fixed_text(req.qty.raw(), in.qty_scale, qty);
-  char ts_buf[20];
-  char* ts_b = u64_digits(static_cast<std::uint64_t>(timestamp_ms), ts_buf + 20);
-  const std::string_view ts(ts_b, static_cast<std::size_t>(ts_buf + 20 - ts_b));
+  const U64Text ts(static_cast<std::uint64_t>(timestamp_ms));
 
   char payload[kPayloadCap];
   Out js{out, out + cap};
@@ -397,7 +401,7 @@ std::size_t BinanceApiEncoder::encode_place(ClientOrderId id, const OrderRequest
                                                                : std::string_view("FOK");
     HFTX_PARAM_STR("timeInForce", tif);
   }
-  HFTX_PARAM_NUM("timestamp", ts);
+  HFTX_PARAM_NUM("timestamp", ts.text);
   HFTX_PARAM_STR("type", market          ? std::string_view("MARKET")
                          : req.post_only ? std::string_view("LIMIT_MAKER")
                                          : std::string_view("LIMIT"));
@@ -413,9 +417,7 @@ std::size_t BinanceApiEncoder::encode_by_client_id(char letter, std::string_view
   const Inst& in = instruments_[instrument];
   char cid[40];
   const std::size_t cid_len = format_client_id(id, cid);
-  char ts_buf[20];
-  char* ts_b = u64_digits(static_cast<std::uint64_t>(timestamp_ms), ts_buf + 20);
-  const std::string_view ts(ts_b, static_cast<std::size_t>(ts_buf + 20 - ts_b));
+  const U64Text ts(static_cast<std::uint64_t>(timestamp_ms));
 
   char payload[kPayloadCap];
   Out js{out, out + cap};
@@ -430,7 +432,7 @@ std::size_t BinanceApiEncoder::encode_by_client_id(char letter, std::string_view
   HFTX_PARAM_STR("origClientOrderId", std::string_view(cid, cid_len));
   HFTX_PARAM_NUM("recvWindow", recv_window_);
   HFTX_PARAM_STR("symbol", in.symbol);
-  HFTX_PARAM_NUM("timestamp", ts);
+  HFTX_PARAM_NUM("timestamp", ts.text);
   const EncodeStatus s = sign_and_close(signer_, js, payload, pay);
   return finish(s, static_cast<std::size_t>(js.p - out));
 }
@@ -450,9 +452,7 @@ std::size_t BinanceApiEncoder::encode_cancel_all(InstrumentId instrument, std::u
   if (HFTX_UNLIKELY(instrument >= instruments_.size())) return finish(EncodeStatus::unknown_instrument, 0);
   if (HFTX_UNLIKELY(timestamp_ms <= 0)) return finish(EncodeStatus::bad_request, 0);
   const Inst& in = instruments_[instrument];
-  char ts_buf[20];
-  char* ts_b = u64_digits(static_cast<std::uint64_t>(timestamp_ms), ts_buf + 20);
-  const std::string_view ts(ts_b, static_cast<std::size_t>(ts_buf + 20 - ts_b));
+  const U64Text ts(static_cast<std::uint64_t>(timestamp_ms));
   char payload[kPayloadCap];
   Out js{out, out + cap};
   Out pay{payload, payload + kPayloadCap};
@@ -462,7 +462,7 @@ std::size_t BinanceApiEncoder::encode_cancel_all(InstrumentId instrument, std::u
   HFTX_PARAM_STR("apiKey", api_key_);
   HFTX_PARAM_NUM("recvWindow", recv_window_);
   HFTX_PARAM_STR("symbol", in.symbol);
-  HFTX_PARAM_NUM("timestamp", ts);
+  HFTX_PARAM_NUM("timestamp", ts.text);
   const EncodeStatus s = sign_and_close(signer_, js, payload, pay);
   return finish(s, static_cast<std::size_t>(js.p - out));
 }
@@ -470,9 +470,7 @@ std::size_t BinanceApiEncoder::encode_cancel_all(InstrumentId instrument, std::u
 std::size_t BinanceApiEncoder::encode_subscribe(std::uint64_t n, std::int64_t timestamp_ms, char* out,
                                                 std::size_t cap) noexcept {
   if (HFTX_UNLIKELY(timestamp_ms <= 0)) return finish(EncodeStatus::bad_request, 0);
-  char ts_buf[20];
-  char* ts_b = u64_digits(static_cast<std::uint64_t>(timestamp_ms), ts_buf + 20);
-  const std::string_view ts(ts_b, static_cast<std::size_t>(ts_buf + 20 - ts_b));
+  const U64Text ts(static_cast<std::uint64_t>(timestamp_ms));
   char payload[kPayloadCap];
   Out js{out, out + cap};
   Out pay{payload, payload + kPayloadCap};
@@ -480,7 +478,7 @@ std::size_t BinanceApiEncoder::encode_subscribe(std::uint64_t n, std::int64_t ti
   js.u64(n);
   js.lit("\",\"method\":\"userDataStream.subscribe.signature\",\"params\":{");
   HFTX_PARAM_STR("apiKey", api_key_);
-  HFTX_PARAM_NUM("timestamp", ts);
+  HFTX_PARAM_NUM("timestamp", ts.text);
   const EncodeStatus s = sign_and_close(signer_, js, payload, pay);
   return finish(s, static_cast<std::size_t>(js.p - out));
 }

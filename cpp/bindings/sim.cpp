@@ -123,6 +123,7 @@ pyb::dict stats_dict(const sim::ExchangeStats& s) {
   d["book_tickers"] = s.book_tickers;
   d["trades"] = s.trades;
   d["requests"] = s.requests;
+  d["requests_lost"] = s.requests_lost;
   d["orders"] = s.orders;
   d["fills"] = s.fills;
   d["cancels"] = s.cancels;
@@ -172,6 +173,10 @@ void register_sim(pyb::module_& m) {
       .def("drop_connections", [](PySimulator& s) {
         pyb::gil_scoped_release release;
         s.ex().drop_connections();
+      })
+      .def("lose_requests", [](PySimulator& s) {
+        pyb::gil_scoped_release release;
+        s.ex().lose_requests();
       })
       .def("skip_sequence", [](PySimulator& s, const std::string& symbol) {
         pyb::gil_scoped_release release;

@@ -278,6 +278,7 @@ struct Exchange::Impl {
     WsConnection* conn = nullptr;
     Channel channel = Channel::market;
     bool user_stream = false;
+    bool lose_requests = false;  // test hook: requests are read and dropped unanswered
     std::vector<std::pair<std::size_t, StreamKind>> subs;
   };
   struct Delayed {
@@ -1041,6 +1042,10 @@ struct Exchange::Impl {
   }
 
   void handle_request(ConnState& cs, std::string_view text) {
+    if (cs.lose_requests) {
+      stats_lost.add();
+      return;
+    }
     stats_requests.add();
     Request r;
     if (!parse_request(text, r)) {
@@ -1510,7 +1515,7 @@ struct Exchange::Impl {
   // stats
   Counter stats_generated, stats_sent, stats_depth, stats_tickers, stats_trades, stats_requests, stats_orders,
       stats_fills, stats_cancels, stats_rejects, stats_connections, stats_market, stats_api, stats_accepted,
-      stats_resting, stats_slow, stats_replay_lines, stats_replay_done;
+      stats_resting, stats_slow, stats_replay_lines, stats_replay_done, stats_lost;
   std::array<Counter, kRejectCodes.size()> rejects_by_code;
 };
 
@@ -1604,6 +1609,7 @@ ExchangeStats Exchange::stats() const noexcept {
   s.book_tickers = im.stats_tickers.get();
   s.trades = im.stats_trades.get();
   s.requests = im.stats_requests.get();
+  s.requests_lost = im.stats_lost.get();
   s.orders = im.stats_orders.get();
   s.fills = im.stats_fills.get();
   s.cancels = im.stats_cancels.get();
@@ -1624,6 +1630,13 @@ void Exchange::drop_connections() {
   on_loop([this] {
     if (!impl_->server) return;
     impl_->server->for_each_open([](WsConnection& c) { c.abort("dropped by the simulator (test hook)"); });
+  });
+}
+
+void Exchange::lose_requests() {
+  on_loop([this] {
+    for (auto& [id, cs] : impl_->conns)
+      if (cs->channel == Channel::api) cs->lose_requests = true;
   });
 }
 

@@ -111,6 +111,7 @@ void WsConnection::on_io(std::uint32_t events) noexcept {
 }
 
 void WsConnection::read_ready(bool peer_gone) noexcept {
+  std::size_t got = 0;
   while (state_ != State::kClosed && state_ != State::kIdle) {
     if (rhead_ == rtail_) rhead_ = rtail_ = 0;
     // Make room: move the partial frame to the front when the tail is short, grow (once, up to
@@ -142,6 +143,13 @@ void WsConnection::read_ready(bool peer_gone) noexcept {
       // A short read drained the socket (edge-triggered contract, see reactor.hpp); TLS may hold more. After
       // a hang-up the end of the stream is still to be read: the data and the FIN came in one edge.
       if (static_cast<std::size_t>(n) < room && !stream_.is_tls() && !peer_gone) return;
+      // Fairness: after a buffer's worth, the rest waits for the next reactor turn, so a backlogged stream
+      // cannot keep the other connections of this thread (the order connection) from being read.
+      got += static_cast<std::size_t>(n);
+      if (got >= config_.read_buffer_size && state_ == State::kOpen) {
+        reactor_.resume_next_turn(this, EPOLLIN | (peer_gone ? EPOLLRDHUP : 0u));
+        return;
+      }
       continue;
     }
     if (n == static_cast<std::ptrdiff_t>(IoResult::kWouldBlock)) return;

@@ -493,6 +493,92 @@ TEST(WsLoopback, DeadConnectionDetectedByPingTimeout) {
   peer.join();
 }
 
+// resume_next_turn(): the handler runs in the next turn (not this one), once with the merged events, without
+// the turn sleeping; a handler removed meanwhile is not called.
+TEST(Reactor, ResumeNextTurnRunsOnceWithoutSleepingAndRespectsRemove) {
+  struct Handler final : IoHandler {
+    std::vector<std::uint32_t> calls;
+    void on_io(std::uint32_t ev) noexcept override { calls.push_back(ev); }
+  };
+  Reactor r;
+  Handler a, b;
+  r.resume_next_turn(&a, EPOLLIN);
+  r.resume_next_turn(&a, EPOLLRDHUP);
+  r.resume_next_turn(&b, EPOLLIN);
+  const auto t0 = std::chrono::steady_clock::now();
+  r.poll(2000);  // would sleep 2 s with nothing resumed
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+  ASSERT_EQ(a.calls.size(), 1u);
+  EXPECT_EQ(a.calls[0], static_cast<std::uint32_t>(EPOLLIN | EPOLLRDHUP));
+  EXPECT_EQ(b.calls.size(), 1u);
+  r.poll(0);
+  EXPECT_EQ(a.calls.size(), 1u) << "resumed once per request";
+  r.resume_next_turn(&a, EPOLLIN);
+  r.remove(-1, &a);  // e.g. the connection closed from another handler
+  r.poll(0);
+  EXPECT_EQ(a.calls.size(), 1u) << "a removed handler was called";
+}
+
+// One connection's peer floods it faster than the client can process; the other connection of the same
+// reactor gets one message meanwhile. The busy connection yields after a buffer's worth per turn, so the
+// quiet one is read while the flood goes on (before: only once the flood stopped, as in a session whose
+// order answers waited behind a backlogged market stream).
+TEST(WsLoopback, FloodedConnectionDoesNotStarveTheOthers) {
+  Reactor reactor;
+  TcpListener listener("127.0.0.1", 0);
+  std::atomic<bool> flooding{true};
+  std::thread peer([&] {
+    const int busy = accept_websocket(listener);
+    const int quiet = accept_websocket(listener);
+    std::vector<std::uint8_t> chunk;  // 64 KB of 100-byte text frames
+    for (int i = 0; i < 655; ++i) {
+      chunk.push_back(0x81);
+      chunk.push_back(98);
+      chunk.insert(chunk.end(), 98, 'x');
+    }
+    const std::vector<std::uint8_t> order = {0x81, 5, 'o', 'r', 'd', 'e', 'r'};
+    std::size_t sent = 0;
+    bool quiet_sent = false;
+    const auto end = std::chrono::steady_clock::now() + 10s;
+    while (flooding.load() && std::chrono::steady_clock::now() < end) {
+      pollfd p{busy, POLLOUT, 0};
+      if (::poll(&p, 1, 10) <= 0) continue;
+      const ssize_t n = ::send(busy, chunk.data(), chunk.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n <= 0) continue;
+      sent += static_cast<std::size_t>(n);  // frames may be cut anywhere: the stream stays a stream
+      if (!quiet_sent && sent > (std::size_t{4} << 20)) {
+        (void)!::send(quiet, order.data(), order.size(), MSG_NOSIGNAL);
+        quiet_sent = true;
+      }
+    }
+    flooding.store(false);
+    ::close(busy);
+    ::close(quiet);
+  });
+  WsClientConfig cfg;
+  cfg.url = "ws://127.0.0.1:" + std::to_string(listener.port());
+  WsClient busy(reactor, cfg), quiet(reactor, cfg);
+  std::size_t busy_messages = 0;
+  bool got_quiet = false, flood_went_on = false;
+  busy.on_message = [&](WsConnection&, const WsMessage&) {
+    ++busy_messages;  // ~2 us of work per message: slower than the peer writes
+    const auto until = std::chrono::steady_clock::now() + 2us;
+    while (std::chrono::steady_clock::now() < until) {
+    }
+  };
+  quiet.on_message = [&](WsConnection&, const WsMessage& m) {
+    got_quiet = m.data == "order";
+    flood_went_on = flooding.exchange(false);
+  };
+  busy.connect();
+  quiet.connect();
+  EXPECT_TRUE(run_until(reactor, [&] { return got_quiet; }, 15000ms));
+  EXPECT_TRUE(flood_went_on) << "the quiet connection was read only after the flood stopped";
+  EXPECT_GT(busy_messages, 0u);
+  flooding.store(false);
+  peer.join();
+}
+
 // The peer sends a message and hangs up (FIN, or RST with SO_LINGER 0) before the client's reactor looks:
 // data and hang-up arrive in one edge. The client delivers the message and sees the end of the stream
 // at once (no heartbeat configured: nothing else would ever notice).

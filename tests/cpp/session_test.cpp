@@ -34,7 +34,7 @@ SessionConfig session_config(const sim::Exchange& ex, ThreadingMode mode = Threa
   StrategyConfig mm;
   mm.type = "market_maker";
   mm.instrument = "BTCUSDT";
-  mm.params = {{"spread_bps", 1.0}, {"size", 0.001}, {"requote_bps", 0.5}};
+  mm.params = {{"spread_bps", 0.2}, {"size", 0.001}, {"requote_bps", 0.1}};
   c.strategies.push_back(mm);
   StrategyConfig probe;
   probe.type = "latency_probe";
@@ -112,17 +112,10 @@ std::set<std::string> venue_order_ids(const sim::Exchange& ex) {
 
 // The venue drops every connection and skips a depth id mid-run: the session resyncs its book, reconnects,
 // reconciles its orders (order.status) and goes on; at the end its position equals the venue's.
-// Every venue answer takes 20 ms, so the drop always catches requests and reports in flight: orders the
-// venue never received (-2013), acks and fills that were lost, cancels whose answer was lost.
+// Every venue answer takes 20 ms and the requests just before each drop are lost, so the drop always
+// catches requests and reports in flight: orders the venue never received (-2013), acks and fills that
+// were lost, cancels whose answer was lost.
 TEST(Session, RecoversFromGapsAndDroppedConnections) {
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-  // KNOWN OPEN ISSUE (see the session 3 notes): in sanitizer builds (2-20x slower) the session falls behind
-  // the 5,000 messages/s stream and ~900 orders stay "sent" with no answer processed, so the final
-  // session-equals-venue check fails. Suspected cause: a backlogged market connection starves the order
-  // connection on the shared reactor (read_ready reads until a short read). Skipped here until the reactor
-  // serves connections fairly; the release build runs it.
-  GTEST_SKIP() << "known open issue in slow (sanitizer) builds: reactor fairness under a backlogged stream";
-#endif
   sim::ExchangeConfig xc = sim_config();
   xc.latency_us = 20'000;
   sim::Exchange ex(xc);
@@ -130,6 +123,24 @@ TEST(Session, RecoversFromGapsAndDroppedConnections) {
   const double btc0 = sim_balance(ex, "BTC");
   const SessionConfig cfg = session_config(ex);
   Session s(cfg);
+  // What a failure message needs: both sides' open orders and the session's counters.
+  auto describe = [&] {
+    std::map<int, int> by_state;
+    const std::vector<OrderInfo> open = s.orders();
+    for (const OrderInfo& o : open) ++by_state[static_cast<int>(o.state)];
+    std::string t = std::to_string(open.size()) + " open in the session (states:";
+    for (auto [st, n] : by_state) t += " " + std::to_string(st) + "x" + std::to_string(n);
+    const SessionStats ss = s.stats();
+    const sim::ExchangeStats xs = ex.stats();
+    return t + "), " + std::to_string(ex.orders().size()) + " at the venue; fills " + std::to_string(ss.fills) +
+           ", sent " + std::to_string(ss.orders_sent) + ", acked " + std::to_string(ss.orders_acked) + ", cancels sent " +
+           std::to_string(ss.cancels_sent) + ", cancelled " + std::to_string(ss.cancelled) + ", lost " +
+           std::to_string(ss.orders_lost) + ", risk rejects " + std::to_string(ss.risk_rejects) + ", api errors " +
+           std::to_string(ss.api_errors) + ", reconnects " + std::to_string(ss.reconnects) + ", unknown " +
+           std::to_string(ss.unknown_orders) + ", md " + std::to_string(ss.md_messages) + ", venue requests " +
+           std::to_string(xs.requests) + ", venue orders " + std::to_string(xs.orders) + ", venue fills " +
+           std::to_string(xs.fills);
+  };
   s.start();
   ASSERT_TRUE(eventually([&] { return s.books(1)[0].synced && s.stats().orders_acked > 0; }));
   ex.skip_sequence("BTCUSDT");
@@ -139,32 +150,26 @@ TEST(Session, RecoversFromGapsAndDroppedConnections) {
     SCOPED_TRACE("drop " + std::to_string(round));
     const std::uint64_t fills_before = s.stats().fills;
     const std::uint64_t reconnects_before = s.stats().reconnects;
+    // Requests from here to the drop are lost on the wire: at least one order the venue never sees.
+    ex.lose_requests();
+    const std::uint64_t sent_before = s.stats().orders_sent;
+    ASSERT_TRUE(eventually([&] { return s.stats().orders_sent > sent_before; }, 5s)) << "no order sent";
     ex.drop_connections();
     // Both connections see the hang-up at once (no heartbeat needed: that would take 3 s).
     ASSERT_TRUE(eventually([&] { return s.stats().reconnects >= reconnects_before + 2; }, 2s))
         << "reconnects: " << s.stats().reconnects - reconnects_before;
     ASSERT_TRUE(eventually([&] { return s.books(1)[0].synced && s.stats().fills > fills_before + 2; }, 20s))
-        << "did not go on trading after the reconnect";
+        << "did not go on trading after the reconnect: " << describe();
   }
   // Quiet market: once the last answers are in, the session's open orders are exactly the venue's.
   ex.pause_market(true);
   EXPECT_TRUE(eventually([&] { return session_order_ids(s, cfg.venue.client_id_prefix) == venue_order_ids(ex); }, 3s))
-      << s.orders().size() << " open in the session, " << ex.orders().size() << " at the venue; " << [&] {
-           std::map<int, int> by_state;
-           for (const OrderInfo& o : s.orders()) ++by_state[static_cast<int>(o.state)];
-           std::string t = "session states:";
-           for (auto [st, n] : by_state) t += " " + std::to_string(st) + "x" + std::to_string(n);
-           const SessionStats ss = s.stats();
-           return t + ", lost " + std::to_string(ss.orders_lost) + ", api errors " + std::to_string(ss.api_errors) +
-                  ", reconnects " + std::to_string(ss.reconnects) + ", unknown " + std::to_string(ss.unknown_orders) +
-                  ", sent " + std::to_string(ss.orders_sent) + ", acked " + std::to_string(ss.orders_acked) +
-                  ", venue requests " + std::to_string(ex.stats().requests) + ", venue orders " +
-                  std::to_string(ex.stats().orders) + ", api connections " + std::to_string(ex.stats().api_connections);
-         }();
+      << describe();
   ex.pause_market(false);
-  // The 20 ms answers and the market maker's requotes make every drop lose orders in flight: the
-  // reconciliation closed them (-2013; not venue rejects, which feed the kill switch).
-  EXPECT_GT(s.stats().orders_lost, 0u);
+  // Each drop lost at least one order.place on the wire: the reconciliation closed those orders (-2013;
+  // not venue rejects, which feed the kill switch).
+  EXPECT_GT(ex.stats().requests_lost, 0u);
+  EXPECT_GE(s.stats().orders_lost, 3u);
   EXPECT_FALSE(s.stats().kill_switch);
   s.stop();
   EXPECT_EQ(s.stats().impossible_updates, 0u);
@@ -224,16 +229,18 @@ TEST(Session, ThousandStrategiesPipelined) {
   c.threading.queue_capacity = 1u << 14;
   Session s(c);
   s.start();
-  // Each probe's order ids start at (strategy + 1) << 40: every strategy has placed when every prefix shows up.
   ASSERT_TRUE(eventually([&] { return s.stats().orders_acked >= 2000; }, 30s)) << s.stats().orders_acked;
+  // Every strategy trades: each probe keeps one order at a time (cancel, wait for the close, place), so
+  // a few looks at the open orders see every one of the thousand.
   std::set<oms::StrategyId> placed;
-  for (const auto& o : s.orders()) placed.insert(o.strategy);
+  EXPECT_TRUE(eventually([&] {
+    for (const auto& o : s.orders()) placed.insert(o.strategy);
+    return placed.size() == 1000;
+  }, 30s)) << placed.size() << " strategies seen with an open order";
   s.stop();
   const SessionStats st = s.stats();
-  EXPECT_GE(st.orders_sent, 1000u);
+  EXPECT_GE(st.orders_sent, 2000u);
   EXPECT_EQ(st.impossible_updates, 0u);
-  // Every strategy has an order open at any moment (max_open 1: it waits for its cancel to close first).
-  EXPECT_GE(placed.size(), 900u);
   EXPECT_TRUE(eventually([&] { return ex.orders().empty(); }, 5s)) << ex.orders().size() << " left";
   ex.stop();
 }

@@ -284,6 +284,34 @@ TEST(SimGenerator, DeterministicConsecutiveIdsTickerIsTop) {
   EXPECT_LE(a.engine().level_count(book::Side::ask), gc.depth_levels + 5);
 }
 
+// The generated market looks like BTCUSDT's: a spread of a few ticks however long it runs (not one that
+// random-walks wide, which would put every market maker's quotes at the top of the book), and a mid that
+// moves.
+TEST(SimGenerator, SpreadStaysNarrowWhileTheMidMoves) {
+  sim::GeneratorConfig gc;
+  gc.depth_levels = 200;
+  sim::MarketGenerator g(gc);
+  g.seed_book();
+  const std::uint64_t steps = test::scaled(500'000);
+  std::vector<std::int64_t> spreads;
+  spreads.reserve(steps);
+  std::int64_t lo = INT64_MAX, hi = 0;
+  for (std::uint64_t i = 0; i < steps; ++i) {
+    g.step();
+    const std::int64_t bid = g.engine().best(book::Side::bid).price.raw();
+    const std::int64_t ask = g.engine().best(book::Side::ask).price.raw();
+    ASSERT_LT(bid, ask);
+    spreads.push_back(ask - bid);
+    lo = std::min(lo, bid + ask);
+    hi = std::max(hi, bid + ask);
+  }
+  std::sort(spreads.begin(), spreads.end());
+  const std::int64_t median = spreads[spreads.size() / 2], p99 = spreads[spreads.size() * 99 / 100];
+  EXPECT_LE(median, 5) << "p99 " << p99 << ", max " << spreads.back();
+  EXPECT_LE(p99, 50) << "median " << median << ", max " << spreads.back();
+  EXPECT_GT(hi - lo, 2 * 200) << "the mid moved less than 200 ticks";
+}
+
 TEST(SimLoopback, BookSyncsTickersMatchAndEqualsTheSimulatorsBook) {
   // A finite rate: with event_rate 0 the stream floods the client, and diffs queued behind the snapshot
   // answer can overflow BinanceSync's buffer (a resync, rate-limited to one per second).

@@ -155,6 +155,30 @@ TEST(MarketMaker, RequotesOnlyPastTheThreshold) {
   EXPECT_GT(ctx.placed[0].price.raw(), 5'997'000);
 }
 
+// A wide spread: the quotes go inside it and become the best prices. Seeing its own quote at the top must
+// not move the strategy's mid (it would requote, the book would move back, and so on at every event); a
+// move of the others' prices still does.
+TEST(MarketMaker, DoesNotChaseItsOwnQuotes) {
+  MarketMaker mm = make_mm(10, 0, 1);  // requote at 1 bp = 600 ticks
+  RecordingContext ctx;
+  mm.on_book(ctx, book(5'900'000, 6'100'000));  // mid 60000.00: bid 5'997'000, ask 6'003'000
+  ASSERT_EQ(ctx.placed.size(), 2u);
+  ctx.clear();
+  mm.on_book(ctx, book(5'997'000, 6'100'000, 10));  // our bid rests, our ask not yet: naive mid +485.00
+  mm.on_book(ctx, book(5'997'000, 6'003'000, 10, 10));  // both ours
+  mm.on_book(ctx, book(5'900'000, 6'003'000, 100, 10));
+  EXPECT_TRUE(ctx.placed.empty());
+  EXPECT_TRUE(ctx.cancels.empty());
+  // Others improve the ask past our quote: the market moved, both quotes follow.
+  mm.on_book(ctx, book(5'997'000, 6'002'000, 10, 100));  // market 59000.00 / 60020.00
+  ASSERT_EQ(ctx.cancels.size(), 2u);
+  ASSERT_EQ(ctx.placed.size(), 2u);
+  // mid (5'900'000 remembered + 6'002'000) / 2 = 5'951'000: bid floor(× 0.9995); the ask ceil(× 1.0005) =
+  // 5'953'976 is kept one tick above the best bid (still our old one).
+  EXPECT_EQ(ctx.placed[0].price.raw(), 5'948'024);
+  EXPECT_EQ(ctx.placed[1].price.raw(), 5'997'001);
+}
+
 TEST(MarketMaker, AFailedCancelKeepsTheQuoteAndRetries) {
   MarketMaker mm = make_mm(10, 0, 1);
   RecordingContext ctx;
@@ -337,6 +361,22 @@ TEST(LatencyProbe, BoundsOpenOrders) {
   ack.state = oms::OrderState::acked;
   probe.on_order_update(ctx, ack);
   EXPECT_EQ(probe.open_orders(), 4u);
+}
+
+// max_open 1: the one order is cancelled at the next event, and the next goes out once it has closed.
+TEST(LatencyProbe, OneOpenOrderIsCancelledThenReplaced) {
+  LatencyProbe probe = make_probe(1, 1);
+  RecordingContext ctx;
+  probe.on_book(ctx, book(5'999'900, 6'000'100));
+  probe.on_book(ctx, book(5'999'900, 6'000'100));
+  probe.on_book(ctx, book(5'999'900, 6'000'100));
+  EXPECT_EQ(ctx.placed.size(), 1u);
+  ASSERT_EQ(ctx.cancels.size(), 1u);
+  EXPECT_EQ(ctx.cancels[0], 1u);
+  probe.on_order_update(ctx, closed(1));
+  probe.on_book(ctx, book(5'999'900, 6'000'100));
+  EXPECT_EQ(ctx.placed.size(), 2u);
+  EXPECT_EQ(probe.open_orders(), 1u);
 }
 
 TEST(LatencyProbe, AFailedCancelIsRetried) {

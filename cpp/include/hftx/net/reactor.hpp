@@ -11,6 +11,10 @@
 // byte that arrives later raises a new edge, so the common case costs one recv() per readiness, the same as
 // level triggering. (TLS reads loop until WANT_READ because OpenSSL may hold decrypted bytes back.)
 //
+// Fairness: a handler that stops before draining its socket (a backlogged stream: see WsConnection's read
+// budget) asks for resume_next_turn(); the reactor then calls it again in the next turn after the handlers
+// that epoll reports, and does not sleep in between. No edge is lost and no connection starves the others.
+//
 // Modes: poll(0) is one busy-poll turn (epoll_wait with timeout 0: never sleeps, for a pinned core);
 // poll(timeout_ms) sleeps in the kernel until something happens (blocking mode). Writes queued during a
 // turn are flushed once at its end (FlushHandler), so N sends in one callback cost one writev.
@@ -69,6 +73,8 @@ class Reactor final : private IoHandler {
     add(wakefd_, EPOLLIN | EPOLLET, this);
     deferred_.reserve(64);
     deferred_swap_.reserve(64);
+    resume_.reserve(64);
+    resume_swap_.reserve(64);
   }
   ~Reactor() {
     ::close(wakefd_);
@@ -97,6 +103,20 @@ class Reactor final : private IoHandler {
     epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
     for (int i = dispatch_index_; i < dispatch_count_; ++i)
       if (events_[i].data.ptr == h) events_[i].data.ptr = nullptr;
+    for (auto* list : {&resume_, &resume_swap_})
+      for (Resume& r : *list)
+        if (r.handler == h) r.handler = nullptr;
+  }
+
+  // Calls h->on_io(events) in the next turn, after that turn's epoll events (once, however often it is
+  // asked; the events are merged). For a handler that left data unread to let the others run.
+  void resume_next_turn(IoHandler* h, std::uint32_t events) {
+    for (Resume& r : resume_)
+      if (r.handler == h) {
+        r.events |= events;
+        return;
+      }
+    resume_.push_back(Resume{h, events});
   }
 
   // Queue `h` for on_flush() at the end of this turn (once per turn however often it is called).
@@ -110,7 +130,9 @@ class Reactor final : private IoHandler {
   // forever), dispatch, flush what the handlers queued. Returns the number of events dispatched.
   int poll(int timeout_ms) noexcept {
     run_deferred();
-    int n = epoll_wait(epfd_, events_, kMaxEvents, deferred_.empty() ? timeout_ms : 0);
+    // Handlers resumed in this turn; those that ask again go to the next one.
+    resume_swap_.swap(resume_);
+    int n = epoll_wait(epfd_, events_, kMaxEvents, deferred_.empty() && resume_swap_.empty() ? timeout_ms : 0);
     if (n < 0) n = 0;  // EINTR: the caller's loop decides whether to go on
     dispatch_count_ = n;
     for (dispatch_index_ = 0; dispatch_index_ < n; ++dispatch_index_) {
@@ -119,6 +141,9 @@ class Reactor final : private IoHandler {
     }
     dispatch_count_ = 0;
     dispatch_index_ = 0;
+    for (std::size_t i = 0; i < resume_swap_.size(); ++i)  // remove() may null entries meanwhile
+      if (IoHandler* h = resume_swap_[i].handler) h->on_io(resume_swap_[i].events);
+    resume_swap_.clear();
     run_deferred();
     if (HFTX_UNLIKELY(posted_pending_.load(std::memory_order_acquire))) run_posted();
     return n;
@@ -166,6 +191,10 @@ class Reactor final : private IoHandler {
 
  private:
   static constexpr int kMaxEvents = 256;
+  struct Resume {
+    IoHandler* handler;
+    std::uint32_t events;
+  };
 
   void on_io(std::uint32_t) noexcept override {
     std::uint64_t v;
@@ -197,6 +226,8 @@ class Reactor final : private IoHandler {
   int dispatch_count_ = 0;
   std::vector<FlushHandler*> deferred_;
   std::vector<FlushHandler*> deferred_swap_;
+  std::vector<Resume> resume_;
+  std::vector<Resume> resume_swap_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> posted_pending_{false};
   std::mutex posted_mutex_;

@@ -14,9 +14,11 @@
 // follows Binance's sync procedure holds exactly this book. Executions publish trade messages.
 //
 // Generation (step()): with probability trade_probability an aggressive order (generated flow) takes
-// part or all of one side's best level — executing against the account's resting orders in their queue
-// place; otherwise a level's anonymous quantity changes (top-heavy choice of level), a level is added
-// inside the spread, or the best level is pulled. Depth is kept at depth_levels per side. All of it is
+// part or all of one side's best level, or sweeps several — executing against the account's resting
+// orders in their queue place; otherwise a level's anonymous quantity changes (top-heavy choice of level),
+// a level is added inside the spread, or the best level is pulled (only while the spread is tight).
+// Liquidity that leaves is replaced near the top, and depth is kept at depth_levels per side: the spread
+// stays a few ticks (median 3-4, p99 ~35 on the defaults) while the mid wanders. All of it is
 // integer arithmetic on the tick grid with a xorshift generator: no allocation after construction, and
 // messages are written by hand into one reusable buffer (no printf).
 #pragma once
@@ -152,7 +154,7 @@ class MarketGenerator {
       const unsigned k = static_cast<unsigned>(next() % 100);
       levels_.clear();
       if (k < 70 || !engine_.has_bid() || !engine_.has_ask()) change_level(s);
-      else if (k < 85) improve(s);
+      else if (k < 85 || spread() > kPullSpread) improve(s);  // a wide spread refills before it widens
       else pull(s);
       publish_levels();
     }
@@ -310,9 +312,15 @@ class MarketGenerator {
     const std::int64_t q = (next() & 7) == 0 && n > 2 ? 0 : random_qty(i);
     put_anon(s, p, q);
     touch(s, p);
-    if (q == 0) keep_depth(s);
+    if (q == 0) replenish(s);
   }
-  // A new level one tick inside the spread.
+  static constexpr std::int64_t kPullSpread = 4;  // ticks; wider, the best level is not pulled
+  [[nodiscard]] std::int64_t spread() const noexcept {
+    return engine_.best(Side::ask).price.raw() - engine_.best(Side::bid).price.raw();
+  }
+  // A new level inside the spread, at a random price strictly between the best bid and ask. One tick in
+  // would narrow the spread by one tick while a pull widens it by a whole level gap: the spread then
+  // random-walks to hundreds of dollars. A random price halves it on average, so it stays a few ticks.
   void improve(Side s) noexcept {
     const std::int64_t bid = engine_.best(Side::bid).price.raw();
     const std::int64_t ask = engine_.best(Side::ask).price.raw();
@@ -320,7 +328,8 @@ class MarketGenerator {
       change_level(s);
       return;
     }
-    const std::int64_t p = s == Side::bid ? bid + 1 : ask - 1;
+    const std::int64_t in = 1 + static_cast<std::int64_t>(next() % static_cast<std::uint64_t>(ask - bid - 1));
+    const std::int64_t p = s == Side::bid ? bid + in : ask - in;
     put_anon(s, p, random_qty(0));
     touch(s, p);
     trim_depth(s);
@@ -334,7 +343,23 @@ class MarketGenerator {
     const std::int64_t p = engine_.best(s).price.raw();
     put_anon(s, p, 0);
     touch(s, p);
-    keep_depth(s);
+    replenish(s);
+  }
+  // Liquidity that left is replaced near the top, as on a real book: a level 1..16 ticks behind the best
+  // (when that price has none; else one beyond the deepest), the deepest trimmed past depth_levels.
+  // Replacing it only at the far end would thin the book out behind the best until one pull or take
+  // opened a spread of hundreds of dollars.
+  void replenish(Side s) noexcept {
+    if (engine_.level_count(s) == 0) return;
+    const std::int64_t d = 1 + static_cast<std::int64_t>(next() % 16);
+    const std::int64_t p = engine_.best(s).price.raw() + (s == Side::bid ? -d : d);
+    if (p <= 0 || level_qty(s, p) != 0) {
+      keep_depth(s);
+      return;
+    }
+    put_anon(s, p, random_qty(static_cast<std::size_t>(d)));
+    touch(s, p);
+    trim_depth(s);
   }
   // Adds a level beyond the deepest while the side is short of depth_levels.
   void keep_depth(Side s) noexcept {
@@ -356,12 +381,20 @@ class MarketGenerator {
     touch(s, p);
   }
 
-  // Generated flow: takes up to ~120% of one side's best level (a full take moves the price).
+  // Generated flow: takes up to ~120% of one side's best level (a full take moves the price); one in eight
+  // sweeps the best 2..9 levels instead, so the price moves by more than a tick or two at a time.
   void aggress(Side taker) noexcept {
     const Side maker = taker == Side::bid ? Side::ask : Side::bid;
-    const book::Level best = engine_.best(maker);
-    const std::int64_t lots = std::max<std::int64_t>(1, best.qty.raw() / cfg_.lot);
-    const std::int64_t q = cfg_.lot * (1 + static_cast<std::int64_t>(next() % static_cast<std::uint64_t>(lots + lots / 5 + 1)));
+    book::Level best = engine_.best(maker);
+    std::int64_t q = 0;
+    if ((next() & 7) == 0 && engine_.level_count(maker) > 2) {
+      const std::size_t k = std::min<std::size_t>(2 + next() % 8, engine_.level_count(maker) - 1);
+      for (std::size_t i = 0; i < k; ++i) q += engine_.level(maker, i).qty.raw();
+      best = engine_.level(maker, k - 1);  // the limit: the deepest level swept
+    } else {
+      const std::int64_t lots = std::max<std::int64_t>(1, best.qty.raw() / cfg_.lot);
+      q = cfg_.lot * (1 + static_cast<std::int64_t>(next() % static_cast<std::uint64_t>(lots + lots / 5 + 1)));
+    }
     book::OrderRequest o;
     o.id = kFlowBit | (++flow_id_ & (kFlowBit - 1));
     o.side = taker;
@@ -370,10 +403,14 @@ class MarketGenerator {
     o.qty = Qty(q);
     levels_.clear();
     exec_count_ = 0;
+    const std::size_t levels_before = engine_.level_count(maker);
     (void)engine_.submit(o);
-    for (std::size_t i = 0; i < exec_count_; ++i) publish_trade(execs_[i]);
+    for (std::size_t i = 0; i < exec_count_; ++i) {
+      publish_trade(execs_[i]);
+      touch(maker, execs_[i].price.raw());
+    }
     touch(maker, best.price.raw());
-    keep_depth(maker);
+    for (std::size_t n = engine_.level_count(maker); n < levels_before; ++n) replenish(maker);
     deliver_executions();
     publish_levels();
   }

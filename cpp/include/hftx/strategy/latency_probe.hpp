@@ -37,6 +37,15 @@ class LatencyProbe final : public Strategy {
     const book::TopOfBook& t = ev.top;
     if (ev.instrument != instrument() || t.bid_qty <= 0) return;
     if (++events_ % every_n_ != 0) return;
+    // The previous order is cancelled first, even when no new one may go out: at the bound its close is
+    // what frees the next place (max_open 1 would otherwise keep its one order forever).
+    if (last_ != 0) {
+      if (!ctx.cancel(last_)) {  // retried on the next event (see MarketMaker::quote)
+        ++skipped_;
+        return;
+      }
+      last_ = 0;
+    }
     if (open_ >= max_open_) {
       ++skipped_;
       return;
@@ -46,13 +55,6 @@ class LatencyProbe final : public Strategy {
     std::int64_t price = static_cast<std::int64_t>(std::floor(mid * factor_));
     if (t.ask_qty > 0 && price >= t.ask_price) price = t.ask_price - 1;  // post-only: never take
     if (price <= 0) return;
-    if (last_ != 0) {
-      if (!ctx.cancel(last_)) {  // retried on the next event (see MarketMaker::quote)
-        ++skipped_;
-        return;
-      }
-      last_ = 0;
-    }
     oms::OrderRequest r;
     r.instrument = instrument();
     r.strategy = id();

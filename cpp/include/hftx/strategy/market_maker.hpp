@@ -8,6 +8,12 @@
 // (cancel, then place) only when its price is at least requote_bps of the mid away from the new one, so a
 // quiet book sends nothing. A side whose fill would push |position| past max_position is not quoted (and
 // its working quote is cancelled). The position and the working orders come from on_order_update.
+//
+// The mid is the market's, not ours: where the best price of a side is our own working quote, the last best
+// price seen from others on that side stands in for it. Otherwise a quote inside a wide spread moves the
+// mid, the requote moves it back, and the strategy chases its own orders with a cancel/place per event (seen
+// against the simulator: ~5,000 orders/s and the open-order limit hit). Cost: while our quote is alone at
+// the top, a market price that backs away under it goes unseen until the other side moves.
 #pragma once
 
 #include <cmath>
@@ -44,7 +50,13 @@ class MarketMaker final : public Strategy {
   void on_book(StrategyContext& ctx, const BookEvent& ev) noexcept override {
     const book::TopOfBook& t = ev.top;
     if (ev.instrument != instrument() || t.bid_qty <= 0 || t.ask_qty <= 0 || t.bid_price >= t.ask_price) return;
-    const double mid = 0.5 * static_cast<double>(t.bid_price + t.ask_price);
+    if (quotes_[0].id == 0 || t.bid_price != quotes_[0].price) market_bid_ = t.bid_price;
+    if (quotes_[1].id == 0 || t.ask_price != quotes_[1].price) market_ask_ = t.ask_price;
+    if (market_bid_ >= market_ask_) {  // a remembered price the other side has since passed
+      market_bid_ = t.bid_price;
+      market_ask_ = t.ask_price;
+    }
+    const double mid = 0.5 * static_cast<double>(market_bid_ + market_ask_);
     const double fair = mid * (1.0 - skew_per_step_ * static_cast<double>(position_));
     std::int64_t bid = static_cast<std::int64_t>(std::floor(fair * (1.0 - half_spread_)));
     std::int64_t ask = static_cast<std::int64_t>(std::ceil(fair * (1.0 + half_spread_)));
@@ -112,6 +124,7 @@ class MarketMaker final : public Strategy {
   double requote_;              // fraction of the mid
   std::int64_t position_ = 0;   // qty steps
   Quote quotes_[2];             // [0] bid, [1] ask
+  std::int64_t market_bid_ = 0, market_ask_ = 0;  // best prices of others (ticks)
 };
 
 }  // namespace hftx::strategy

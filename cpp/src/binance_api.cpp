@@ -506,6 +506,27 @@ std::size_t BinanceApiEncoder::encode_depth(InstrumentId instrument, int limit, 
 
 static_assert(md::kJsonPadding == simdjson::SIMDJSON_PADDING, "kJsonPadding must equal simdjson's padding");
 
+Price missed_fill_price(const OrderStatusReport& venue, Qty known_filled, Price known_price, Qty missed,
+                        const Scale& price_scale, const Scale& qty_scale) noexcept {
+  // Work in 10^-d quote units, d = max(8, price decimals + qty decimals): the venue's amount and every
+  // price x quantity product are integers there. 10^20 x (10^18 x 10^18-sized operands) would not fit.
+  const int pq = price_scale.decimals() + qty_scale.decimals();
+  if (venue.cum_quote_e8 < 0 || missed.raw() <= 0 || pq > 20) return known_price;
+  const int d = pq > 8 ? pq : 8;
+  const auto p10 = [](int n) {
+    int128 v = 1;
+    while (n-- > 0) v *= 10;
+    return v;
+  };
+  const int128 unit = static_cast<int128>(price_scale.multiplier()) * qty_scale.multiplier() * p10(d - pq);
+  const int128 cum = static_cast<int128>(venue.cum_quote_e8) * p10(d - 8);
+  const int128 rest = cum - static_cast<int128>(known_filled.raw()) * known_price.raw() * unit;
+  const int128 per = static_cast<int128>(missed.raw()) * unit;
+  if (rest <= 0) return known_price;
+  const int128 ticks = (rest + per / 2) / per;  // to the nearest tick
+  return ticks > 0 && ticks <= INT64_MAX ? Price(static_cast<std::int64_t>(ticks)) : known_price;
+}
+
 std::string ApiParseResult::describe() const {
   std::string s(to_string(status));
   if (field != nullptr && *field != '\0') s += std::string(": field '") + field + "'";
@@ -588,10 +609,11 @@ struct ExecFields {
 enum OrderHave : std::uint32_t {
   kOsym = 1u << 0, kOid = 1u << 1, kOcid = 1u << 2, kOorig = 1u << 3, kOtt = 1u << 4, kOexec = 1u << 5,
   kOqty = 1u << 6, kOpx = 1u << 7, kOside = 1u << 8, kOstatus = 1u << 9, kOsub = 1u << 10, kOlist = 1u << 11,
+  kOquote = 1u << 12,
 };
 struct OrderFields {
   std::uint32_t have = 0;
-  std::string_view symbol, client, orig_client, executed, orig_qty, price, side, status;
+  std::string_view symbol, client, orig_client, executed, orig_qty, price, side, status, cum_quote;
   std::uint64_t order_id = 0;
   std::int64_t transact = 0, subscription = -1;
 };
@@ -774,6 +796,7 @@ ApiParseResult BinanceApiParser::Impl::order_fields(od::object& obj, OrderFields
         break;
       case 'c':
         if (HFTX_KEY_IS(k, "clientOrderId")) { r = str(v, f.client, "clientOrderId"); f.have |= kOcid; }
+        else if (HFTX_KEY_IS(k, "cummulativeQuoteQty")) { r = str(v, f.cum_quote, "cummulativeQuoteQty"); f.have |= kOquote; }
         break;
       case 't':
         if (HFTX_KEY_IS(k, "transactTime")) { r = i64(v, f.transact, "transactTime"); f.have |= kOtt; }
@@ -985,6 +1008,12 @@ ApiParseResult BinanceApiParser::Impl::response_update() noexcept {
       if (const FixedStatus s = parse_fixed(of.executed, in.qty_scale, o.executed_qty, Sign::unsigned_only);
           s != FixedStatus::ok)
         return fail(ApiStatus::bad_number, "executedQty", static_cast<std::uint8_t>(s));
+    }
+    if (of.have & kOquote) {
+      static const Scale kQuoteE8 = Scale::with_decimals(8);  // Binance prints quote amounts with 8 decimals
+      if (const FixedStatus s = parse_fixed(of.cum_quote, kQuoteE8, o.cum_quote_e8, Sign::unsigned_only);
+          s != FixedStatus::ok)
+        return fail(ApiStatus::bad_number, "cummulativeQuoteQty", static_cast<std::uint8_t>(s));
     }
     return {};
   }

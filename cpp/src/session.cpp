@@ -586,7 +586,7 @@ void OrderSide::on_message(const net::WsMessage& m) noexcept {
 }
 
 // An order.status answer (reconciliation after a reconnect) brings the order up to the venue's view: the
-// ack if it was lost, the missed fills (at the order's price: the venue reports cumulative quantity only),
+// ack if it was lost, the missed fills (as one fill at their average price, from cummulativeQuoteQty),
 // then the close. Each apply() may close the order, so it is looked up again after each.
 void OrderSide::on_order_status(const oms::ApiMessage& msg, std::int64_t now) noexcept {
   if (msg.is_error()) {
@@ -627,7 +627,8 @@ void OrderSide::on_order_status(const oms::ApiMessage& msg, std::int64_t now) no
   }
   if (const std::int64_t missed = venue.executed_qty.raw() - o->filled.raw(); missed > 0) {
     OrderUpdate u = update_of(*o, oms::UpdateKind::fill);
-    u.last_price = o->price;
+    const Instrument& in = s_.instruments[o->instrument];
+    u.last_price = oms::missed_fill_price(venue, o->filled, o->price, Qty(missed), in.price_scale, in.qty_scale);
     u.last_qty = Qty(missed);
     u.cum_qty = venue.executed_qty;
     apply(u);

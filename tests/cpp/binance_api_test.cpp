@@ -636,6 +636,7 @@ TEST_F(ApiParserTest, DepthSubscribeStatusAndOtherResponses) {
   EXPECT_EQ(p.m.order.price, Price(6'000'001));
   EXPECT_EQ(p.m.order.orig_qty, Qty(1'000'000));
   EXPECT_EQ(p.m.order.executed_qty, Qty(400'000));
+  EXPECT_EQ(p.m.order.cum_quote_e8, 24'000'000'000);
 
   // -2013: the venue never had the order (the request that placed it was lost with its connection).
   p = parse(R"({"id":"q43","status":400,"error":{"code":-2013,"msg":"Order does not exist."}})");
@@ -845,3 +846,32 @@ TEST(BinanceApiRoundTrip, EncoderIdsMapBackThroughTheParser) {
 }
 
 }  // namespace
+
+// Reconciled fills: their average price comes from the venue's cumulative quote amount.
+TEST(BinanceApi, MissedFillPriceFromTheCumulativeQuote) {
+  const Scale px = Scale::from_step("0.01"), qty = Scale::from_step("0.00000001");
+  OrderStatusReport v;
+  // 0.004 at 60000.01 = 240.00004, nothing of it known yet.
+  v.cum_quote_e8 = 24'000'004'000;
+  EXPECT_EQ(missed_fill_price(v, Qty(0), Price(6'000'001), Qty(400'000), px, qty), Price(6'000'001));
+  // An order that crossed on arrival, all of it missed: 0.003 at 59990.00 and 0.002 at its limit 60000.00
+  // = 299.97, an average of 59994.00, not the limit.
+  v.cum_quote_e8 = 29'997'000'000;
+  EXPECT_EQ(missed_fill_price(v, Qty(0), Price(6'000'000), Qty(500'000), px, qty), Price(5'999'400));
+  // A resting order: 0.003 known at its price, 0.002 more missed at the same price.
+  v.cum_quote_e8 = 30'000'000'000;
+  EXPECT_EQ(missed_fill_price(v, Qty(300'000), Price(6'000'000), Qty(200'000), px, qty), Price(6'000'000));
+  // The average of two prices is rounded to the nearest tick: 0.001 at 100.01 and 0.001 at 100.02.
+  v.cum_quote_e8 = 20'003'000;  // 0.20003: 100.015 a unit
+  EXPECT_EQ(missed_fill_price(v, Qty(0), Price(10'002), Qty(200'000), px, qty), Price(10'002));
+  // Absent or inconsistent amounts, and nothing missed: the order's price.
+  v.cum_quote_e8 = -1;
+  EXPECT_EQ(missed_fill_price(v, Qty(0), Price(777), Qty(1), px, qty), Price(777));
+  v.cum_quote_e8 = 1;
+  EXPECT_EQ(missed_fill_price(v, Qty(300'000), Price(6'000'000), Qty(1), px, qty), Price(6'000'000));
+  EXPECT_EQ(missed_fill_price(v, Qty(0), Price(777), Qty(0), px, qty), Price(777));
+  // A price step with a multiplier (0.5) and a coarse quantity step: 0.002 at 25000.5 = 50.001.
+  const Scale half = Scale::from_step("0.5"), lots = Scale::from_step("0.001");
+  v.cum_quote_e8 = 5'000'100'000;
+  EXPECT_EQ(missed_fill_price(v, Qty(0), Price(50'000), Qty(2), half, lots), Price(50'001));
+}

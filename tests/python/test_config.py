@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -230,3 +232,29 @@ def test_config_is_frozen_and_replace_validates() -> None:
 def test_load_config_is_exported() -> None:
     assert hftx.load_config is load_config
     assert hftx.Config is Config
+
+
+def test_readme_configuration_reference_lists_every_key() -> None:
+    """README's table of blocks and keys is the schema's, neither more nor less."""
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("| block | keys |", 1)[1].split("\n\n", 1)[0]
+    rows = {}
+    for line in table.splitlines()[2:]:
+        block, keys = (cell.strip() for cell in line.strip("|").split("|"))
+        rows[block.strip("`")] = re.findall(r"`([a-z_]+)`", keys)
+
+    def model_of(annotation: Any) -> Any:
+        args = typing.get_args(annotation)
+        return args[0] if args else annotation  # tuple[X, ...] -> X
+
+    expected = {}
+    for name, field in Config.model_fields.items():
+        model = model_of(field.annotation)
+        if name == "hft":
+            for sub, sub_field in model.model_fields.items():
+                expected[f"hft.{sub}"] = list(model_of(sub_field.annotation).model_fields)
+        elif typing.get_origin(field.annotation) is tuple:
+            expected[f"{name}[]"] = [f.alias or n for n, f in model.model_fields.items()]
+        else:
+            expected[name] = [f.alias or n for n, f in model.model_fields.items()]
+    assert rows == expected

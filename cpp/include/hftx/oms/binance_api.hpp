@@ -283,7 +283,16 @@ struct OrderStatusReport {
   Price price;
   Qty orig_qty;
   Qty executed_qty;
+  std::int64_t cum_quote_e8 = -1;  // cummulativeQuoteQty in 10^-8 quote units; -1 when absent
 };
+
+// The average price of fills the session missed (reconciliation after a reconnect), from the venue's
+// cumulative quote amount: (cum_quote - the known fills' quote) / missed, rounded to the tick. The known
+// fills are taken at `known_price` (the order's limit: exact for an order that rested, as a post-only one
+// always does; an order that crossed on arrival may have filled better). Falls back to `known_price` when
+// the amount is absent or inconsistent, or the scales are too fine for exact 128-bit arithmetic.
+[[nodiscard]] Price missed_fill_price(const OrderStatusReport& venue, Qty known_filled, Price known_price, Qty missed,
+                                      const Scale& price_scale, const Scale& qty_scale) noexcept;
 
 // What one message was. Updates for orders go to the sink / span, not here.
 struct ApiMessage {

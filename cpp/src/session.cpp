@@ -1024,7 +1024,9 @@ class Idler {
 struct Session::Impl::Pipelined final : MarketSide::Sink {
   struct Worker final : strategy::StrategyContext {
     Worker(Pipelined& p, std::size_t index, std::size_t capacity)
-        : p_(p), index_(index), md(capacity), updates(capacity) {}
+        : p_(p), index_(index), md(capacity), updates(capacity) {
+      held.reserve(capacity);
+    }
 
     ClientOrderId place(const oms::OrderRequest& request) noexcept override {
       StrategySlot& slot = p_.s_.strategies[current_];
@@ -1122,6 +1124,9 @@ struct Session::Impl::Pipelined final : MarketSide::Sink {
     std::size_t index_;
     SpscQueue<MdItem> md;
     SpscQueue<OrderUpdate> updates;
+    // Gateway thread only: updates the full `updates` queue could not take yet, oldest first from held_head.
+    std::vector<OrderUpdate> held;
+    std::size_t held_head = 0;
     std::vector<StrategyId> mine;
     std::vector<std::vector<StrategyId>> by_instrument;
     StrategyId current_ = 0;
@@ -1165,10 +1170,29 @@ struct Session::Impl::Pipelined final : MarketSide::Sink {
     return true;
   }
 
+  // Gateway thread. An order update is never dropped: a strategy that missed its order's close would wait
+  // for it forever (a probe at max_open, a market maker retrying the cancel of a closed quote). What the
+  // worker's full queue cannot take now waits, in order, for the gateway's next turn (release_held()).
   void route_update(const OrderUpdate& u) noexcept {
     if (u.strategy >= s_.strategies.size()) return;
     Worker& w = *workers[s_.strategies[u.strategy].worker];
-    if (!w.updates.try_push(u)) s_.counters.queue_drops.add();
+    if (w.held_head == w.held.size() && w.updates.try_push(u)) return;
+    w.held.push_back(u);  // reserved at setup (queue_capacity); grows only for a worker further behind
+  }
+  // Gateway thread: moves held updates into the workers' queues as they make room. True while any wait.
+  bool release_held() noexcept {
+    bool waiting = false;
+    for (auto& wp : workers) {
+      Worker& w = *wp;
+      while (w.held_head < w.held.size() && w.updates.try_push(w.held[w.held_head])) ++w.held_head;
+      if (w.held_head == w.held.size()) {
+        w.held.clear();
+        w.held_head = 0;
+      } else {
+        waiting = true;
+      }
+    }
+    return waiting;
   }
 
   // ---- MarketSide::Sink (feed thread) ----
@@ -1205,9 +1229,10 @@ struct Session::Impl::Pipelined final : MarketSide::Sink {
   void run_gateway(std::stop_token st) {
     const bool busy = s_.cfg.threading.busy_poll;
     while (!st.stop_requested() && !gateway_stop.load(std::memory_order_acquire)) {
+      const bool holding = release_held();
       if (drain() == 0) {
         gateway_idle.store(true, std::memory_order_seq_cst);
-        if (actions.empty()) gateway_reactor.poll(busy ? 0 : 20);
+        if (actions.empty()) gateway_reactor.poll(busy || holding ? 0 : 20);
         gateway_idle.store(false, std::memory_order_relaxed);
       }
       gateway_reactor.poll(0);

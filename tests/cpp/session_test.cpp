@@ -245,6 +245,39 @@ TEST(Session, ThousandStrategiesPipelined) {
   ex.stop();
 }
 
+// Pipelined with queues of 2: the workers' update queues overflow all the time. No order update may be
+// lost to that (a probe that missed its order's close would never place again): every one of 200 probes
+// keeps trading.
+TEST(Session, PipelinedNeverDropsOrderUpdates) {
+  sim::Exchange ex(sim_config(2000));
+  ex.start();
+  SessionConfig c = session_config(ex, ThreadingMode::pipelined);
+  c.strategies.clear();
+  StrategyConfig probe;
+  probe.type = "latency_probe";
+  probe.instrument = "BTCUSDT";
+  probe.count = 200;
+  probe.params = {{"max_open", 1.0}};
+  c.strategies.push_back(probe);
+  c.risk.max_open_orders = 100'000;
+  c.risk.orders_per_second = 1e6;
+  c.risk.burst = 100'000;
+  c.threading.workers = 1;
+  c.threading.queue_capacity = 2;
+  Session s(c);
+  s.start();
+  std::set<oms::StrategyId> seen;
+  const std::uint64_t target = 200 * 5;
+  EXPECT_TRUE(eventually([&] {
+    for (const auto& o : s.orders()) seen.insert(o.strategy);
+    return seen.size() == 200 && s.stats().cancelled >= target;
+  }, 30s)) << seen.size() << " strategies seen, " << s.stats().cancelled << " orders cancelled (want " << target
+           << "), queue drops " << s.stats().queue_drops;
+  s.stop();
+  EXPECT_EQ(s.stats().impossible_updates, 0u);
+  ex.stop();
+}
+
 TEST(Session, BadConfigNamesTheKey) {
   SessionConfig c;
   try {

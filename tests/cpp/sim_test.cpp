@@ -484,7 +484,8 @@ TEST(SimApi, PlaceCancelFillAndReportsInOrder) {
 
   // cancelAll: whatever is still open goes; with nothing open it is -2011.
   ex.pause_market(true);
-  a.call("p4", "order.place", place("BUY", "LIMIT", "0.00100", price_text(t2.bid_price - 500), "hx4"));
+  const sim::Top t3 = ex.top("BTCUSDT");  // the market moved while it ran: rest below where it is now
+  a.call("p4", "order.place", place("BUY", "LIMIT", "0.00100", price_text(t3.bid_price - 500), "hx4"));
   r = a.call("a1", "openOrders.cancelAll", R"("symbol":"BTCUSDT")");
   EXPECT_NE(r.find("\"origClientOrderId\":\"hx4\""), std::string::npos) << r;
   EXPECT_TRUE(ex.orders().empty());

@@ -7,56 +7,15 @@
 #include <string>
 #include <thread>
 
-#include "hftx/session/session.hpp"
-#include "hftx/sim/exchange.hpp"
-#include "test_support.hpp"
+#include "session_support.hpp"
 
 namespace hftx::session {
 namespace {
 
 using namespace std::chrono_literals;
-
-sim::ExchangeConfig sim_config(double rate = 5000) {
-  sim::ExchangeConfig c;
-  c.event_rate = rate;
-  c.depth_levels = 200;
-  c.seed = 7;
-  c.trade_probability = 0.3;
-  return c;
-}
-
-SessionConfig session_config(const sim::Exchange& ex, ThreadingMode mode = ThreadingMode::inline_mode) {
-  SessionConfig c;
-  c.venue.market_url = ex.market_url();
-  c.venue.api_url = ex.api_url();
-  c.venue.depth_stream = "depth";
-  c.instruments.push_back(InstrumentConfig{"BTCUSDT", "0.01", "0.00000001", "0.00001", 1000});
-  StrategyConfig mm;
-  mm.type = "market_maker";
-  mm.instrument = "BTCUSDT";
-  mm.params = {{"spread_bps", 0.2}, {"size", 0.001}, {"requote_bps", 0.1}};
-  c.strategies.push_back(mm);
-  StrategyConfig probe;
-  probe.type = "latency_probe";
-  probe.instrument = "BTCUSDT";
-  c.strategies.push_back(probe);
-  c.threading.mode = mode;
-  c.threading.workers = 2;
-  c.performance.enable_cpu_affinity = false;
-  c.latency.sample_rate = 1.0;
-  return c;
-}
-
-// Waits until `pred` holds or `timeout` passes.
-template <class P>
-bool eventually(P pred, std::chrono::milliseconds timeout = 10s) {
-  const auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return pred();
-}
+using test::eventually;
+using test::session_config;
+using test::sim_config;
 
 double sim_balance(const sim::Exchange& ex, const std::string& asset) {
   for (const auto& [a, v] : ex.balances(true))

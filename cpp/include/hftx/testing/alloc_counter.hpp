@@ -20,6 +20,9 @@ struct AllocStats {
 
 // Totals since the process started.
 [[nodiscard]] AllocStats alloc_stats() noexcept;
+// Allocations made so far by the thread with kernel id `tid` (a ThreadReport's tid), counted from its first
+// allocation; every thread that ever had that id, should the kernel reuse it.
+[[nodiscard]] std::uint64_t thread_allocations(int tid) noexcept;
 // True when the interposed allocator is linked in (false would make a zero-allocation test vacuous).
 [[nodiscard]] bool alloc_counter_active() noexcept;
 

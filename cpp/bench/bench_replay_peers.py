@@ -7,6 +7,8 @@ C++ programs. One item is one level update applied (a price level of a depthUpda
 count for every impl; the file is spot BTCUSDT 2024-08-08 (snapshot + 3,449 diffs, 124,073 level updates).
   py_replay_e2e/hftx          hftx.replay_lines(lines): the decompressed lines in memory (bytes) -> parse, Binance
                               spot sync, book, bookTicker check, trades (all 41k lines), in C++ behind one call
+  py_replay_e2e/hftx_books_only  the same with books_only=True: bookTicker and trade lines skipped by their stream
+                              name, unparsed, as the nautilus path below does (the same work)
   py_replay_e2e/nautilus      the same lines -> nautilus_trader's OrderBook by its fastest Python path: depth lines
                               picked by stream name, orjson, the sync rules, OrderBookDelta.from_raw (Cython; the
                               PyO3 constructors measured slower), OrderBookDeltas, OrderBook.apply_deltas; with the
@@ -55,7 +57,8 @@ def _peers() -> dict[str, bool]:
 
 def _names() -> list[str]:
     peers = _peers()
-    names = ["py_replay_e2e/hftx"] + (["py_replay_e2e/nautilus"] if peers["nautilus"] else [])
+    names = ["py_replay_e2e/hftx", "py_replay_e2e/hftx_books_only"]
+    names += ["py_replay_e2e/nautilus"] if peers["nautilus"] else []
     names += ["py_book_apply/hftx"] + (["py_book_apply/nautilus"] if peers["nautilus"] else [])
     names += ["py_book_apply/hftbacktest"] if peers["hftbacktest"] else []
     return names
@@ -371,10 +374,12 @@ def _repeat(min_time: float, once: Callable[[], tuple[int, int]]) -> dict[str, A
 
 def _run_one(name: str, min_time: float, ctx: Context) -> dict[str, Any]:
     data, clock = ctx.data, time.perf_counter_ns
-    if name == "py_replay_e2e/hftx":
+    if name in ("py_replay_e2e/hftx", "py_replay_e2e/hftx_books_only"):
+        books_only = name.endswith("books_only")
+
         def once() -> tuple[int, int]:
             t0 = clock()
-            r = hftx.replay_lines(data.lines)
+            r = hftx.replay_lines(data.lines, books_only=books_only)
             return clock() - t0, r["level_updates"]
     elif name == "py_replay_e2e/nautilus":
         assert ctx.nautilus is not None

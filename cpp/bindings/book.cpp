@@ -183,6 +183,7 @@ pyb::dict replay_dict(const book::ReplayResult& r) {
   d["bytes"] = s.bytes;
   d["messages"] = s.messages;
   d["parse_errors"] = s.parse_errors;
+  d["skipped_lines"] = s.skipped_lines;
   d["first_parse_error"] = s.first_parse_error;
   d["depth_updates"] = s.depth_updates;
   d["snapshots"] = s.snapshots;
@@ -220,8 +221,10 @@ pyb::dict replay_dict(const book::ReplayResult& r) {
 }
 
 book::ReplayOptions options(const std::optional<std::string>& market, const std::optional<std::string>& price_step,
-                            const std::optional<std::string>& qty_step, const std::string& crossed_policy) {
+                            const std::optional<std::string>& qty_step, const std::string& crossed_policy,
+                            bool books_only) {
   book::ReplayOptions o;
+  o.books_only = books_only;
   o.market = market_from(market);
   if (price_step) o.price_step = *price_step;
   if (qty_step) o.qty_step = *qty_step;
@@ -264,8 +267,8 @@ void register_book(pyb::module_& m) {
       "replay_files",
       [](const std::vector<std::string>& files, const std::optional<std::string>& market,
          const std::optional<std::string>& price_step, const std::optional<std::string>& qty_step,
-         const std::string& crossed_policy) {
-        const book::ReplayOptions o = options(market, price_step, qty_step, crossed_policy);
+         const std::string& crossed_policy, bool books_only) {
+        const book::ReplayOptions o = options(market, price_step, qty_step, crossed_policy, books_only);
         book::ReplayResult r;
         {
           pyb::gil_scoped_release release;
@@ -274,14 +277,14 @@ void register_book(pyb::module_& m) {
         return replay_dict(r);
       },
       pyb::arg("files"), pyb::arg("market") = pyb::none(), pyb::arg("price_step") = pyb::none(),
-      pyb::arg("qty_step") = pyb::none(), pyb::arg("crossed_policy") = "keep_and_flag");
+      pyb::arg("qty_step") = pyb::none(), pyb::arg("crossed_policy") = "keep_and_flag", pyb::arg("books_only") = false);
 
   m.def(
       "replay_lines",
       [](const pyb::list& lines, const std::optional<std::string>& market,
          const std::optional<std::string>& price_step, const std::optional<std::string>& qty_step,
-         const std::string& crossed_policy) {
-        const book::ReplayOptions o = options(market, price_step, qty_step, crossed_policy);
+         const std::string& crossed_policy, bool books_only) {
+        const book::ReplayOptions o = options(market, price_step, qty_step, crossed_policy, books_only);
         // Views into the Python objects (bytes, or the UTF-8 cache of str): no copy; the list keeps them
         // alive while the GIL is released.
         std::vector<std::string_view> views;
@@ -309,7 +312,7 @@ void register_book(pyb::module_& m) {
         return replay_dict(r);
       },
       pyb::arg("lines"), pyb::arg("market") = pyb::none(), pyb::arg("price_step") = pyb::none(),
-      pyb::arg("qty_step") = pyb::none(), pyb::arg("crossed_policy") = "keep_and_flag");
+      pyb::arg("qty_step") = pyb::none(), pyb::arg("crossed_policy") = "keep_and_flag", pyb::arg("books_only") = false);
 }
 
 }  // namespace hftx::py

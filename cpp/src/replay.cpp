@@ -38,6 +38,20 @@ Market market_of(const md::MdMessage& m) noexcept {
 
 }  // namespace
 
+namespace {
+
+// False only for a combined-stream envelope (`{"stream":"<name>",...}`, how Binance writes "stream" first)
+// whose stream is not a depth stream: the one cheap look books_only needs before parsing.
+bool depth_stream_or_unwrapped(std::string_view json) noexcept {
+  constexpr std::string_view kHead = R"({"stream":")";
+  if (json.substr(0, kHead.size()) != kHead) return true;
+  const std::string_view rest = json.substr(kHead.size());
+  const std::string_view name = rest.substr(0, rest.find('"'));
+  return name.find("@depth") != std::string_view::npos;
+}
+
+}  // namespace
+
 Replayer::Replayer(Scale price_scale, Scale qty_scale, const ReplayOptions& opts)
     : opts_(opts),
       parser_(price_scale, qty_scale),
@@ -57,7 +71,19 @@ void Replayer::reset() {
   last_trade_id_ = last_agg_id_ = 0;
 }
 
+bool Replayer::skip_line(std::string_view line) noexcept {
+  if (!opts_.books_only) return false;
+  std::int64_t ns = 0;
+  std::string_view json;
+  if (!split_line(line, ns, json) || depth_stream_or_unwrapped(json)) return false;
+  ++stats_.lines;
+  stats_.bytes += line.size() + 1;
+  ++stats_.skipped_lines;
+  return true;
+}
+
 md::ParseResult Replayer::feed_line(std::string_view line, std::size_t capacity) {
+  if (skip_line(line)) return {};
   ++stats_.lines;
   stats_.bytes += line.size() + 1;
   std::int64_t ns = 0;
@@ -362,6 +388,7 @@ ReplayResult replay_lines(std::span<const std::string_view> lines, const ReplayO
   std::vector<char> buf(longest + md::kJsonPadding);
   const auto t0 = std::chrono::steady_clock::now();
   for (std::string_view l : lines) {
+    if (r->skip_line(l)) continue;  // before the copy into the padded buffer: skipped lines cost a look
     std::memcpy(buf.data(), l.data(), l.size());
     (void)r->feed_line(std::string_view(buf.data(), l.size()), buf.size());
   }

@@ -216,6 +216,7 @@ def replay_files(
     price_step: str | None = None,
     qty_step: str | None = None,
     crossed_policy: str = "keep_and_flag",
+    books_only: bool = False,
 ) -> dict[str, Any]: ...
 def replay_lines(
     lines: list[str] | list[bytes],
@@ -223,6 +224,7 @@ def replay_lines(
     price_step: str | None = None,
     qty_step: str | None = None,
     crossed_policy: str = "keep_and_flag",
+    books_only: bool = False,
 ) -> dict[str, Any]: ...
 
 # ---- session and exchange simulator (cpp/bindings/session.cpp, sim.cpp; contract §3) -----------------------

@@ -190,6 +190,8 @@ def _add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--price-step", metavar="STEP", help="tick, e.g. 0.01 (default: inferred from the data)")
     p.add_argument("--qty-step", metavar="STEP", help="lot, e.g. 0.00001 (default: inferred from the data)")
     p.add_argument("--crossed-policy", choices=CROSSED_POLICIES, default="keep_and_flag")
+    p.add_argument("--books-only", action="store_true",
+                   help="skip bookTicker and trade lines unparsed (the book only: no bookTicker or trade-id check)")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     p.add_argument("--strict", action="store_true",
                    help="exit 1 when a check fails (parse errors, gaps, crossed books, bookTicker mismatches)")
@@ -203,7 +205,7 @@ def _run_replay(args: argparse.Namespace) -> int:
     from hftx.replay import replay
 
     r = replay(args.files, market=args.market, price_step=args.price_step, qty_step=args.qty_step,
-               crossed_policy=args.crossed_policy)
+               crossed_policy=args.crossed_policy, books_only=args.books_only)
     if args.json:
         print(json.dumps(r, indent=2))
     else:
@@ -216,7 +218,8 @@ def _run_replay(args: argparse.Namespace) -> int:
         rows = [
             ("input", "market", r["market"]),
             ("", "tick / lot", f"{r['price_step']} / {r['qty_step']}"),
-            ("", "lines", f"{r['lines']:,}"),
+            ("", "lines", f"{r['lines']:,}" + (f" ({r['skipped_lines']:,} skipped: books only)"
+                                                if r["skipped_lines"] else "")),
             ("", "parse errors",
              f"{r['parse_errors']:,}" + (f" ({r['first_parse_error']})" if r["parse_errors"] else "")),
             ("messages", "depth updates", f"{r['depth_updates']:,}"),

@@ -29,15 +29,19 @@ def replay(
     price_step: str | None = None,
     qty_step: str | None = None,
     crossed_policy: str = "keep_and_flag",
+    books_only: bool = False,
 ) -> dict[str, Any]:
-    """Replay recorded files in order into one book and return the report."""
+    """Replay recorded files in order into one book and return the report.
+
+    ``books_only=True`` skips the lines of other streams (bookTicker, trades) by their stream name, unparsed
+    (``skipped_lines``): the book only, without the bookTicker and trade-id checks."""
     paths = [os.fspath(f) for f in files]
     if not paths:
         raise _core.ConfigError("replay: no files given")
     for p in paths:
         if not os.path.exists(p):
             raise FileNotFoundError(f"replay: no such file: {p}")
-    return _core.replay_files(paths, market, price_step, qty_step, crossed_policy)
+    return _core.replay_files(paths, market, price_step, qty_step, crossed_policy, books_only)
 
 
 def replay_lines(
@@ -47,6 +51,8 @@ def replay_lines(
     price_step: str | None = None,
     qty_step: str | None = None,
     crossed_policy: str = "keep_and_flag",
+    books_only: bool = False,
 ) -> dict[str, Any]:
-    """Replay recorded lines already in memory (``str`` or ``bytes``, without the newline)."""
-    return _core.replay_lines(lines, market, price_step, qty_step, crossed_policy)
+    """Replay recorded lines already in memory (``str`` or ``bytes``, without the newline); ``books_only`` as
+    in :func:`replay`."""
+    return _core.replay_lines(lines, market, price_step, qty_step, crossed_policy, books_only)

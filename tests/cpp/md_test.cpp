@@ -199,6 +199,47 @@ TEST(BinanceParser, BadInputIsReportedAndCounted) {
   EXPECT_EQ(f.parser.stats().errors(), n);
 }
 
+// Level arrays in Binance's compact shape and in others (spaces, newlines, the third element of old formats):
+// the same levels; and the same errors.
+TEST(BinanceParser, LevelArraysInAnyShapeGiveTheSameLevels) {
+  Fixture f;
+  const std::string compact = R"({"e":"depthUpdate","U":1,"u":2,"b":[["1.00","3"],["0.99","0"]],"a":[["1.01","2"]]})";
+  const std::string others[] = {
+      R"({"e":"depthUpdate","U":1,"u":2,"b":[ ["1.00", "3"], ["0.99","0"] ],"a":[["1.01","2"]]})",
+      "{\"e\":\"depthUpdate\",\"U\":1,\"u\":2,\"b\":[\n[\"1.00\",\"3\"],\n[\"0.99\",\"0\"]\n],\"a\":[[\"1.01\",\"2\"]]}",
+      R"({"e":"depthUpdate","U":1,"u":2,"b":[["1.00","3",[]],["0.99","0"]],"a":[["1.01","2",[]]]})",
+  };
+  const auto levels_of = [&](const std::string& json) {
+    const ParseResult r = f.parse(json);
+    EXPECT_TRUE(r.ok()) << json << " -> " << r.describe();
+    std::vector<std::int64_t> v;
+    for (const auto* side : {&f.msg.depth.bids, &f.msg.depth.asks}) {
+      for (const Level& l : *side) {
+        v.push_back(l.price.raw());
+        v.push_back(l.qty.raw());
+      }
+      v.push_back(-1);
+    }
+    return v;
+  };
+  const std::vector<std::int64_t> want = levels_of(compact);
+  ASSERT_EQ(want.size(), 8u);
+  for (const std::string& o : others) EXPECT_EQ(levels_of(o), want) << o;
+  // Errors are the same whichever path finds them.
+  for (const char* bad : {R"({"e":"depthUpdate","U":1,"u":2,"b":[["1.00","3"],["1.001","1"]],"a":[]})",
+                          R"({"e":"depthUpdate","U":1,"u":2,"b":[ ["1.00","3"], ["1.001","1"] ],"a":[]})"}) {
+    const ParseResult r = f.parse(bad);
+    EXPECT_EQ(r.status, ParseStatus::bad_number) << bad;
+    EXPECT_STREQ(r.field, "b");
+  }
+  for (const char* bad : {R"({"e":"depthUpdate","U":1,"u":2,"b":[["1.00","3"],["1\u0030","1"]],"a":[]})",
+                          R"({"e":"depthUpdate","U":1,"u":2,"b":[["1.00","3"],["1.00"]],"a":[]})"}) {
+    const ParseResult r = f.parse(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+    EXPECT_STREQ(r.field, "b");
+  }
+}
+
 TEST(BinanceParser, TooManyLevelsForTheCallersBuffer) {
   Fixture f;
   f.levels.resize(2);

@@ -162,6 +162,30 @@ TEST(Replay, SpotEthusdt) {
   EXPECT_EQ(model.asks.size(), r.ask_levels);
 }
 
+// books_only: the lines of other streams are skipped unparsed, and the book is the same as the full replay's.
+TEST(Replay, BooksOnlySkipsOtherStreamsAndBuildsTheSameBook) {
+  REQUIRE_DATA();
+  const std::vector<std::string> files{data_file("spot_btcusdt_20240808.gz")};
+  const ReplayResult full = replay_files(files);
+  ReplayOptions o;
+  o.books_only = true;
+  const ReplayResult books = replay_files(files, o);
+  EXPECT_EQ(books.stats.skipped_lines, full.stats.book_tickers + full.stats.trades + full.stats.agg_trades);
+  EXPECT_GT(books.stats.skipped_lines, 10'000u);
+  EXPECT_EQ(books.stats.book_tickers + books.stats.trades + books.stats.tickers_checked, 0u);
+  EXPECT_EQ(books.stats.depth_updates, full.stats.depth_updates);
+  EXPECT_EQ(books.stats.snapshots, full.stats.snapshots);
+  EXPECT_EQ(books.stats.parse_errors, 0u);
+  EXPECT_EQ(books.sync.applied, full.sync.applied);
+  EXPECT_EQ(books.sync.gaps, 0u);
+  EXPECT_EQ(books.bid_levels, full.bid_levels);
+  EXPECT_EQ(books.ask_levels, full.ask_levels);
+  EXPECT_EQ(books.best_bid.price, full.best_bid.price);
+  EXPECT_EQ(books.best_bid.qty, full.best_bid.qty);
+  EXPECT_EQ(books.best_ask.price, full.best_ask.price);
+  EXPECT_EQ(books.best_ask.qty, full.best_ask.qty);
+}
+
 TEST(Replay, UsdmBtcusdtIsRecognisedAsFutures) {
   REQUIRE_DATA();
   const std::vector<std::string> files{data_file("usdm_btcusdt_20240808.gz")};

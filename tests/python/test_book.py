@@ -152,6 +152,16 @@ def test_replay_lines_in_memory_and_a_dropped_line(data_dir: Path) -> None:
     assert damaged["gaps"] == 1 and damaged["resync_requests"] >= 1 and damaged["state"] == "awaiting_snapshot"
 
 
+def test_replay_books_only_skips_other_streams(data_dir: Path) -> None:
+    files = [data_dir / "binance/spot_ethusdt_20240808.gz"]
+    full, books = hftx.replay(files), hftx.replay(files, books_only=True)
+    assert books["skipped_lines"] == full["book_tickers"] + full["trades"] + full["agg_trades"] > 0
+    assert books["book_tickers"] == books["tickers_checked"] == books["trades"] == 0
+    for key in ("level_updates", "bid_levels", "ask_levels", "best_bid", "best_ask", "gaps", "state"):
+        assert books[key] == full[key], key
+    assert main(["replay", str(files[0]), "--books-only", "--strict"]) == 0
+
+
 def test_replay_errors(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         hftx.replay([tmp_path / "missing.gz"])

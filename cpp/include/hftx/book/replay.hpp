@@ -35,6 +35,9 @@ struct ReplayOptions {
   std::string price_step;            // "" : inferred from the data
   std::string qty_step;              // "" : inferred from the data
   CrossedPolicy crossed_policy = CrossedPolicy::keep_and_flag;
+  // Books only: combined-stream lines whose stream is not a depth stream (bookTicker, trades) are skipped
+  // by their stream name, unparsed (counted in skipped_lines); no bookTicker check, no trade-id check.
+  bool books_only = false;
   std::size_t max_levels_per_message = 1u << 16;
   SyncConfig sync{};
 };
@@ -51,6 +54,7 @@ struct ReplayStats {
   std::uint64_t messages = 0;       // parsed successfully
   std::uint64_t parse_errors = 0;
   std::uint64_t bad_lines = 0;      // no `<ns> ` prefix
+  std::uint64_t skipped_lines = 0;  // books_only: lines of other streams, not parsed
   std::uint64_t depth_updates = 0;
   std::uint64_t snapshots = 0;
   std::uint64_t book_tickers = 0;
@@ -76,6 +80,9 @@ class Replayer {
   // One recorded line `<ns> <json>` whose buffer is readable up to line.data() + capacity (capacity >=
   // line.size() + md::kJsonPadding avoids a copy).
   md::ParseResult feed_line(std::string_view line, std::size_t capacity);
+  // books_only: true (and counted) when the line is of a stream other than depth, so that a caller may skip
+  // it before copying it anywhere; false otherwise, and always without books_only. Needs no padding.
+  bool skip_line(std::string_view line) noexcept;
   // One message with our receive time.
   md::ParseResult feed_message(std::string_view json, std::size_t capacity, std::int64_t recv_ns);
 

@@ -167,23 +167,30 @@ TEST(Session, SurvivesBadVenueMessages) {
   ex.stop();
 }
 
-// 1,000 strategy instances over the pipelined workers: every one of them places orders; shutdown is clean
-// (the AddressSanitizer build checks that nothing leaks).
-TEST(Session, ThousandStrategiesPipelined) {
-  sim::Exchange ex(sim_config(2000));
-  ex.start();
+// `count` latency probes on the pipelined workers, each keeping one order at a time (max_open 1), with the
+// risk limits out of their way.
+SessionConfig probes_config(const sim::Exchange& ex, int count) {
   SessionConfig c = session_config(ex, ThreadingMode::pipelined);
   c.strategies.clear();
   StrategyConfig probe;
   probe.type = "latency_probe";
   probe.instrument = "BTCUSDT";
-  probe.count = 1000;
+  probe.count = count;
   probe.params = {{"max_open", 1.0}};
   c.strategies.push_back(probe);
   c.risk.max_open_orders = 100'000;
   c.risk.orders_per_second = 1e6;
   c.risk.burst = 100'000;
   c.risk.max_position = 1e6;
+  return c;
+}
+
+// 1,000 strategy instances over the pipelined workers: every one of them places orders; shutdown is clean
+// (the AddressSanitizer build checks that nothing leaks).
+TEST(Session, ThousandStrategiesPipelined) {
+  sim::Exchange ex(sim_config(2000));
+  ex.start();
+  SessionConfig c = probes_config(ex, 1000);
   c.max_orders = 1u << 16;
   c.threading.queue_capacity = 1u << 14;
   Session s(c);
@@ -210,17 +217,7 @@ TEST(Session, ThousandStrategiesPipelined) {
 TEST(Session, PipelinedNeverDropsOrderUpdates) {
   sim::Exchange ex(sim_config(2000));
   ex.start();
-  SessionConfig c = session_config(ex, ThreadingMode::pipelined);
-  c.strategies.clear();
-  StrategyConfig probe;
-  probe.type = "latency_probe";
-  probe.instrument = "BTCUSDT";
-  probe.count = 200;
-  probe.params = {{"max_open", 1.0}};
-  c.strategies.push_back(probe);
-  c.risk.max_open_orders = 100'000;
-  c.risk.orders_per_second = 1e6;
-  c.risk.burst = 100'000;
+  SessionConfig c = probes_config(ex, 200);
   c.threading.workers = 1;
   c.threading.queue_capacity = 2;
   Session s(c);

@@ -24,6 +24,7 @@
 
 #include "hftx/core/error.hpp"
 #include "hftx/md/events.hpp"
+#include "json_detail.hpp"
 
 namespace hftx::oms {
 
@@ -527,15 +528,7 @@ Price missed_fill_price(const OrderStatusReport& venue, Qty known_filled, Price 
   return ticks > 0 && ticks <= INT64_MAX ? Price(static_cast<std::int64_t>(ticks)) : known_price;
 }
 
-std::string ApiParseResult::describe() const {
-  std::string s(to_string(status));
-  if (field != nullptr && *field != '\0') s += std::string(": field '") + field + "'";
-  if (status == ApiStatus::json_error)
-    s += std::string(" (") + simdjson::error_message(static_cast<simdjson::error_code>(detail)) + ")";
-  else if (status == ApiStatus::bad_number)
-    s += " (" + std::string(to_string(static_cast<FixedStatus>(detail))) + ")";
-  return s;
-}
+std::string ApiParseResult::describe() const { return detail::describe_result(*this); }
 
 namespace {
 
@@ -545,32 +538,16 @@ HFTX_FORCE_INLINE ApiParseResult fail(ApiStatus s, const char* field, std::uint8
 HFTX_FORCE_INLINE ApiParseResult json_fail(simdjson::error_code e, const char* field) noexcept {
   return ApiParseResult{ApiStatus::json_error, static_cast<std::uint8_t>(e), field};
 }
-HFTX_FORCE_INLINE ApiParseResult type_fail(simdjson::error_code e, const char* field) noexcept {
-  return e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_OUT_OF_RANGE ? fail(ApiStatus::wrong_type, field)
-                                                                               : json_fail(e, field);
-}
-
-// The text of a string token without its quotes. False when the token is not a plain string.
-HFTX_FORCE_INLINE bool string_token(std::string_view tok, std::string_view& out) noexcept {
-  while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\n' || tok.back() == '\r' || tok.back() == '\t'))
-    tok.remove_suffix(1);
-  if (tok.size() < 2 || tok.front() != '"' || tok.back() != '"') return false;
-  out = tok.substr(1, tok.size() - 2);
-  return true;
-}
+using detail::string_token;
 
 HFTX_FORCE_INLINE ApiParseResult str(od::value& v, std::string_view& out, const char* field) noexcept {
   std::string_view tok;
   if (tok = v.raw_json_token(); !string_token(tok, out)) return fail(ApiStatus::wrong_type, field);
   return {};
 }
-HFTX_FORCE_INLINE ApiParseResult i64(od::value& v, std::int64_t& out, const char* field) noexcept {
-  if (const auto e = v.get_int64().get(out); HFTX_UNLIKELY(e != simdjson::SUCCESS)) return type_fail(e, field);
-  return {};
-}
-HFTX_FORCE_INLINE ApiParseResult u64(od::value& v, std::uint64_t& out, const char* field) noexcept {
-  if (const auto e = v.get_uint64().get(out); HFTX_UNLIKELY(e != simdjson::SUCCESS)) return type_fail(e, field);
-  return {};
+template <class T>
+HFTX_FORCE_INLINE ApiParseResult integer(od::value& v, T& out, const char* field) noexcept {
+  return detail::integer_field<ApiParseResult>(v, out, field);
 }
 
 // 1..20 decimal digits without overflow; false otherwise.
@@ -761,7 +738,7 @@ ApiParseResult BinanceApiParser::Impl::error_value(od::value& v) noexcept {
     od::value& fv = f.value();
     if (HFTX_KEY_IS(k, "code")) {
       std::int64_t code = 0;
-      if (auto r = i64(fv, code, "code"); !r.ok()) return r;
+      if (auto r = integer(fv, code, "code"); !r.ok()) return r;
       if (code < INT32_MIN || code > INT32_MAX) return fail(ApiStatus::wrong_type, "code");
       msg->error_code = static_cast<std::int32_t>(code);
       have_code = true;
@@ -785,10 +762,10 @@ ApiParseResult BinanceApiParser::Impl::order_fields(od::object& obj, OrderFields
         if (HFTX_KEY_IS(k, "symbol")) { r = str(v, f.symbol, "symbol"); f.have |= kOsym; }
         else if (HFTX_KEY_IS(k, "side")) { r = str(v, f.side, "side"); f.have |= kOside; }
         else if (HFTX_KEY_IS(k, "status")) { r = str(v, f.status, "status"); f.have |= kOstatus; }
-        else if (HFTX_KEY_IS(k, "subscriptionId")) { r = i64(v, f.subscription, "subscriptionId"); f.have |= kOsub; }
+        else if (HFTX_KEY_IS(k, "subscriptionId")) { r = integer(v, f.subscription, "subscriptionId"); f.have |= kOsub; }
         break;
       case 'o':
-        if (HFTX_KEY_IS(k, "orderId")) { r = u64(v, f.order_id, "orderId"); f.have |= kOid; }
+        if (HFTX_KEY_IS(k, "orderId")) { r = integer(v, f.order_id, "orderId"); f.have |= kOid; }
         else if (HFTX_KEY_IS(k, "origClientOrderId")) { r = str(v, f.orig_client, "origClientOrderId"); f.have |= kOorig; }
         else if (HFTX_KEY_IS(k, "origQty")) { r = str(v, f.orig_qty, "origQty"); f.have |= kOqty; }
         else if (HFTX_KEY_IS(k, "orderListId")) { f.have |= kOlist; }
@@ -799,7 +776,7 @@ ApiParseResult BinanceApiParser::Impl::order_fields(od::object& obj, OrderFields
         else if (HFTX_KEY_IS(k, "cummulativeQuoteQty")) { r = str(v, f.cum_quote, "cummulativeQuoteQty"); f.have |= kOquote; }
         break;
       case 't':
-        if (HFTX_KEY_IS(k, "transactTime")) { r = i64(v, f.transact, "transactTime"); f.have |= kOtt; }
+        if (HFTX_KEY_IS(k, "transactTime")) { r = integer(v, f.transact, "transactTime"); f.have |= kOtt; }
         break;
       case 'e':
         if (HFTX_KEY_IS(k, "executedQty")) { r = str(v, f.executed, "executedQty"); f.have |= kOexec; }
@@ -891,7 +868,7 @@ ApiParseResult BinanceApiParser::Impl::exec_field(char key, od::value& v) noexce
   ApiParseResult r;
   switch (key) {
     case 'e': r = str(v, x.e, "e"); x.have |= kXe; break;
-    case 'E': r = i64(v, x.E, "E"); x.have |= kXE; break;
+    case 'E': r = integer(v, x.E, "E"); x.have |= kXE; break;
     case 's': r = str(v, x.s, "s"); x.have |= kXs; break;
     case 'c': r = str(v, x.c, "c"); x.have |= kXc; break;
     case 'C': {
@@ -904,14 +881,14 @@ ApiParseResult BinanceApiParser::Impl::exec_field(char key, od::value& v) noexce
     case 'S': r = str(v, x.S, "S"); x.have |= kXS; break;
     case 'x': r = str(v, x.x, "x"); x.have |= kXx; break;
     case 'r': r = str(v, x.r, "r"); x.have |= kXr; break;
-    case 'i': r = u64(v, x.i, "i"); x.have |= kXi; break;
+    case 'i': r = integer(v, x.i, "i"); x.have |= kXi; break;
     case 'l': r = str(v, x.l, "l"); x.have |= kXl; break;
     case 'z': r = str(v, x.z, "z"); x.have |= kXz; break;
     case 'L': r = str(v, x.L, "L"); x.have |= kXL; break;
-    case 't': r = i64(v, x.t, "t"); x.have |= kXt; break;
-    case 'T': r = i64(v, x.T, "T"); x.have |= kXT; break;
+    case 't': r = integer(v, x.t, "t"); x.have |= kXt; break;
+    case 'T': r = integer(v, x.T, "T"); x.have |= kXT; break;
     case 'm':
-      if (auto e = v.get_bool().get(x.m); e != simdjson::SUCCESS) return type_fail(e, "m");
+      if (auto e = v.get_bool().get(x.m); e != simdjson::SUCCESS) return detail::field_error<ApiParseResult>(e, "m");
       x.have |= kXm;
       break;
     default: break;  // o, f, q, p, X, n, N, w, O, Z, Y, Q, ...: not needed for the update
@@ -1072,12 +1049,12 @@ ApiParseResult BinanceApiParser::Impl::pass(od::object& obj, bool second) noexce
       case 's':
         if (HFTX_KEY_IS(k, "status")) {
           std::int64_t st = 0;
-          r = i64(v, st, "status");
+          r = integer(v, st, "status");
           if (r.ok() && (st < 0 || st > 999)) r = fail(ApiStatus::wrong_type, "status");
           msg->status = static_cast<int>(st);
           have_status = true;
         } else if (HFTX_KEY_IS(k, "subscriptionId")) {
-          r = i64(v, msg->subscription_id, "subscriptionId");
+          r = integer(v, msg->subscription_id, "subscriptionId");
         }
         break;
       case 'r':

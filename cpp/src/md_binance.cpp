@@ -12,6 +12,7 @@
 
 #include "hftx/core/error.hpp"
 #include "hftx/md/binance.hpp"
+#include "json_detail.hpp"
 
 namespace hftx::md {
 
@@ -61,14 +62,7 @@ HFTX_FORCE_INLINE ParseResult json_fail(simdjson::error_code e, const char* fiel
   return ParseResult{ParseStatus::json_error, static_cast<std::uint8_t>(e), field};
 }
 
-// The text of a string token without its quotes. False when the token is not a plain string.
-HFTX_FORCE_INLINE bool string_token(std::string_view tok, std::string_view& out) noexcept {
-  while (!tok.empty() && (tok.back() == ' ' || tok.back() == '\n' || tok.back() == '\r' || tok.back() == '\t'))
-    tok.remove_suffix(1);
-  if (tok.size() < 2 || tok.front() != '"' || tok.back() != '"') return false;
-  out = tok.substr(1, tok.size() - 2);
-  return true;
-}
+using detail::string_token;
 
 }  // namespace
 
@@ -106,19 +100,9 @@ struct BinanceParser::Impl {
     return {};
   }
 
-  HFTX_FORCE_INLINE static ParseResult u64(od::value& v, std::uint64_t& out, const char* field) noexcept {
-    const auto e = v.get_uint64().get(out);
-    if (HFTX_UNLIKELY(e != simdjson::SUCCESS))
-      return e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_OUT_OF_RANGE ? fail(ParseStatus::wrong_type, field)
-                                                                                  : json_fail(e, field);
-    return {};
-  }
-  HFTX_FORCE_INLINE static ParseResult i64(od::value& v, std::int64_t& out, const char* field) noexcept {
-    const auto e = v.get_int64().get(out);
-    if (HFTX_UNLIKELY(e != simdjson::SUCCESS))
-      return e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_OUT_OF_RANGE ? fail(ParseStatus::wrong_type, field)
-                                                                                  : json_fail(e, field);
-    return {};
+  template <class T>
+  HFTX_FORCE_INLINE static ParseResult integer(od::value& v, T& out, const char* field) noexcept {
+    return detail::integer_field<ParseResult>(v, out, field);
   }
 };
 
@@ -183,10 +167,10 @@ ParseResult BinanceParser::Impl::fields(od::object& obj, int depth) noexcept {
         }
         break;
       case 'E':
-        if (HFTX_KEY_IS(k, "E")) { r = i64(v, m.event_time_ms, "E"); c.have |= kE; }
+        if (HFTX_KEY_IS(k, "E")) { r = integer(v, m.event_time_ms, "E"); c.have |= kE; }
         break;
       case 'T':
-        if (HFTX_KEY_IS(k, "T")) { r = i64(v, m.transact_time_ms, "T"); c.have |= kT; }
+        if (HFTX_KEY_IS(k, "T")) { r = integer(v, m.transact_time_ms, "T"); c.have |= kT; }
         break;
       case 's':
         if (HFTX_KEY_IS(k, "s")) {
@@ -202,19 +186,19 @@ ParseResult BinanceParser::Impl::fields(od::object& obj, int depth) noexcept {
           m.stream = s;
         } else if (depth == 0 && HFTX_KEY_IS(k, "status")) {
           std::int64_t st = 0;
-          r = i64(v, st, "status");
+          r = integer(v, st, "status");
           c.status = static_cast<int>(st);
         }
         break;
       case 'U':
-        if (HFTX_KEY_IS(k, "U")) { r = u64(v, m.depth.first_id, "U"); c.have |= kFirst; }
+        if (HFTX_KEY_IS(k, "U")) { r = integer(v, m.depth.first_id, "U"); c.have |= kFirst; }
         break;
       case 'u':
-        if (HFTX_KEY_IS(k, "u")) { r = u64(v, m.depth.last_id, "u"); c.have |= kLast; }
+        if (HFTX_KEY_IS(k, "u")) { r = integer(v, m.depth.last_id, "u"); c.have |= kLast; }
         break;
       case 'p':
         if (HFTX_KEY_IS(k, "pu")) {
-          r = u64(v, m.depth.prev_last_id, "pu");
+          r = integer(v, m.depth.prev_last_id, "pu");
           c.have |= kPrev;
         } else if (HFTX_KEY_IS(k, "p")) {
           r = fixed_value(v, *price_scale, m.trade.price, "p");
@@ -242,7 +226,7 @@ ParseResult BinanceParser::Impl::fields(od::object& obj, int depth) noexcept {
                   : fixed_value(v, *price_scale, m.ticker.ask_price, name);
           c.have |= bid ? kBidStr : kAskStr;
         } else if (short_key && !bid && t == od::json_type::number) {
-          r = u64(v, m.agg.id, "a");
+          r = integer(v, m.agg.id, "a");
           c.have |= kAggId;
         } else {
           return fail(ParseStatus::wrong_type, name);
@@ -256,27 +240,26 @@ ParseResult BinanceParser::Impl::fields(od::object& obj, int depth) noexcept {
         if (HFTX_KEY_IS(k, "A")) { r = fixed_value(v, *qty_scale, m.ticker.ask_qty, "A"); c.have |= kAskQty; }
         break;
       case 't':
-        if (HFTX_KEY_IS(k, "t")) { r = u64(v, m.trade.id, "t"); c.have |= kTid; }
+        if (HFTX_KEY_IS(k, "t")) { r = integer(v, m.trade.id, "t"); c.have |= kTid; }
         break;
       case 'm':
         if (HFTX_KEY_IS(k, "m")) {
           bool b = false;
-          if (auto e = v.get_bool().get(b); e != simdjson::SUCCESS)
-            return e == simdjson::INCORRECT_TYPE ? fail(ParseStatus::wrong_type, "m") : json_fail(e, "m");
+          if (auto e = v.get_bool().get(b); e != simdjson::SUCCESS) return detail::field_error<ParseResult>(e, "m");
           m.trade.buyer_is_maker = b;
           m.agg.buyer_is_maker = b;
           c.have |= kMaker;
         }
         break;
       case 'f':
-        if (HFTX_KEY_IS(k, "f")) { r = u64(v, m.agg.first_trade_id, "f"); c.have |= kFirstT; }
+        if (HFTX_KEY_IS(k, "f")) { r = integer(v, m.agg.first_trade_id, "f"); c.have |= kFirstT; }
         break;
       case 'l':
         if (HFTX_KEY_IS(k, "l")) {
-          r = u64(v, m.agg.last_trade_id, "l");
+          r = integer(v, m.agg.last_trade_id, "l");
           c.have |= kLastT;
         } else if (HFTX_KEY_IS(k, "lastUpdateId")) {
-          r = u64(v, m.snapshot.last_update_id, "lastUpdateId");
+          r = integer(v, m.snapshot.last_update_id, "lastUpdateId");
           c.have |= kLuid;
         }
         break;
@@ -436,14 +419,6 @@ ParseResult BinanceParser::parse_unpadded(std::string_view json, std::int64_t re
   return r;
 }
 
-std::string ParseResult::describe() const {
-  std::string s(to_string(status));
-  if (field != nullptr && *field != '\0') s += std::string(": field '") + field + "'";
-  if (status == ParseStatus::json_error)
-    s += std::string(" (") + simdjson::error_message(static_cast<simdjson::error_code>(detail)) + ")";
-  else if (status == ParseStatus::bad_number)
-    s += " (" + std::string(to_string(static_cast<FixedStatus>(detail))) + ")";
-  return s;
-}
+std::string ParseResult::describe() const { return detail::describe_result(*this); }
 
 }  // namespace hftx::md

@@ -55,16 +55,8 @@ class LatencyProbe final : public Strategy {
     std::int64_t price = static_cast<std::int64_t>(std::floor(mid * factor_));
     if (t.ask_qty > 0 && price >= t.ask_price) price = t.ask_price - 1;  // post-only: never take
     if (price <= 0) return;
-    oms::OrderRequest r;
-    r.instrument = instrument();
-    r.strategy = id();
-    r.side = book::Side::bid;
-    r.type = oms::OrderType::limit;
-    r.tif = oms::TimeInForce::gtc;
-    r.post_only = true;
-    r.price = Price(price);
-    r.qty = Qty(size_);
-    const ClientOrderId placed = ctx.place(r);
+    const ClientOrderId placed =
+        ctx.place(limit_order(book::Side::bid, price, size_, oms::TimeInForce::gtc, /*post_only=*/true));
     if (placed != 0) {
       last_ = placed;
       ++open_;

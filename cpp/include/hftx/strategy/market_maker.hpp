@@ -103,16 +103,8 @@ class MarketMaker final : public Strategy {
       q = Quote{};  // its final update arrives later; it no longer counts as our quote
     }
     if (!allowed) return;
-    oms::OrderRequest r;
-    r.instrument = instrument();
-    r.strategy = id();
-    r.side = side == 0 ? book::Side::bid : book::Side::ask;
-    r.type = oms::OrderType::limit;
-    r.tif = oms::TimeInForce::gtc;
-    r.post_only = true;
-    r.price = Price(price);
-    r.qty = Qty(size_);
-    const ClientOrderId placed = ctx.place(r);
+    const ClientOrderId placed = ctx.place(limit_order(side == 0 ? book::Side::bid : book::Side::ask, price, size_,
+                                                       oms::TimeInForce::gtc, /*post_only=*/true));
     if (placed != 0) q = Quote{placed, price};
   }
 

@@ -85,6 +85,22 @@ class Strategy {
     instrument_ = instrument;
   }
 
+ protected:
+  // A limit order of this strategy on its instrument (price in ticks, quantity in qty steps).
+  [[nodiscard]] oms::OrderRequest limit_order(book::Side side, std::int64_t price, std::int64_t qty,
+                                              oms::TimeInForce tif, bool post_only) const noexcept {
+    oms::OrderRequest r;
+    r.instrument = instrument_;
+    r.strategy = id_;
+    r.side = side;
+    r.type = oms::OrderType::limit;
+    r.tif = tif;
+    r.post_only = post_only;
+    r.price = Price(price);
+    r.qty = Qty(qty);
+    return r;
+  }
+
  private:
   StrategyId id_ = 0;
   InstrumentId instrument_ = 0;

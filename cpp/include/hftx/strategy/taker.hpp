@@ -51,15 +51,7 @@ class Taker final : public Strategy {
     const std::int64_t now = ctx.now_ns();
     if (now - last_order_ns_ < cooldown_ns_) return;
     last_order_ns_ = now;
-    oms::OrderRequest r;
-    r.instrument = instrument();
-    r.strategy = id();
-    r.side = side;
-    r.type = oms::OrderType::limit;
-    r.tif = oms::TimeInForce::ioc;
-    r.price = Price(price);
-    r.qty = Qty(size_);
-    if (ctx.place(r) != 0) ++orders_;
+    if (ctx.place(limit_order(side, price, size_, oms::TimeInForce::ioc, /*post_only=*/false)) != 0) ++orders_;
   }
 
   void on_order_update(StrategyContext& /*ctx*/, const oms::OrderUpdate& u) noexcept override {

@@ -2,7 +2,6 @@
 #include "hftx/risk/risk.hpp"
 
 #include <cmath>
-#include <cstdio>
 #include <string>
 
 #include "hftx/core/error.hpp"
@@ -10,19 +9,13 @@
 namespace hftx::risk {
 namespace {
 
-std::string fmt(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-
 [[noreturn]] void bad(std::string_view key, const std::string& value, std::string_view expected) {
   throw ConfigError("risk." + std::string(key) + ": " + value + " is out of range; expected " +
                     std::string(expected));
 }
 
 void check_double(std::string_view key, double v, double lo, double hi, bool lo_inclusive, std::string_view expected) {
-  if (!std::isfinite(v) || v > hi || (lo_inclusive ? v < lo : v <= lo)) bad(key, fmt(v), expected);
+  if (!std::isfinite(v) || v > hi || (lo_inclusive ? v < lo : v <= lo)) bad(key, error_text(v), expected);
 }
 
 void check_int(std::string_view key, std::int64_t v, std::int64_t lo, std::int64_t hi, std::string_view expected) {

@@ -1,6 +1,5 @@
 // make_strategy(): the built-in strategies by name, with their parameters checked (setup time).
 #include <cmath>
-#include <cstdio>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -14,12 +13,6 @@
 
 namespace hftx::strategy {
 namespace {
-
-std::string fmt(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
 
 struct Range {
   double lo, hi;
@@ -43,7 +36,7 @@ class ParamReader {
           list += k;
         }
         throw ConfigError("strategies[].params." + key + ": unknown parameter of " + std::string(type) +
-                          " (value " + fmt(value) + "); expected one of " + list);
+                          " (value " + error_text(value) + "); expected one of " + list);
       }
     }
   }
@@ -54,7 +47,7 @@ class ParamReader {
     const bool ok = std::isfinite(v) && (r.lo_open ? v > r.lo : v >= r.lo) && (r.hi_open ? v < r.hi : v <= r.hi) &&
                     (!r.integer || v == std::floor(v));
     if (!ok)
-      throw ConfigError("strategies[].params." + std::string(key) + ": " + fmt(v) + " is out of range for " +
+      throw ConfigError("strategies[].params." + std::string(key) + ": " + error_text(v) + " is out of range for " +
                         std::string(type_) + "; expected " + r.text);
     return v;
   }
@@ -64,7 +57,7 @@ class ParamReader {
     const double v = get(key, fallback, Range{0, 1e15, true, false, false, "a quantity > 0 (base units)"});
     const double steps = v * static_cast<double>(qty_scale.pow10()) / static_cast<double>(qty_scale.multiplier());
     if (std::llround(steps) < 1)
-      throw ConfigError("strategies[].params." + std::string(key) + ": " + fmt(v) + " is below the quantity step " +
+      throw ConfigError("strategies[].params." + std::string(key) + ": " + error_text(v) + " is below the quantity step " +
                         qty_scale.step_string() + " of the instrument; expected a multiple of it");
     return v;
   }

@@ -5,6 +5,7 @@
 // value and what was expected. The Python bindings map each to the `hftx` exception of the same name.
 #pragma once
 
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -32,5 +33,13 @@ class SystemError : public Error {
  public:
   using Error::Error;
 };
+
+// A number as an error message quotes it: every digit it has (17 significant), so that the value the user
+// wrote is recognisable, never rounded into something that looks valid.
+[[nodiscard]] inline std::string error_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
 
 }  // namespace hftx

@@ -269,11 +269,7 @@ void register_book(pyb::module_& m) {
          const std::optional<std::string>& price_step, const std::optional<std::string>& qty_step,
          const std::string& crossed_policy, bool books_only) {
         const book::ReplayOptions o = options(market, price_step, qty_step, crossed_policy, books_only);
-        book::ReplayResult r;
-        {
-          pyb::gil_scoped_release release;
-          r = book::replay_files(files, o);
-        }
+        const auto r = without_gil([&] { return book::replay_files(files, o); });
         return replay_dict(r);
       },
       pyb::arg("files"), pyb::arg("market") = pyb::none(), pyb::arg("price_step") = pyb::none(),
@@ -304,11 +300,7 @@ void register_book(pyb::module_& m) {
             throw ConfigError("replay_lines: each line must be str or bytes");
           }
         }
-        book::ReplayResult r;
-        {
-          pyb::gil_scoped_release release;
-          r = book::replay_lines(views, o);
-        }
+        const auto r = without_gil([&] { return book::replay_lines(views, o); });
         return replay_dict(r);
       },
       pyb::arg("lines"), pyb::arg("market") = pyb::none(), pyb::arg("price_step") = pyb::none(),

@@ -8,6 +8,14 @@ namespace hftx::py {
 
 namespace pyb = pybind11;
 
+// Runs f() with the GIL released and returns its result: the C++ work runs unlocked, and the result is
+// converted to Python objects after it, with the GIL held again. (Arguments are converted before.)
+template <class F>
+auto without_gil(F&& f) -> decltype(f()) {
+  pyb::gil_scoped_release release;
+  return f();
+}
+
 // Exceptions first: later areas translate hftx errors through them.
 void register_errors(pyb::module_& m);
 void register_core(pyb::module_& m);     // fixed point, clock

@@ -293,11 +293,7 @@ void register_session(pyb::module_& m) {
       .def("running", &Session::running)
       .def("stats",
            [](const Session& s) {
-             session::SessionStats st;
-             {
-               pyb::gil_scoped_release release;
-               st = s.stats();
-             }
+             const auto st = without_gil([&] { return s.stats(); });
              pyb::dict d;
              d["elapsed_s"] = st.elapsed_s;
              d["md_messages"] = st.md_messages;
@@ -350,11 +346,7 @@ void register_session(pyb::module_& m) {
       .def(
           "orders",
           [](const Session& s) {
-            std::vector<session::OrderInfo> v;
-            {
-              pyb::gil_scoped_release release;
-              v = s.orders();
-            }
+            const auto v = without_gil([&] { return s.orders(); });
             pyb::list out;
             for (const auto& o : v) {
               pyb::dict d;
@@ -373,11 +365,7 @@ void register_session(pyb::module_& m) {
           })
       .def("positions",
            [](const Session& s) {
-             std::vector<session::PositionInfo> v;
-             {
-               pyb::gil_scoped_release release;
-               v = s.positions();
-             }
+             const auto v = without_gil([&] { return s.positions(); });
              pyb::list out;
              for (const auto& p : v) {
                pyb::dict d;
@@ -393,11 +381,7 @@ void register_session(pyb::module_& m) {
       .def(
           "books",
           [](const Session& s, std::size_t depth) {
-            std::vector<session::BookInfo> v;
-            {
-              pyb::gil_scoped_release release;
-              v = s.books(depth);
-            }
+            const auto v = without_gil([&] { return s.books(depth); });
             pyb::dict out;
             for (const auto& b : v) {
               pyb::dict d;
@@ -412,11 +396,7 @@ void register_session(pyb::module_& m) {
           pyb::arg("depth") = 20)
       .def("timeline",
            [](const Session& s) {
-             session::Timeline t;
-             {
-               pyb::gil_scoped_release release;
-               t = s.timeline();
-             }
+             const auto t = without_gil([&] { return s.timeline(); });
              const auto& cfg = s.config();
              std::vector<Scale> ps, qs;
              for (const auto& in : cfg.instruments) {

@@ -195,11 +195,7 @@ void register_sim(pyb::module_& m) {
         s.ex().inject(ch, text);
       }, pyb::arg("channel"), pyb::arg("text"))
       .def("orders", [](PySimulator& s) {
-        std::vector<sim::OrderInfo> v;
-        {
-          pyb::gil_scoped_release release;
-          v = s.ex().orders();
-        }
+        const auto v = without_gil([&] { return s.ex().orders(); });
         pyb::list out;
         for (const auto& o : v) {
           pyb::dict d;
@@ -216,21 +212,13 @@ void register_sim(pyb::module_& m) {
         return out;
       })
       .def("balances", [](PySimulator& s, bool total) {
-        std::vector<std::pair<std::string, std::string>> v;
-        {
-          pyb::gil_scoped_release release;
-          v = s.ex().balances(total);
-        }
+        const auto v = without_gil([&] { return s.ex().balances(total); });
         pyb::dict d;
         for (const auto& [k, val] : v) d[pyb::str(k)] = val;
         return d;
       }, pyb::arg("total") = false)
       .def("top", [](PySimulator& s, const std::string& symbol) {
-        sim::Top t;
-        {
-          pyb::gil_scoped_release release;
-          t = s.ex().top(symbol);
-        }
+        const auto t = without_gil([&] { return s.ex().top(symbol); });
         pyb::dict d;
         d["bid_price"] = t.bid_price;
         d["bid_qty"] = t.bid_qty;

@@ -332,9 +332,14 @@ def _plot_latency(stage: str, h: _core.LatencyHistogram, path: Path) -> None:
     ax_p.set_ylabel("latency (µs)")
     ax_p.set_title("percentile distribution")
     ax_p.grid(True, which="both", alpha=0.3)
+    _save(fig, path)
+
+
+def _save(fig: Any, path: Path) -> None:
+    """Writes a figure as the report's PNGs are written, and frees it (pyplot keeps every open figure)."""
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _pyplot().close(fig)
 
 
 def _times(tl: Mapping[str, npt.NDArray[Any]]) -> float:
@@ -372,9 +377,7 @@ def _plot_ttt(tl: Mapping[str, npt.NDArray[Any]], path: Path) -> None:
     ax.set_xlabel("time since start (s)")
     ax.set_ylabel("tick-to-trade (µs)")
     ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _plot_mid(tl: Mapping[str, npt.NDArray[Any]], path: Path) -> None:
@@ -413,9 +416,7 @@ def _plot_mid(tl: Mapping[str, npt.NDArray[Any]], path: Path) -> None:
     ax.set_ylabel("price")
     ax.ticklabel_format(axis="y", useOffset=False, style="plain")
     ax.grid(True, alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(fig, path)
 
 
 # ---- HTML ------------------------------------------------------------------------------------------------

@@ -38,13 +38,14 @@ const Corpus& corpus(const char* needle) {
   return cache.back().second;
 }
 
-void run_hftx(benchmark::State& state, const char* needle) {
+void run_hftx(benchmark::State& state, const char* needle, bool fast_path = true) {
   const Corpus& c = corpus(needle);
   if (c.msgs.empty()) {
     state.SkipWithError("recorded data not found (HFTX_DATA_DIR)");
     return;
   }
   md::BinanceParser parser(Scale::from_step("0.01"), Scale::from_step("0.000001"));
+  parser.set_fast_path(fast_path);
   std::vector<md::Level> levels(1u << 16);
   md::MdMessage msg;
   bench::OpSampler sampler;
@@ -126,6 +127,8 @@ void run_dom(benchmark::State& state, const char* needle, bool depth) {
 
 void BM_depth_hftx(benchmark::State& s) { run_hftx(s, "@depth"); }
 void BM_depth_dom(benchmark::State& s) { run_dom(s, "@depth", true); }
+void BM_depth_hftx_simdjson(benchmark::State& s) { run_hftx(s, "@depth", false); }
+void BM_ticker_hftx_simdjson(benchmark::State& s) { run_hftx(s, "@bookTicker", false); }
 void BM_ticker_hftx(benchmark::State& s) { run_hftx(s, "@bookTicker"); }
 void BM_ticker_dom(benchmark::State& s) { run_dom(s, "@bookTicker", false); }
 
@@ -134,7 +137,9 @@ void BM_ticker_dom(benchmark::State& s) { run_dom(s, "@bookTicker", false); }
 // Interleaved hftx / peer (DESIGN §9).
 BENCHMARK(BM_depth_hftx)->Name("md_parse_depth/hftx");
 BENCHMARK(BM_depth_dom)->Name("md_parse_depth/simdjson_dom");
+BENCHMARK(BM_depth_hftx_simdjson)->Name("md_parse_depth/hftx_simdjson_only");
 BENCHMARK(BM_ticker_hftx)->Name("md_parse_ticker/hftx");
 BENCHMARK(BM_ticker_dom)->Name("md_parse_ticker/simdjson_dom");
+BENCHMARK(BM_ticker_hftx_simdjson)->Name("md_parse_ticker/hftx_simdjson_only");
 
 BENCHMARK_MAIN();

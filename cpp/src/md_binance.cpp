@@ -5,10 +5,26 @@
 // envelopes share the code. The message kind is decided after the pass ("e" when present, else the
 // shape: lastUpdateId+bids+asks is a snapshot, u+b+a strings a spot bookTicker), then the kind's required
 // fields are checked. Prices and quantities are parsed from the raw tokens (no unescape copy).
+//
+// In front of it sits a hand scanner (FastScan below) for the shapes Binance's market streams actually
+// send. It exists because it is measurably faster (bench_md: md_parse_depth/hftx against
+// md_parse_depth/hftx_simdjson_only): simdjson's stage 1 indexes every structural character of a depth
+// message before On-Demand walks it again, while the stream messages are compact ASCII in a few fixed
+// shapes that one forward pass can read. The scanner accepts only what it is sure of and declines
+// everything else (whitespace, escapes, non-ASCII, floats, nested values, duplicate keys, snapshots,
+// WebSocket-API envelopes, anything an error would be reported for); a declined message is parsed again
+// by simdjson, which names the error. Whatever the scanner accepts, simdjson would have produced the same
+// MdMessage: tests/fuzz/fuzz_md_binance.cpp checks exactly that on every input, and md_test on every
+// recorded line.
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "hftx/core/error.hpp"
 #include "hftx/md/binance.hpp"
@@ -64,6 +80,144 @@ HFTX_FORCE_INLINE ParseResult json_fail(simdjson::error_code e, const char* fiel
 
 using detail::string_token;
 
+// ---- The fast scanner ----------------------------------------------------------------------------------
+// One forward pass over [p, end): never reads outside the text, so it needs no padding. Every function
+// returns false to decline (the message then goes to simdjson); none of them reports an error itself.
+struct FastScan {
+  const char* p;
+  const char* end;
+  const char* readable;  // end of the readable bytes (>= end): the padding parse() was promised
+
+  HFTX_FORCE_INLINE bool ch(char c) noexcept {
+    if (HFTX_UNLIKELY(p == end || *p != c)) return false;
+    ++p;
+    return true;
+  }
+  template <std::size_t N>
+  HFTX_FORCE_INLINE bool lit(const char (&s)[N]) noexcept {
+    constexpr std::size_t n = N - 1;
+    if (static_cast<std::size_t>(end - p) < n || std::memcmp(p, s, n) != 0) return false;
+    p += n;
+    return true;
+  }
+#if defined(__SSE2__)
+  HFTX_FORCE_INLINE static __m128i load16(const char* q) noexcept {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+  }
+  HFTX_FORCE_INLINE static unsigned bits(__m128i m) noexcept { return static_cast<unsigned>(_mm_movemask_epi8(m)); }
+  HFTX_FORCE_INLINE static unsigned eq(__m128i v, char c) noexcept { return bits(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))); }
+  HFTX_FORCE_INLINE static unsigned digit_bits(__m128i v) noexcept {
+    return bits(_mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('/')), _mm_cmplt_epi8(v, _mm_set1_epi8(':'))));
+  }
+#endif
+  // A string: plain printable ASCII, no escapes (anything else is simdjson's to judge).
+  HFTX_FORCE_INLINE bool string(std::string_view& out) noexcept {
+    if (!ch('"')) return false;
+    const char* const s = p;
+    for (; p < end; ++p) {
+      const auto c = static_cast<unsigned char>(*p);
+      if (c == '"') {
+        out = std::string_view(s, static_cast<std::size_t>(p - s));
+        ++p;
+        return true;
+      }
+      if (c < 0x20 || c >= 0x80 || c == '\\') return false;
+    }
+    return false;
+  }
+  // A JSON integer that fits both int64 and uint64: 0 or [1-9][0-9]{0,17}. What follows it is checked by
+  // the caller (',', '}' or ']'), so "1.5" and "1e3" decline there.
+  template <class T>
+  HFTX_FORCE_INLINE bool integer(T& out) noexcept {
+    const char* const s = p;
+    std::uint64_t v = 0;
+    for (unsigned d; p != end && (d = static_cast<unsigned>(*p - '0')) < 10u; ++p) v = v * 10u + d;
+    const auto n = p - s;
+    if (n == 0 || n > 18 || (*s == '0' && n > 1)) return false;
+    out = static_cast<T>(v);
+    return true;
+  }
+  // A price or quantity: "61685.99000000". With 32 readable bytes, at most 8 integer digits and a step of
+  // 10^-1..10^-8 (every Binance spot and futures instrument), it is read branch-free: SSE2 masks give the
+  // closing quote, the point and the digits of 16 bytes at once, and two 8-digit SWAR conversions give the
+  // integer and fraction parts (parse_fixed's byte loops mispredict at every number's end, and this is
+  // half of a depth message's time). Otherwise, parse_fixed on the text. Both give parse_fixed's result.
+  template <class Tag>
+  HFTX_FORCE_INLINE bool fixed(const Scale& scale, Fixed<Tag>& out) noexcept {
+    if (!ch('"')) return false;
+#if defined(__SSE2__)
+    const int decimals = scale.decimals();
+    if (HFTX_LIKELY(readable - p >= 32 && scale.multiplier() == 1 && decimals >= 1 && decimals <= 8)) {
+      const __m128i v = load16(p);
+      const unsigned quote = eq(v, '"'), dots = eq(v, '.'), zeros = eq(v, '0'), digits = digit_bits(v);
+      const int len = __builtin_ctz(quote | 0x10000u);  // 16 (declined): no quote in these bytes
+      const unsigned within = (1u << len) - 1u;
+      const unsigned dot = dots & within;
+      const int d = __builtin_ctz(dot | 0x10000u);  // integer digits
+      const int nfrac = len - d - 1;
+      // Past the step's decimals only zeros ("61685.99000000" at 0.01).
+      const unsigned beyond = within & ~((2u << (d + decimals)) - 1u);
+      if (quote != 0 && len < end - p && dot != 0 && (dot & (dot - 1u)) == 0 && (~digits & within) == dot && d >= 1 && d <= 8 &&
+          nfrac >= 1 && (zeros & beyond) == beyond) {
+        const int k = nfrac < decimals ? nfrac : decimals;
+        const std::uint64_t int_part = (load8(p) - kAsciiZeros) << (8 * (8 - d));
+        const std::uint64_t frac_part = ((load8(p + d + 1) - kAsciiZeros) & (~std::uint64_t{0} >> (8 * (8 - k))))
+                                        << (8 * (8 - decimals));
+        out = Fixed<Tag>(static_cast<std::int64_t>(eight_digits(int_part) * scale.pow10() + eight_digits(frac_part)));
+        p += len + 1;
+        return true;
+      }
+    }
+#endif
+    const char* const s = p;
+    while (p != end && (static_cast<unsigned>(*p - '0') < 10u || *p == '.')) ++p;
+    if (p == end || *p != '"') return false;
+    const std::string_view text(s, static_cast<std::size_t>(p - s));
+    ++p;
+    return parse_fixed(text, scale, out, Sign::unsigned_only) == FixedStatus::ok;
+  }
+  static constexpr std::uint64_t kAsciiZeros = 0x3030303030303030ull;
+  HFTX_FORCE_INLINE static std::uint64_t load8(const char* q) noexcept {
+    std::uint64_t w;
+    std::memcpy(&w, q, 8);
+    return w;
+  }
+  // Eight digit values 0..9, one per byte, the first (lowest address) most significant: their number.
+  // Pairs, then quads, by multiplies (Lemire's SWAR conversion).
+  HFTX_FORCE_INLINE static std::uint64_t eight_digits(std::uint64_t v) noexcept {
+    v = v * 10u + (v >> 8);
+    return ((((v & 0x000000FF000000FFull) * (100u + (1000000ull << 32))) +
+             (((v >> 16) & 0x000000FF000000FFull) * (1u + (10000ull << 32)))) >> 32) & 0xFFFFFFFFull;
+  }
+  // An unknown field's value: a scalar only (a nested value declines).
+  HFTX_FORCE_INLINE bool skip_scalar() noexcept {
+    if (p == end) return false;
+    std::string_view sv;
+    std::uint64_t n = 0;
+    switch (*p) {
+      case '"': return string(sv);
+      case 't': return lit("true");
+      case 'f': return lit("false");
+      case 'n': return lit("null");
+      default: return integer(n);
+    }
+  }
+  // After a member or element: ',' (true, more follow) or `close` (false, done). Anything else declines.
+  HFTX_FORCE_INLINE bool next(char close, bool& more) noexcept {
+    if (p == end) return false;
+    if (*p == ',') {
+      more = true;
+    } else if (*p == close) {
+      more = false;
+    } else {
+      return false;
+    }
+    ++p;
+    return true;
+  }
+};
+
+
 }  // namespace
 
 struct BinanceParser::Impl {
@@ -84,6 +238,15 @@ struct BinanceParser::Impl {
   std::size_t levels_used = 0;
   Collect c;
 
+  bool fast_path = true;
+
+  // One message: the fast scanner, then (declined, or capacity 0 = not padded) simdjson. Counts in `stats`.
+  ParseResult parse(std::string_view json, std::size_t capacity, ParserStats& stats) noexcept;
+  void reset() noexcept;
+  ParseResult finish() noexcept;  // decides the kind from what the pass collected
+  bool scan(std::string_view json, std::size_t capacity) noexcept;
+  bool scan_object(FastScan& s, int depth) noexcept;
+  bool scan_levels(FastScan& s, std::span<const Level>& out) noexcept;
   ParseResult run(std::string_view json, std::size_t capacity) noexcept;
   ParseResult fields(od::object& obj, int depth) noexcept;
   ParseResult level_array(od::value& v, std::span<const Level>& out, const char* field) noexcept;
@@ -297,7 +460,134 @@ ParseResult BinanceParser::Impl::fields(od::object& obj, int depth) noexcept {
 
 #undef HFTX_KEY_IS
 
-ParseResult BinanceParser::Impl::run(std::string_view json, std::size_t capacity) noexcept {
+
+bool BinanceParser::Impl::scan(std::string_view json, std::size_t capacity) noexcept {
+  FastScan s{json.data(), json.data() + json.size(), json.data() + std::max(capacity, json.size())};
+  if (s.lit("{\"stream\":")) {
+    std::string_view name;
+    if (!s.string(name) || !s.lit(",\"data\":") || !scan_object(s, 1) || !s.ch('}')) return false;
+    msg->stream = name;
+  } else if (!scan_object(s, 0)) {
+    return false;
+  }
+  return s.p == s.end;
+}
+
+// An array of ["price","qty"] pairs (s.p at its '[').
+bool BinanceParser::Impl::scan_levels(FastScan& s, std::span<const Level>& out) noexcept {
+  ++s.p;
+  const std::size_t begin = levels_used;
+  if (s.p == s.end) return false;
+  bool more = *s.p != ']';
+  if (!more) ++s.p;
+  while (more) {
+    if (HFTX_UNLIKELY(levels_used == levels_cap)) return false;
+    Level& lv = levels[levels_used];
+    if (!s.ch('[') || !s.fixed(*price_scale, lv.price) || !s.ch(',') || !s.fixed(*qty_scale, lv.qty) ||
+        !s.ch(']') || !s.next(']', more))
+      return false;
+    ++levels_used;
+  }
+  out = std::span<const Level>(levels + begin, levels_used - begin);
+  return true;
+}
+
+// The members of one object, depth 0 (the document) or 1 (the envelope's "data"), with the simdjson path's
+// meaning for every key (see fields()). A key seen twice declines: simdjson keeps the last, and the rare
+// message that repeats a key is left to it.
+bool BinanceParser::Impl::scan_object(FastScan& s, int depth) noexcept {
+  MdMessage& m = *msg;
+  std::uint32_t& have = c.have;
+  std::uint32_t seen_x = 0;  // "X" has no bit in Collect
+  if (!s.ch('{') || s.p == s.end || *s.p == '}') return false;
+  const auto once = [&have](std::uint32_t bits) {
+    if (have & bits) return false;
+    have |= bits;
+    return true;
+  };
+  for (bool more = true; more;) {
+    std::string_view key;
+    if (!s.string(key) || !s.ch(':') || s.p == s.end) return false;
+    bool ok = false;
+    if (key.size() == 1) {
+      switch (key[0]) {
+        case 'e': {
+          std::string_view name;
+          ok = once(kEvent) && s.string(name);
+          c.event = name == "depthUpdate" ? EventName::depth_update
+                       : name == "bookTicker" ? EventName::book_ticker
+                       : name == "trade"      ? EventName::trade
+                       : name == "aggTrade"   ? EventName::agg_trade
+                                              : EventName::other;
+          break;
+        }
+        case 'E': ok = once(kE) && s.integer(m.event_time_ms); break;
+        case 'T': ok = once(kT) && s.integer(m.transact_time_ms); break;
+        case 's': {
+          std::string_view sym;
+          ok = once(kSym) && s.string(sym);
+          if (ok) m.symbol.assign(sym);
+          break;
+        }
+        case 'U': ok = once(kFirst) && s.integer(m.depth.first_id); break;
+        case 'u': ok = once(kLast) && s.integer(m.depth.last_id); break;
+        case 'p': ok = once(kPx) && s.fixed(*price_scale, m.trade.price); break;
+        case 'q': ok = once(kQty) && s.fixed(*qty_scale, m.trade.qty); break;
+        case 'b':
+        case 'a': {
+          const bool bid = key[0] == 'b';
+          if (have & (bid ? (kBidsArr | kBidStr) : (kAsksArr | kAskStr | kAggId))) return false;
+          if (*s.p == '[') {
+            have |= bid ? kBidsArr : kAsksArr;
+            ok = scan_levels(s, bid ? m.depth.bids : m.depth.asks);
+          } else if (*s.p == '"') {
+            have |= bid ? kBidStr : kAskStr;
+            ok = s.fixed(*price_scale, bid ? m.ticker.bid_price : m.ticker.ask_price);
+          } else if (!bid) {
+            have |= kAggId;
+            ok = s.integer(m.agg.id);
+          }
+          break;
+        }
+        case 'B': ok = once(kBidQty) && s.fixed(*qty_scale, m.ticker.bid_qty); break;
+        case 'A': ok = once(kAskQty) && s.fixed(*qty_scale, m.ticker.ask_qty); break;
+        case 't': ok = once(kTid) && s.integer(m.trade.id); break;
+        case 'm': {
+          bool maker = false;
+          ok = once(kMaker) && ((maker = s.lit("true")) || s.lit("false"));
+          m.trade.buyer_is_maker = m.agg.buyer_is_maker = maker;
+          break;
+        }
+        case 'f': ok = once(kFirstT) && s.integer(m.agg.first_trade_id); break;
+        case 'l': ok = once(kLastT) && s.integer(m.agg.last_trade_id); break;
+        case 'X': {
+          std::string_view x;
+          ok = !seen_x && s.string(x);
+          seen_x = 1;
+          m.trade.type = x == "MARKET"           ? TradeType::market
+                         : x == "LIQUIDATION"    ? TradeType::liquidation
+                         : x == "INSURANCE_FUND" ? TradeType::insurance_fund
+                         : x == "ADL"            ? TradeType::adl
+                         : x == "NA"             ? TradeType::na
+                                                 : TradeType::other;
+          break;
+        }
+        default: ok = s.skip_scalar(); break;
+      }
+    } else if (key == "pu") {
+      ok = once(kPrev) && s.integer(m.depth.prev_last_id);
+    } else if (key == "lastUpdateId" || key == "bids" || key == "asks" ||
+               (depth == 0 && (key == "stream" || key == "data" || key == "result" || key == "status"))) {
+      return false;  // snapshots and envelopes in another shape: simdjson's
+    } else {
+      ok = s.skip_scalar();
+    }
+    if (!ok || !s.next('}', more)) return false;
+  }
+  return true;
+}
+
+void BinanceParser::Impl::reset() noexcept {
   MdMessage& m = *msg;
   m.kind = MdKind::none;
   m.symbol = Symbol{};
@@ -311,7 +601,10 @@ ParseResult BinanceParser::Impl::run(std::string_view json, std::size_t capacity
   m.snapshot = DepthSnapshot{};
   c = Collect{};
   levels_used = 0;
+}
 
+ParseResult BinanceParser::Impl::run(std::string_view json, std::size_t capacity) noexcept {
+  reset();
   od::document doc;
   if (auto e = parser.iterate(json, capacity).get(doc); e != simdjson::SUCCESS) return json_fail(e, "");
   od::object obj;
@@ -319,7 +612,11 @@ ParseResult BinanceParser::Impl::run(std::string_view json, std::size_t capacity
     return e == simdjson::INCORRECT_TYPE ? fail(ParseStatus::not_object, "") : json_fail(e, "");
   if (auto r = fields(obj, 0); !r.ok()) return r;
   if (const char* loc = nullptr; doc.current_location().get(loc) == simdjson::SUCCESS) return fail(ParseStatus::trailing_content, "");
+  return finish();
+}
 
+ParseResult BinanceParser::Impl::finish() noexcept {
+  MdMessage& m = *msg;
   const std::uint32_t h = c.have;
   const auto need = [h](std::uint32_t bits) { return (h & bits) == bits; };
   const auto missing = [h](std::uint32_t bits) -> const char* {
@@ -379,22 +676,43 @@ ParseResult BinanceParser::Impl::run(std::string_view json, std::size_t capacity
   return fail(ParseStatus::unknown_event, "");
 }
 
+ParseResult BinanceParser::Impl::parse(std::string_view json, std::size_t capacity, ParserStats& stats) noexcept {
+  if (HFTX_UNLIKELY(json.size() > unpadded_cap)) return fail(ParseStatus::too_large, "");
+  if (HFTX_LIKELY(fast_path)) {
+    reset();
+    if (scan(json, capacity))
+      if (ParseResult r = finish(); HFTX_LIKELY(r.ok())) return r;
+    ++stats.fallbacks;
+  }
+  if (capacity < json.size() + kJsonPadding) {
+    // simdjson reads up to kJsonPadding bytes past the text: copy it into our padded buffer. The stream
+    // name then points into that buffer, valid until the next call (the contract's lifetime).
+    std::memcpy(unpadded.get(), json.data(), json.size());
+    std::memset(unpadded.get() + json.size(), 0, kJsonPadding);
+    json = std::string_view(unpadded.get(), json.size());
+    capacity = json.size() + kJsonPadding;
+  }
+  return run(json, capacity);
+}
+
 BinanceParser::BinanceParser(Scale price_scale, Scale qty_scale, std::size_t unpadded_capacity)
     : impl_(std::make_unique<Impl>(unpadded_capacity)), price_scale_(price_scale), qty_scale_(qty_scale) {}
 BinanceParser::~BinanceParser() = default;
 BinanceParser::BinanceParser(BinanceParser&&) noexcept = default;
 BinanceParser& BinanceParser::operator=(BinanceParser&&) noexcept = default;
 
+void BinanceParser::set_fast_path(bool on) noexcept { impl_->fast_path = on; }
+bool BinanceParser::fast_path() const noexcept { return impl_->fast_path; }
+
 ParseResult BinanceParser::parse(std::string_view json, std::size_t capacity, std::int64_t recv_ns, MdMessage& out,
                                  std::span<Level> levels) noexcept {
-  if (HFTX_UNLIKELY(capacity < json.size() + kJsonPadding)) return parse_unpadded(json, recv_ns, out, levels);
   Impl& im = *impl_;
   im.price_scale = &price_scale_;
   im.qty_scale = &qty_scale_;
   im.msg = &out;
   im.levels = levels.data();
   im.levels_cap = levels.size();
-  ParseResult r = json.size() > im.unpadded_cap ? fail(ParseStatus::too_large, "") : im.run(json, capacity);
+  const ParseResult r = im.parse(json, capacity, stats_);
   out.recv_ns = recv_ns;
   ++stats_.messages;
   ++stats_.by_status[static_cast<std::size_t>(r.status)];
@@ -404,19 +722,7 @@ ParseResult BinanceParser::parse(std::string_view json, std::size_t capacity, st
 
 ParseResult BinanceParser::parse_unpadded(std::string_view json, std::int64_t recv_ns, MdMessage& out,
                                           std::span<Level> levels) noexcept {
-  Impl& im = *impl_;
-  if (HFTX_UNLIKELY(json.size() > im.unpadded_cap)) {
-    ++stats_.messages;
-    ++stats_.by_status[static_cast<std::size_t>(ParseStatus::too_large)];
-    return fail(ParseStatus::too_large, "");
-  }
-  std::memcpy(im.unpadded.get(), json.data(), json.size());
-  std::memset(im.unpadded.get() + json.size(), 0, kJsonPadding);
-  const ParseResult r = parse(std::string_view(im.unpadded.get(), json.size()), json.size() + kJsonPadding,
-                              recv_ns, out, levels);
-  // Spans into the message text (stream) would dangle into our buffer only until the next call: fine,
-  // the contract says they live until the next parse.
-  return r;
+  return parse(json, 0, recv_ns, out, levels);
 }
 
 std::string ParseResult::describe() const { return detail::describe_result(*this); }

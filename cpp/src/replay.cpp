@@ -44,10 +44,13 @@ namespace {
 // whose stream is not a depth stream: the one cheap look books_only needs before parsing.
 bool depth_stream_or_unwrapped(std::string_view json) noexcept {
   constexpr std::string_view kHead = R"({"stream":")";
-  if (json.substr(0, kHead.size()) != kHead) return true;
+  if (!json.starts_with(kHead)) return true;
+  // One pass over the short name (it ends at the next quote), no library search calls: this runs for
+  // every line a books-only replay skips.
   const std::string_view rest = json.substr(kHead.size());
-  const std::string_view name = rest.substr(0, rest.find('"'));
-  return name.find("@depth") != std::string_view::npos;
+  for (std::size_t i = 0; i < rest.size() && rest[i] != '"'; ++i)
+    if (rest[i] == '@' && rest.substr(i + 1, 5) == "depth") return true;
+  return false;
 }
 
 }  // namespace
@@ -383,15 +386,10 @@ ReplayResult replay_files(std::span<const std::string> paths, const ReplayOption
 ReplayResult replay_lines(std::span<const std::string_view> lines, const ReplayOptions& opts) {
   const InferredScales sc = scales_for(opts, lines.subspan(0, std::min(lines.size(), kInferLines)));
   auto r = std::make_unique<Replayer>(sc.price, sc.qty, opts);
-  std::size_t longest = 0;
-  for (std::string_view l : lines) longest = std::max(longest, l.size());
-  std::vector<char> buf(longest + md::kJsonPadding);
   const auto t0 = std::chrono::steady_clock::now();
-  for (std::string_view l : lines) {
-    if (r->skip_line(l)) continue;  // before the copy into the padded buffer: skipped lines cost a look
-    std::memcpy(buf.data(), l.data(), l.size());
-    (void)r->feed_line(std::string_view(buf.data(), l.size()), buf.size());
-  }
+  // In place, without padding: the parser's fast scanner needs none, and it copies the rare line it leaves
+  // to simdjson (a snapshot, a malformed line) into its own padded buffer.
+  for (std::string_view l : lines) (void)r->feed_line(l, l.size());
   const auto t1 = std::chrono::steady_clock::now();
   return finish(*r, std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count());
 }

@@ -1,10 +1,12 @@
 // Binance parser: every supported format (raw and enveloped), field order, bad input reported and counted.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "hftx/book/replay.hpp"
 #include "hftx/md/binance.hpp"
 #include "test_support.hpp"
 
@@ -14,6 +16,8 @@ using hftx::Scale;
 using namespace hftx::md;
 
 struct Fixture {
+  Fixture() = default;
+  Fixture(Scale ps, Scale qs) : parser(ps, qs) {}
   BinanceParser parser{Scale::from_step("0.01"), Scale::from_step("0.00001")};
   std::vector<Level> levels = std::vector<Level>(64);
   MdMessage msg;
@@ -23,6 +27,24 @@ struct Fixture {
     buf = json;
     buf.resize(json.size() + kJsonPadding, '\0');  // padded buffer: no copy in the parser
     return parser.parse(std::string_view(buf.data(), json.size()), buf.size(), recv, msg, levels);
+  }
+};
+
+// The same input through the fast scanner (with simdjson behind it) and through simdjson alone.
+struct Twin {
+  Fixture fast, slow;
+  Twin(Scale ps = Scale::from_step("0.01"), Scale qs = Scale::from_step("0.00001"))
+      : fast(ps, qs), slow(ps, qs) {
+    slow.parser.set_fast_path(false);
+  }
+  // Both give the same status, field and detail, and on success the same message.
+  ::testing::AssertionResult agree(const std::string& json) {
+    const ParseResult a = fast.parse(json), b = slow.parse(json);
+    if (a.status != b.status || std::string_view(a.field) != b.field || a.detail != b.detail)
+      return ::testing::AssertionFailure() << "fast: " << a.describe() << ", simdjson: " << b.describe() << " for " << json;
+    if (a.ok() && !same_content(fast.msg, slow.msg))
+      return ::testing::AssertionFailure() << "different messages for " << json;
+    return ::testing::AssertionSuccess();
   }
 };
 
@@ -268,6 +290,140 @@ TEST(BinanceParser, TruncatedAndCorruptedNeverCrash) {
     (void)f.parse(s);
   }
   EXPECT_EQ(f.parser.stats().messages, 1 + good.size() + iters);
+}
+
+}  // namespace
+
+namespace {
+
+// The fast scanner takes Binance's compact shapes and declines the rest, which simdjson then parses: either
+// way the result is simdjson's. Each case below is one the scanner must accept or must decline correctly.
+TEST(BinanceParserFastPath, AgreesWithSimdjsonOnEdgeCases) {
+  Twin t;
+  const std::string depth_head = R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":10,"u":20,)";
+  const std::vector<std::string> accepted = {
+      R"({"stream":"btcusdt@depth","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":10,"u":20,"b":[],"a":[]}})",
+      depth_head + R"("b":[["61685.99000000","1.25869000"],["0.01","0.00001"]],"a":[["99999999.99","12345678.12345"]]})",
+      depth_head + R"("b":[["1.5","2.1"],["61685.9","0.0"],["00061685.99","1.00000000000000"]],"a":[]})",
+      depth_head + R"("b":[["123456789.00","1"],["1234567890123.5","0.1"]],"a":[]})",  // past 8 digits: parse_fixed
+      depth_head + R"("b":[["1.00","0.32332000000000000000"],["1.00","0.323320000000000"]],"a":[]})",
+      depth_head + R"("pu":9,"T":2,"b":[["1.00","1"]],"a":[["2.00","100"]]})",
+      R"({"u":1,"s":"BTCUSDT","b":"1.00","B":"1","a":"1.01","A":"2"})",
+      R"({"e":"bookTicker","u":1,"s":"BTCUSDT","b":"1.00","B":"1","a":"1.01","A":"2","T":5,"E":6})",
+      R"({"e":"trade","E":1,"s":"BTCUSDT","t":7,"p":"61685.99000000","q":"0.00032000","T":2,"m":true,"M":true})",
+      R"({"e":"trade","E":1,"s":"BTCUSDT","t":7,"p":"61685.90","q":"0.003","T":2,"X":"MARKET","m":false})",
+      R"({"e":"aggTrade","E":1,"s":"BTCUSDT","a":5,"p":"1.00","q":"2","f":100,"l":105,"T":2,"m":false,"M":true})",
+      R"({"e":"trade","t":0,"p":"1.00","q":"1","m":true,"x":null,"y":"","z":false,"w":123})",
+  };
+  for (const std::string& j : accepted) {
+    const std::uint64_t before = t.fast.parser.stats().fallbacks;
+    EXPECT_TRUE(t.agree(j));
+    EXPECT_EQ(t.fast.parser.stats().fallbacks, before) << "declined: " << j;
+  }
+  const std::vector<std::string> declined = {
+      depth_head + R"("b":[ ["1.00","1"]],"a":[]})",                      // whitespace
+      depth_head + R"("b":[["1.00","1","x"]],"a":[]})",                   // a third element
+      depth_head + R"("b":[["1.00","1"]],"a":[],"b":[]})",                // a repeated key
+      depth_head + R"("b":[["1.001","1"]],"a":[]})",                      // off the grid
+      depth_head + R"("b":[["1.00100","1"]],"a":[]})",                    // off the grid past 8 bytes
+      depth_head + R"("b":[["1.00","-1"]],"a":[]})",                      // negative
+      depth_head + R"("b":[["1.00","0.32332000000000b]],"a":[]})",         // 16 digits, no closing quote
+      depth_head + R"("b":[["1.00","0.3233200000000000]],"a":[]})",
+      depth_head + R"("b":[["1.0.0","1"]],"a":[]})",                      // two points
+      depth_head + R"("b":[[".5","1"]],"a":[]})", depth_head + R"("b":[["5.","1"]],"a":[]})",
+      depth_head + R"("b":[["","1"]],"a":[]})", depth_head + R"("b":[["1e2","1"]],"a":[]})",
+      depth_head + R"("b":[["1.00","1"]],"a":[]} )",                      // trailing space
+      depth_head + R"("b":[["1.00","1"]],"a":[]}x)",                      // trailing content
+      depth_head + R"("b":[["1.00","1"]],"a":[],"k":{"x":1}})",           // a nested unknown value
+      depth_head + R"("b":[["1.00","1"]],"a":[],"k":1.5})",               // a float
+      depth_head + R"("b":[["1.00","1"]],"a":[],"k":-1})",                // a negative integer
+      depth_head + R"("b":[["1.00","1"]],"a":[],"k":01})",                // a leading zero
+      depth_head + R"("b":[["1.00","1"]],"a":[],"k":12345678901234567890})",
+      R"({"e":"depthUpdate","E":1,"s":"BTC\u0055SDT","U":10,"u":20,"b":[],"a":[]})",  // an escape
+      R"({"e":"depthUpdate","E":1,"s":"BTCÃ©","U":10,"u":20,"b":[],"a":[]})",     // non-ASCII
+      R"({"e":"depthUpdate","E":1,"s":"BTCÿ","U":10,"u":20,"b":[],"a":[]})",         // invalid UTF-8
+      R"({"e":"depthUpdate","U":10,"b":[],"a":[]})",                     // missing u
+      R"({"e":"kline","E":1,"s":"BTCUSDT","k":{}})",                      // unknown event
+      R"({"e":"trade","t":1,"p":"1.00","q":"1","m":1})",
+      R"({"e":"trade","t":1,"p":"1.00","q":"1","m":tru})",
+      R"({"e":"trade","t":1,"p":"1.00","q":"1","m":true,"M":nul})",
+      R"({"data":{"u":1,"s":"BTCUSDT","b":"1.00","B":"1","a":"1.01","A":"2"},"stream":"x"})",  // envelope reversed
+      R"({"lastUpdateId":5,"bids":[["1.00","1"]],"asks":[]})",            // snapshot
+      R"({"id":"d1","status":200,"result":{"lastUpdateId":5,"bids":[],"asks":[]}})",
+      R"({"stream":"x","data":{"u":1,"s":"BTCUSDT","b":"1.00","B":"1","a":"1.01","A":"2"}})" "\n",
+      "", "{", "{}", "[]", R"({"stream":"x"})", R"({"stream":"x","data":{}})",
+  };
+  for (const std::string& j : declined) {
+    const std::uint64_t before = t.fast.parser.stats().fallbacks;
+    EXPECT_TRUE(t.agree(j));
+    EXPECT_EQ(t.fast.parser.stats().fallbacks, before + 1) << "accepted: " << j;
+  }
+  // Without padding (parse_unpadded), and with the text ending right after a number: the byte-loop path.
+  for (const std::string& j : accepted) {
+    const ParseResult a = t.fast.parser.parse_unpadded(j, 7, t.fast.msg, t.fast.levels);
+    const ParseResult b = t.slow.parse(j);
+    ASSERT_TRUE(a.ok() && b.ok()) << j;
+    EXPECT_TRUE(same_content(t.fast.msg, t.slow.msg)) << j;
+  }
+}
+
+// Every truncation and thousands of random byte flips of real messages: the two paths agree on each.
+TEST(BinanceParserFastPath, AgreesWithSimdjsonOnDamagedMessages) {
+  Twin t;
+  const std::string goods[] = {
+      R"({"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255208,"s":"BTCUSDT",)"
+      R"("U":50093239189,"u":50093239202,"b":[["61737.63000000","0.00000000"],["61730.17000000","0.00100000"]],)"
+      R"("a":[["61837.64000000","1.54698000"]]}})",
+      R"({"stream":"btcusdt@bookTicker","data":{"u":50093421613,"s":"BTCUSDT","b":"61685.99000000",)"
+      R"("B":"1.25869000","a":"61686.00000000","A":"2.44816000"}})",
+      R"({"stream":"btcusdt@trade","data":{"e":"trade","E":1723161255208,"s":"BTCUSDT","t":3719516583,)"
+      R"("p":"61737.63000000","q":"0.00016000","T":1723161255207,"m":true,"M":true}})",
+  };
+  std::mt19937_64 rng(11);
+  const std::uint64_t iters = hftx::test::scaled(20000);
+  for (const std::string& good : goods) {
+    ASSERT_TRUE(t.agree(good));
+    for (std::size_t n = 0; n < good.size(); ++n) ASSERT_TRUE(t.agree(good.substr(0, n)));
+    for (std::uint64_t i = 0; i < iters; ++i) {
+      std::string s = good;
+      const int flips = 1 + static_cast<int>(rng() % 3);
+      for (int k = 0; k < flips; ++k) {
+        // Mostly characters that keep the shape plausible, so that the scanner gets far into the message.
+        static constexpr char kChars[] = "0123456789.\",:[]{} -eE\x80";
+        s[rng() % s.size()] = rng() % 4 == 0 ? static_cast<char>(rng() % 256) : kChars[rng() % (sizeof(kChars) - 1)];
+      }
+      ASSERT_TRUE(t.agree(s));
+    }
+  }
+}
+
+// Every line of every recorded file: the same messages both ways, and the scanner declines only the
+// depth snapshots (a shape it leaves to simdjson).
+TEST(BinanceParserFastPath, AgreesWithSimdjsonOnEveryRecordedMessage) {
+  const std::string dir = hftx::test::data_dir() + "/binance/";
+  if (!std::filesystem::exists(dir + "spot_btcusdt_20240808.gz")) GTEST_SKIP() << "no recorded data in " << dir;
+  struct File {
+    const char* name;
+    const char* price_step;
+    const char* qty_step;
+  };
+  for (const File& f : {File{"spot_btcusdt_20240808.gz", "0.01", "0.00000001"},
+                        File{"spot_ethusdt_20240808.gz", "0.01", "0.00000001"},
+                        File{"usdm_btcusdt_20240808.gz", "0.1", "0.001"}}) {
+    Twin t(Scale::from_step(f.price_step), Scale::from_step(f.qty_step));
+    t.fast.levels.resize(1u << 14);
+    t.slow.levels.resize(1u << 14);
+    std::uint64_t snapshots = 0;
+    for (const std::string& line : hftx::book::read_recorded_lines(dir + f.name)) {
+      const std::string json = line.substr(line.find(' ') + 1);
+      ASSERT_TRUE(t.agree(json)) << f.name;
+      ASSERT_TRUE(t.fast.parser.stats().errors() == 0) << f.name << ": " << json.substr(0, 200);
+      snapshots += t.fast.msg.kind == MdKind::depth_snapshot;
+    }
+    EXPECT_GT(t.fast.parser.stats().messages, 30000u) << f.name;
+    EXPECT_EQ(snapshots, 1u) << f.name;
+    EXPECT_EQ(t.fast.parser.stats().fallbacks, snapshots) << f.name;
+  }
 }
 
 }  // namespace

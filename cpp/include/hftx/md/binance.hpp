@@ -15,6 +15,10 @@
 // construction (messages longer than that are rejected with too_large, never reallocated). Level changes
 // go into the caller's span; a message with more levels than fit is rejected with too_many_levels.
 //
+// Fast path: the compact shapes Binance's streams send are read by a hand scanner in one pass (no
+// padding needed); anything else falls back to simdjson, which gives the same result for everything the
+// scanner accepts and names the error for the rest (stats().fallbacks counts the messages it took).
+//
 // Bad input (malformed, truncated, wrong types, unknown events, off-grid prices) never throws and never
 // reads out of bounds: parse() returns a ParseResult naming the reason and the field, and the parser
 // counts each reason.
@@ -81,6 +85,7 @@ struct ParserStats {
   std::uint64_t messages = 0;  // parse() calls
   std::array<std::uint64_t, static_cast<std::size_t>(ParseStatus::count_)> by_status{};
   std::array<std::uint64_t, 6> by_kind{};  // indexed by MdKind
+  std::uint64_t fallbacks = 0;  // messages the fast scanner declined (parsed by simdjson; errors included)
   [[nodiscard]] std::uint64_t errors() const noexcept { return messages - by_status[0]; }
 };
 
@@ -102,9 +107,15 @@ class BinanceParser {
   ParseResult parse(std::string_view json, std::size_t capacity, std::int64_t recv_ns, MdMessage& out,
                     std::span<Level> levels) noexcept;
 
-  // As parse(), for a message without readable padding: one memcpy into the internal buffer.
+  // As parse(), for a message without readable padding. The fast scanner needs none; a message it declines
+  // is copied once into the internal buffer for simdjson.
   ParseResult parse_unpadded(std::string_view json, std::int64_t recv_ns, MdMessage& out,
                              std::span<Level> levels) noexcept;
+
+  // The fast scanner is on by default; off, every message goes to simdjson (for differential tests and
+  // for benchmarking the two).
+  void set_fast_path(bool on) noexcept;
+  [[nodiscard]] bool fast_path() const noexcept;
 
   [[nodiscard]] const ParserStats& stats() const noexcept { return stats_; }
   void reset_stats() noexcept { stats_ = {}; }

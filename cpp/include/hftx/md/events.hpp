@@ -123,4 +123,38 @@ struct MdMessage {
   DepthSnapshot snapshot;
 };
 
+// Equal content: the kind, the common fields, the member `kind` names, and the levels by value (the spans
+// may point into different buffers). For tests and differential checks (the fast scanner against simdjson).
+[[nodiscard]] inline bool same_content(const MdMessage& a, const MdMessage& b) noexcept {
+  const auto same_levels = [](std::span<const Level> x, std::span<const Level> y) {
+    return std::equal(x.begin(), x.end(), y.begin(), y.end());
+  };
+  if (a.kind != b.kind || !(a.symbol == b.symbol) || a.recv_ns != b.recv_ns || a.event_time_ms != b.event_time_ms ||
+      a.transact_time_ms != b.transact_time_ms || a.stream != b.stream)
+    return false;
+  switch (a.kind) {
+    case MdKind::depth_update:
+      return a.depth.first_id == b.depth.first_id && a.depth.last_id == b.depth.last_id &&
+             a.depth.has_prev == b.depth.has_prev && (!a.depth.has_prev || a.depth.prev_last_id == b.depth.prev_last_id) &&
+             same_levels(a.depth.bids, b.depth.bids) && same_levels(a.depth.asks, b.depth.asks);
+    case MdKind::book_ticker:
+      return a.ticker.update_id == b.ticker.update_id && a.ticker.bid_price == b.ticker.bid_price &&
+             a.ticker.bid_qty == b.ticker.bid_qty && a.ticker.ask_price == b.ticker.ask_price &&
+             a.ticker.ask_qty == b.ticker.ask_qty;
+    case MdKind::trade:
+      return a.trade.id == b.trade.id && a.trade.price == b.trade.price && a.trade.qty == b.trade.qty &&
+             a.trade.buyer_is_maker == b.trade.buyer_is_maker && a.trade.type == b.trade.type;
+    case MdKind::agg_trade:
+      return a.agg.id == b.agg.id && a.agg.price == b.agg.price && a.agg.qty == b.agg.qty &&
+             a.agg.first_trade_id == b.agg.first_trade_id && a.agg.last_trade_id == b.agg.last_trade_id &&
+             a.agg.buyer_is_maker == b.agg.buyer_is_maker;
+    case MdKind::depth_snapshot:
+      return a.snapshot.last_update_id == b.snapshot.last_update_id && same_levels(a.snapshot.bids, b.snapshot.bids) &&
+             same_levels(a.snapshot.asks, b.snapshot.asks);
+    case MdKind::none:
+      return true;
+  }
+  return false;
+}
+
 }  // namespace hftx::md

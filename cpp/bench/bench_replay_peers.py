@@ -6,7 +6,8 @@ Speaks Google Benchmark's command line and JSON output (hftx.bench.script_main),
 C++ programs. One item is one level update applied (a price level of a depthUpdate after the snapshot), the same
 count for every impl; the file is spot BTCUSDT 2024-08-08 (snapshot + 3,449 diffs, 124,073 level updates).
   py_replay_e2e/hftx          hftx.replay_lines(lines): the decompressed lines in memory (bytes) -> parse, Binance
-                              spot sync, book, bookTicker check, trades (all 41k lines), in C++ behind one call
+                              spot sync, book, bookTicker check, trades (all 41k lines), in C++ behind one call;
+                              given the tick and lot, as nautilus is given the instrument's precisions
   py_replay_e2e/hftx_books_only  the same with books_only=True: bookTicker and trade lines skipped by their stream
                               name, unparsed, as the nautilus path below does (the same work)
   py_replay_e2e/nautilus      the same lines -> nautilus_trader's OrderBook by its fastest Python path: depth lines
@@ -377,9 +378,11 @@ def _run_one(name: str, min_time: float, ctx: Context) -> dict[str, Any]:
     if name in ("py_replay_e2e/hftx", "py_replay_e2e/hftx_books_only"):
         books_only = name.endswith("books_only")
 
+        # Given the tick and lot, as nautilus is given its instrument's precisions (both outside the timing).
         def once() -> tuple[int, int]:
             t0 = clock()
-            r = hftx.replay_lines(data.lines, books_only=books_only)
+            r = hftx.replay_lines(data.lines, books_only=books_only, price_step=data.price_step,
+                                  qty_step=data.qty_step)
             return clock() - t0, r["level_updates"]
     elif name == "py_replay_e2e/nautilus":
         assert ctx.nautilus is not None

@@ -125,6 +125,29 @@ struct FastScan {
     }
     return false;
   }
+  // The envelope's stream name ("btcusdt@depth@100ms"): up to 31 bytes in two 16-byte compares where the
+  // bytes are readable, for the one string long enough that the byte loop's length shows.
+  HFTX_FORCE_INLINE bool long_string(std::string_view& out) noexcept {
+#if defined(__SSE2__)
+    if (readable - p >= 48 && p < end && *p == '"') {
+      const char* const s = p + 1;
+      for (int half = 0; half < 2; ++half) {
+        const __m128i v = load16(s + 16 * half);
+        const unsigned bad = eq(v, '\\') | bits(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+        const int q = __builtin_ctz(eq(v, '"') | 0x10000u);
+        if (bad & ((1u << q) - 1u)) return false;
+        if (q < 16) {
+          const char* const close = s + 16 * half + q;
+          if (close >= end) return false;
+          out = std::string_view(s, static_cast<std::size_t>(close - s));
+          p = close + 1;
+          return true;
+        }
+      }
+    }
+#endif
+    return string(out);
+  }
   // A JSON integer that fits both int64 and uint64: 0 or [1-9][0-9]{0,17}. What follows it is checked by
   // the caller (',', '}' or ']'), so "1.5" and "1e3" decline there.
   template <class T>
@@ -465,7 +488,7 @@ bool BinanceParser::Impl::scan(std::string_view json, std::size_t capacity) noex
   FastScan s{json.data(), json.data() + json.size(), json.data() + std::max(capacity, json.size())};
   if (s.lit("{\"stream\":")) {
     std::string_view name;
-    if (!s.string(name) || !s.lit(",\"data\":") || !scan_object(s, 1) || !s.ch('}')) return false;
+    if (!s.long_string(name) || !s.lit(",\"data\":") || !scan_object(s, 1) || !s.ch('}')) return false;
     msg->stream = name;
   } else if (!scan_object(s, 0)) {
     return false;

@@ -71,6 +71,23 @@ struct Collect {
   int status = 200;  // WebSocket API "status"
 };
 
+// "e" and "X" values, the same for both paths.
+HFTX_FORCE_INLINE EventName event_name(std::string_view e) noexcept {
+  return e == "depthUpdate" ? EventName::depth_update
+         : e == "bookTicker" ? EventName::book_ticker
+         : e == "trade"      ? EventName::trade
+         : e == "aggTrade"   ? EventName::agg_trade
+                             : EventName::other;
+}
+HFTX_FORCE_INLINE TradeType trade_type(std::string_view x) noexcept {
+  return x == "MARKET"           ? TradeType::market
+         : x == "LIQUIDATION"    ? TradeType::liquidation
+         : x == "INSURANCE_FUND" ? TradeType::insurance_fund
+         : x == "ADL"            ? TradeType::adl
+         : x == "NA"             ? TradeType::na
+                                 : TradeType::other;
+}
+
 HFTX_FORCE_INLINE ParseResult fail(ParseStatus s, const char* field, std::uint8_t detail = 0) noexcept {
   return ParseResult{s, detail, field};
 }
@@ -180,8 +197,9 @@ struct FastScan {
       const int nfrac = len - d - 1;
       // Past the step's decimals only zeros ("61685.99000000" at 0.01).
       const unsigned beyond = within & ~((2u << (d + decimals)) - 1u);
-      if (quote != 0 && len < end - p && dot != 0 && (dot & (dot - 1u)) == 0 && (~digits & within) == dot && d >= 1 && d <= 8 &&
-          nfrac >= 1 && (zeros & beyond) == beyond) {
+      // Accepted: a closing quote inside the text; one point, digits elsewhere; 1..8 integer digits; a fraction.
+      if (quote != 0 && len < end - p && dot != 0 && (dot & (dot - 1u)) == 0 && (~digits & within) == dot &&
+          d >= 1 && d <= 8 && nfrac >= 1 && (zeros & beyond) == beyond) {
         const int k = nfrac < decimals ? nfrac : decimals;
         const std::uint64_t int_part = (load8(p) - kAsciiZeros) << (8 * (8 - d));
         const std::uint64_t frac_part = ((load8(p + d + 1) - kAsciiZeros) & (~std::uint64_t{0} >> (8 * (8 - k))))
@@ -239,7 +257,6 @@ struct FastScan {
     return true;
   }
 };
-
 
 }  // namespace
 
@@ -345,11 +362,7 @@ ParseResult BinanceParser::Impl::fields(od::object& obj, int depth) noexcept {
           if (tok = v.raw_json_token(); !string_token(tok, name))
             return fail(ParseStatus::wrong_type, "e");
           c.have |= kEvent;
-          if (name == "depthUpdate") c.event = EventName::depth_update;
-          else if (name == "bookTicker") c.event = EventName::book_ticker;
-          else if (name == "trade") c.event = EventName::trade;
-          else if (name == "aggTrade") c.event = EventName::agg_trade;
-          else c.event = EventName::other;
+          c.event = event_name(name);
         }
         break;
       case 'E':
@@ -454,12 +467,7 @@ ParseResult BinanceParser::Impl::fields(od::object& obj, int depth) noexcept {
           std::string_view tok, s;
           if (tok = v.raw_json_token(); !string_token(tok, s))
             return fail(ParseStatus::wrong_type, "X");
-          m.trade.type = s == "MARKET" ? TradeType::market
-                         : s == "LIQUIDATION" ? TradeType::liquidation
-                         : s == "INSURANCE_FUND" ? TradeType::insurance_fund
-                         : s == "ADL" ? TradeType::adl
-                         : s == "NA" ? TradeType::na
-                                     : TradeType::other;
+          m.trade.type = trade_type(s);
         }
         break;
       case 'd':
@@ -482,7 +490,6 @@ ParseResult BinanceParser::Impl::fields(od::object& obj, int depth) noexcept {
 }
 
 #undef HFTX_KEY_IS
-
 
 bool BinanceParser::Impl::scan(std::string_view json, std::size_t capacity) noexcept {
   FastScan s{json.data(), json.data() + json.size(), json.data() + std::max(capacity, json.size())};
@@ -537,11 +544,7 @@ bool BinanceParser::Impl::scan_object(FastScan& s, int depth) noexcept {
         case 'e': {
           std::string_view name;
           ok = once(kEvent) && s.string(name);
-          c.event = name == "depthUpdate" ? EventName::depth_update
-                       : name == "bookTicker" ? EventName::book_ticker
-                       : name == "trade"      ? EventName::trade
-                       : name == "aggTrade"   ? EventName::agg_trade
-                                              : EventName::other;
+          c.event = event_name(name);
           break;
         }
         case 'E': ok = once(kE) && s.integer(m.event_time_ms); break;
@@ -587,12 +590,7 @@ bool BinanceParser::Impl::scan_object(FastScan& s, int depth) noexcept {
           std::string_view x;
           ok = !seen_x && s.string(x);
           seen_x = 1;
-          m.trade.type = x == "MARKET"           ? TradeType::market
-                         : x == "LIQUIDATION"    ? TradeType::liquidation
-                         : x == "INSURANCE_FUND" ? TradeType::insurance_fund
-                         : x == "ADL"            ? TradeType::adl
-                         : x == "NA"             ? TradeType::na
-                                                 : TradeType::other;
+          m.trade.type = trade_type(x);
           break;
         }
         default: ok = s.skip_scalar(); break;

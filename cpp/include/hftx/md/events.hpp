@@ -135,7 +135,8 @@ struct MdMessage {
   switch (a.kind) {
     case MdKind::depth_update:
       return a.depth.first_id == b.depth.first_id && a.depth.last_id == b.depth.last_id &&
-             a.depth.has_prev == b.depth.has_prev && (!a.depth.has_prev || a.depth.prev_last_id == b.depth.prev_last_id) &&
+             a.depth.has_prev == b.depth.has_prev &&
+             (!a.depth.has_prev || a.depth.prev_last_id == b.depth.prev_last_id) &&
              same_levels(a.depth.bids, b.depth.bids) && same_levels(a.depth.asks, b.depth.asks);
     case MdKind::book_ticker:
       return a.ticker.update_id == b.ticker.update_id && a.ticker.bid_price == b.ticker.bid_price &&

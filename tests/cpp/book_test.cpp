@@ -352,4 +352,39 @@ TEST(BinanceSync, BufferOverflowDropsTheOldestSafely) {
   EXPECT_EQ(f.sync.last_update_id(), 100u);
 }
 
+// Thousands of overflows with diffs of different sizes: the newest diffs stay buffered with their own levels
+// across the reclaims of the buffer's storage, and the book after the snapshot is what they make.
+TEST(BinanceSync, LongOverflowKeepsTheNewestDiffsAndTheirLevels) {
+  SyncConfig cfg;
+  cfg.buffer_diffs = 8;
+  cfg.buffer_levels = 20;
+  SyncFixture f(Market::spot, cfg);
+  const std::uint64_t n = 5000;
+  std::vector<std::vector<Level>> bids(n);
+  for (std::uint64_t i = 0; i < n; ++i) {
+    for (std::uint64_t j = 0; j <= i % 5; ++j)
+      bids[i].push_back(lv(1000 + static_cast<std::int64_t>((i * 7 + j) % 50), static_cast<std::int64_t>(i + 1)));
+    ASSERT_EQ(f.sync.on_diff(diff(10 * i + 1, 10 * i + 10, 0, -1, &bids[i])), DiffOutcome::buffered);
+  }
+  // What stays: the longest suffix within both bounds.
+  std::uint64_t first = n;
+  for (std::size_t levels = 0; first > 0 && n - first < cfg.buffer_diffs &&
+                               levels + bids[first - 1].size() <= cfg.buffer_levels;) {
+    levels += bids[--first].size();
+  }
+  EXPECT_EQ(f.sync.stats().buffer_overflows, first);
+  const std::vector<Level> snap_bids{lv(100, 1)}, snap_asks{lv(5000, 1)};
+  f.sync.on_snapshot(snapshot(10 * first, snap_bids, snap_asks));  // bridged by the first one kept
+  ASSERT_EQ(f.sync.state(), SyncState::synced);
+  EXPECT_EQ(f.sync.stats().applied, n - first);
+  std::map<std::int64_t, std::int64_t, std::greater<>> model{{100, 1}};
+  for (std::uint64_t i = first; i < n; ++i)
+    for (const Level& l : bids[i]) model[l.price.raw()] = l.qty.raw();
+  std::vector<Level> got(64);
+  got.resize(f.book.depth(Side::bid, got));
+  std::vector<Level> want;
+  for (const auto& [p, q] : model) want.push_back(lv(p, q));
+  EXPECT_EQ(got, want);
+}
+
 }  // namespace

@@ -125,8 +125,10 @@ class BasicBinanceSync {
   using RequestFn = std::function<void(std::int64_t now_ns)>;
 
   BasicBinanceSync(Book& book, Market market, SyncConfig cfg = {}) : book_(book), market_(market), cfg_(cfg) {
-    buf_.reserve(cfg_.buffer_diffs);
-    buf_levels_.reserve(cfg_.buffer_levels);
+    // Twice the bounds: diffs dropped from the front leave a dead prefix that is reclaimed only when the
+    // storage runs out (see make_room), so that a full buffer costs O(1) per diff, not a move of the buffer.
+    buf_.reserve(2 * cfg_.buffer_diffs);
+    buf_levels_.reserve(2 * cfg_.buffer_levels);
   }
 
   // Setup: callbacks (run on the owner's thread; keep them short).
@@ -146,8 +148,7 @@ class BasicBinanceSync {
 
   // Back to awaiting_snapshot with an empty buffer (a reconnect). Does not request.
   void reset(std::int64_t now_ns = 0) {
-    buf_.clear();
-    buf_levels_.clear();
+    clear_buffer();
     transition(SyncState::awaiting_snapshot, SyncReason::reset, 0, 0, 0, now_ns);
   }
 
@@ -158,8 +159,7 @@ class BasicBinanceSync {
     last_u_ = 0;
     last_request_ns_ = INT64_MIN;
     request_pending_ = false;
-    buf_.clear();
-    buf_levels_.clear();
+    clear_buffer();
     stats_ = SyncStats{};
   }
 
@@ -199,7 +199,7 @@ class BasicBinanceSync {
     book_.publish(m.recv_ns, 0);
     // Replay the buffered diffs through the normal rules (from_buffer: a gap among them does not buffer
     // again; the loop stops and the gap diff and everything after it stay buffered).
-    std::size_t i = 0;
+    std::size_t i = head_;
     const std::size_t n = buf_.size();
     for (; i < n && state_ != SyncState::awaiting_snapshot; ++i) {
       const Buffered& b = buf_[i];
@@ -211,12 +211,10 @@ class BasicBinanceSync {
         (void)next_diff(b.first_id, b.last_id, b.prev_last_id, b.has_prev, bids, asks, b.recv_ns, true);
     }
     if (state_ == SyncState::awaiting_snapshot) {
-      // A gap at buffered diff i-1: it and everything after it stay buffered (moved to the front).
-      const std::size_t keep_from = i - 1;
-      compact_front(keep_from);
+      // A gap at buffered diff i-1: it and everything after it stay buffered.
+      drop_front(i - 1 - head_);
     } else {
-      buf_.clear();
-      buf_levels_.clear();
+      clear_buffer();
     }
   }
 
@@ -300,22 +298,23 @@ class BasicBinanceSync {
                   std::span<const Level> asks, std::int64_t recv_ns) {
     const std::size_t need = bids.size() + asks.size();
     if (need > cfg_.buffer_levels) {  // can never fit: discard everything, the next check will resync
-      stats_.buffer_overflows += buf_.size() + 1;
-      buf_.clear();
-      buf_levels_.clear();
+      stats_.buffer_overflows += live_diffs() + 1;
+      clear_buffer();
       return;
     }
+    // The oldest go until the new one fits the bounds.
     std::size_t drop = 0;
     std::size_t freed = 0;
-    while (drop < buf_.size() &&
-           (buf_.size() - drop >= cfg_.buffer_diffs || buf_levels_.size() - freed + need > cfg_.buffer_levels)) {
-      freed += buf_[drop].n_bids + buf_[drop].n_asks;
+    const std::size_t live = live_diffs(), live_levels = live_level_count();
+    while (drop < live && (live - drop >= cfg_.buffer_diffs || live_levels - freed + need > cfg_.buffer_levels)) {
+      freed += buf_[head_ + drop].n_bids + buf_[head_ + drop].n_asks;
       ++drop;
     }
     if (drop > 0) {
       stats_.buffer_overflows += drop;
-      compact_front(drop);
+      drop_front(drop);
     }
+    make_room(need);
     Buffered b{U, u, pu, recv_ns, static_cast<std::uint32_t>(buf_levels_.size()),
                static_cast<std::uint32_t>(bids.size()), static_cast<std::uint32_t>(asks.size()), has_pu};
     buf_levels_.insert(buf_levels_.end(), bids.begin(), bids.end());
@@ -324,18 +323,33 @@ class BasicBinanceSync {
     ++stats_.buffered;
   }
 
-  // Discards buffered diffs [0, k) and moves the rest (and their levels) to the front.
-  void compact_front(std::size_t k) {
-    if (k == 0) return;
-    if (k >= buf_.size()) {
-      buf_.clear();
-      buf_levels_.clear();
-      return;
-    }
-    const std::uint32_t base = buf_[k].offset;
+  // The live buffered diffs are buf_[head_, size); the ones before head_ were dropped and their storage is
+  // reclaimed by make_room.
+  [[nodiscard]] std::size_t live_diffs() const noexcept { return buf_.size() - head_; }
+  [[nodiscard]] std::size_t live_level_count() const noexcept {
+    return head_ < buf_.size() ? buf_levels_.size() - buf_[head_].offset : 0;
+  }
+  void clear_buffer() noexcept {
+    buf_.clear();
+    buf_levels_.clear();
+    head_ = 0;
+  }
+  // Discards the k oldest live diffs: O(1).
+  void drop_front(std::size_t k) noexcept {
+    head_ += k;
+    if (head_ >= buf_.size()) clear_buffer();
+  }
+  // Before appending a diff of `need` levels (within the bounds): when the storage (twice the bounds) has no
+  // room left, the live diffs move to the front. The dead prefix is then at least one bound's worth, so the
+  // move costs O(1) per dropped level amortized, and the vectors never reallocate.
+  void make_room(std::size_t need) {
+    if (buf_.size() < buf_.capacity() && buf_levels_.size() + need <= buf_levels_.capacity()) return;
+    if (head_ == 0) return;
+    const std::uint32_t base = buf_[head_].offset;
     buf_levels_.erase(buf_levels_.begin(), buf_levels_.begin() + base);
-    buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(k));
+    buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(head_));
     for (Buffered& b : buf_) b.offset -= base;
+    head_ = 0;
   }
 
   void request(std::int64_t now_ns) {
@@ -366,6 +380,7 @@ class BasicBinanceSync {
   bool request_pending_ = false;
   std::vector<Buffered> buf_;
   std::vector<Level> buf_levels_;
+  std::size_t head_ = 0;  // first live entry of buf_
   SyncStats stats_;
   TransitionFn transition_fn_;
   RequestFn request_fn_;

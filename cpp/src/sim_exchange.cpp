@@ -195,7 +195,7 @@ void ExchangeConfig::validate() const {
       throw fail(k + "symbol", "'" + in.symbol + "'", "1..20 upper-case letters or digits (BTCUSDT)");
     for (std::size_t j = 0; j < i; ++j)
       if (instruments[j].symbol == in.symbol) throw fail(k + "symbol", in.symbol, "each symbol listed once");
-    Scale ps, qs, ls;
+    Scale ps, qs;
     try {
       ps = Scale::from_step(in.price_step);
     } catch (const Error&) {

@@ -21,6 +21,7 @@
 // is requested, so discarding is always safe.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -125,10 +126,11 @@ class BasicBinanceSync {
   using RequestFn = std::function<void(std::int64_t now_ns)>;
 
   BasicBinanceSync(Book& book, Market market, SyncConfig cfg = {}) : book_(book), market_(market), cfg_(cfg) {
-    // Twice the bounds: diffs dropped from the front leave a dead prefix that is reclaimed only when the
-    // storage runs out (see make_room), so that a full buffer costs O(1) per diff, not a move of the buffer.
-    buf_.reserve(2 * cfg_.buffer_diffs);
-    buf_levels_.reserve(2 * cfg_.buffer_levels);
+    // A quarter more than the bounds: diffs dropped from the front leave a dead prefix that is reclaimed
+    // only when the storage runs out (see make_room), so that a full buffer costs O(1) per diff amortized
+    // (at most 4 levels moved per level dropped), not a move of the whole buffer on every diff.
+    buf_.reserve(with_slack(cfg_.buffer_diffs));
+    buf_levels_.reserve(with_slack(cfg_.buffer_levels));
   }
 
   // Setup: callbacks (run on the owner's thread; keep them short).
@@ -339,9 +341,10 @@ class BasicBinanceSync {
     head_ += k;
     if (head_ >= buf_.size()) clear_buffer();
   }
-  // Before appending a diff of `need` levels (within the bounds): when the storage (twice the bounds) has no
-  // room left, the live diffs move to the front. The dead prefix is then at least one bound's worth, so the
-  // move costs O(1) per dropped level amortized, and the vectors never reallocate.
+  static std::size_t with_slack(std::size_t bound) noexcept { return bound + std::max<std::size_t>(1, bound / 4); }
+  // Before appending a diff of `need` levels (within the bounds): when the storage (the bounds plus a
+  // quarter) has no room left, the live diffs move to the front. The dead prefix is then more than the
+  // slack, so the move costs O(1) per dropped level amortized, and the vectors never reallocate.
   void make_room(std::size_t need) {
     if (buf_.size() < buf_.capacity() && buf_levels_.size() + need <= buf_levels_.capacity()) return;
     if (head_ == 0) return;

@@ -185,6 +185,7 @@ pyb::dict replay_dict(const book::ReplayResult& r) {
   d["parse_errors"] = s.parse_errors;
   d["skipped_lines"] = s.skipped_lines;
   d["first_parse_error"] = s.first_parse_error;
+  d["parser_fallbacks"] = r.parser.fallbacks;
   d["depth_updates"] = s.depth_updates;
   d["snapshots"] = s.snapshots;
   d["book_tickers"] = s.book_tickers;

@@ -222,6 +222,7 @@ def _run_replay(args: argparse.Namespace) -> int:
                                                 if r["skipped_lines"] else "")),
             ("", "parse errors",
              f"{r['parse_errors']:,}" + (f" ({r['first_parse_error']})" if r["parse_errors"] else "")),
+            ("", "left to simdjson by the fast scanner", f"{r['parser_fallbacks']:,}"),
             ("messages", "depth updates", f"{r['depth_updates']:,}"),
             ("", "snapshots", f"{r['snapshots']:,}"),
             ("", "bookTickers", f"{r['book_tickers']:,}"),

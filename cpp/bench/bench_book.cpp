@@ -2,6 +2,8 @@
 //  book_apply:    the diffs' level updates applied to a book loaded from the snapshot (ns per level update)
 //                 — hftx L2Book vs a std::map book (the peer a user would write first)
 //  book_replay:   parse + sync + apply + bookTicker check over the recorded lines in memory (messages/s)
+//  book_sync_overflow: diffs of 20 levels into the venue sync's full buffer while the snapshot is late
+//                 (default bounds, 4,096 diffs): the cost of dropping the oldest per diff
 //  book_top_read: best bid/ask read from another thread while a writer applies and publishes
 //                 — seqlock (hftx) vs a std::mutex-protected top
 //  l3_add / l3_cancel / l3_match: the matching engine on a generated order flow (ops/s, p50/p99 per op)
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "bench_support.hpp"
+#include "hftx/book/binance_sync.hpp"
 #include "hftx/book/l2_book.hpp"
 #include "hftx/book/matching.hpp"
 #include "hftx/book/replay.hpp"
@@ -165,6 +168,32 @@ void BM_replay_hftx(benchmark::State& state) {
   if (errors) state.SkipWithError("replay reported errors");
   state.counters["level_updates_per_s"] = benchmark::Counter(static_cast<double>(levels), benchmark::Counter::kIsRate);
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * lines.size()));
+}
+
+void BM_sync_overflow(benchmark::State& state) {
+  L2Book book;
+  BinanceSync sync(book, Market::spot);
+  std::vector<md::Level> levels;
+  for (int j = 0; j < 20; ++j) levels.push_back(md::Level{Price(100000 + j), Qty(j + 1)});
+  md::MdMessage m;
+  m.kind = md::MdKind::depth_update;
+  m.depth.bids = levels;
+  std::uint64_t u = 0;
+  for (std::size_t i = 0; i < 8192; ++i, u += 10) {  // fill the buffer: every diff after this overflows
+    m.depth.first_id = u + 1;
+    m.depth.last_id = u + 10;
+    (void)sync.on_diff(m);
+  }
+  bench::AllocMeter alloc;
+  for (auto _ : state) {
+    m.depth.first_id = u + 1;
+    m.depth.last_id = u + 10;
+    u += 10;
+    benchmark::DoNotOptimize(sync.on_diff(m));
+  }
+  alloc.publish(state);
+  if (sync.stats().buffer_overflows == 0) state.SkipWithError("the buffer never overflowed");
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 
 // ---- top-of-book reads from another thread -------------------------------------------------------------
@@ -374,6 +403,7 @@ void BM_l3_match(benchmark::State& state) {
 BENCHMARK(BM_apply_hftx)->Name("book_apply/hftx")->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_apply_map)->Name("book_apply/std_map")->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_replay_hftx)->Name("book_replay/hftx")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_sync_overflow)->Name("book_sync_overflow/hftx");
 BENCHMARK(BM_top_read<true>)->Name("book_top_read/hftx");
 BENCHMARK(BM_top_read<false>)->Name("book_top_read/mutex");
 BENCHMARK(BM_l3_add)->Name("l3_add/hftx")->Arg(10000)->Arg(500000);

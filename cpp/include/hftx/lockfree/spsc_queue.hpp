@@ -156,7 +156,9 @@ class SpscQueue {
   void push(T&& v) noexcept(std::is_nothrow_move_constructible_v<T>) { emplace(std::move(v)); }
 
   // Pushes up to n items copied (or moved, with std::make_move_iterator) from `first`, checking for room
-  // once. Returns how many were pushed (0 when full).
+  // once. Returns how many were pushed (0 when full). The cost of the per-slot sequence word shows here:
+  // a batch of small items moves twice the bytes of a ring without one (boost::lockfree's bulk push is
+  // about 2x faster per 8-byte item in bench_queues), the price of the single item's one-line hand-off.
   template <class It>
   [[nodiscard]] std::size_t try_push_n(It first, std::size_t n) noexcept(
       std::is_nothrow_constructible_v<T, decltype(*first)>) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -162,11 +163,24 @@ TEST(SeqLock, ReadersNeverSeeTornValuesAndSeeMonotonicVersions) {
 
 // ---- SpscQueue: lifetimes at every capacity ------------------------------------------------------------
 
-TEST(SpscQueue, FillDrainWrapAtEveryCapacity) {
+// A Counted too large to share a line with its block's word: one element per block.
+struct BigCounted : Counted {
+  using Counted::Counted;
+  unsigned char pad[48] = {};
+};
+
+// Small elements share a cache line (a block) with one sequence word; large ones get a block each.
+static_assert(hftx::SpscQueue<std::uint64_t>::kItemsPerBlock == 7);
+static_assert(hftx::SpscQueue<Counted>::kItemsPerBlock == 3);
+static_assert(hftx::SpscQueue<int>::kItemsPerBlock == 14);
+static_assert(hftx::SpscQueue<BigCounted>::kItemsPerBlock == 1);
+
+template <class E>
+void spsc_fill_drain_wrap() {
   for (std::size_t cap = 1; cap <= 1024; ++cap) {
     Counted::reset();
     {
-      hftx::SpscQueue<Counted> q(cap);
+      hftx::SpscQueue<E> q(cap);
       const std::size_t real = q.capacity();
       ASSERT_GE(real, cap);
       ASSERT_EQ(real & (real - 1), 0u) << "capacity is a power of two";
@@ -176,32 +190,36 @@ TEST(SpscQueue, FillDrainWrapAtEveryCapacity) {
       std::uint64_t next_in = 0, next_out = 0;
       // Fill, check full, drain in order.
       for (std::size_t i = 0; i < real; ++i) ASSERT_TRUE(q.try_emplace(next_in++));
-      ASSERT_FALSE(q.try_push(Counted(999))) << "cap " << cap;
+      ASSERT_FALSE(q.try_push(E(999))) << "cap " << cap;
       ASSERT_EQ(q.size(), real);
-      while (Counted* f = q.front()) {
+      while (E* f = q.front()) {
         ASSERT_EQ(f->value, next_out++);
         q.pop();
       }
       ASSERT_EQ(next_out, next_in);
-      // Wrap around several times with the ring partly full (size oscillating between 0 and real).
       // Wrap around at least three times, with bursts of varying size (the ring partly full at every
       // offset); O(capacity) work per capacity.
       const std::uint64_t wrap_end = next_in + 3 * real + 3;
       for (std::size_t round = 0; next_in < wrap_end; ++round) {
         const std::size_t burst = 1 + (round * 37) % real;
-        for (std::size_t i = 0; i < burst; ++i) ASSERT_TRUE(q.try_push(Counted(next_in++)));
+        for (std::size_t i = 0; i < burst; ++i) ASSERT_TRUE(q.try_push(E(next_in++)));
         for (std::size_t i = 0; i < burst; ++i) {
-          Counted out(0);
+          E out(0);
           ASSERT_TRUE(q.try_pop(out));
           ASSERT_EQ(out.value, next_out++);
         }
       }
       // Leave some elements inside: the destructor must destroy exactly those.
-      for (std::size_t i = 0; i < (real + 1) / 2; ++i) q.push(Counted(next_in++));
+      for (std::size_t i = 0; i < (real + 1) / 2; ++i) q.push(E(next_in++));
       EXPECT_EQ(Counted::live(), static_cast<long>((real + 1) / 2));
     }
     ASSERT_EQ(Counted::live(), 0) << "capacity " << cap;
   }
+}
+
+TEST(SpscQueue, FillDrainWrapAtEveryCapacity) {
+  spsc_fill_drain_wrap<Counted>();     // 3 per block: the ring has unused slots at most capacities
+  spsc_fill_drain_wrap<BigCounted>();  // 1 per block
 }
 
 TEST(SpscQueue, MoveOnlyBatchAndCallerMemory) {
@@ -245,6 +263,43 @@ TEST(SpscQueue, MoveOnlyBatchAndCallerMemory) {
   EXPECT_THROW(Q(100, mem, bytes - 1), hftx::ConfigError);
   EXPECT_THROW(Q(100, static_cast<char*>(mem) + 8, bytes - 8), hftx::ConfigError);
   ::operator delete(mem, std::align_val_t{Q::kBufferAlignment});
+}
+
+// A copy that throws on one value: try_push_n must publish nothing and destroy what it built; a consumer
+// callback that throws leaves the element it threw on at the front.
+struct Fragile : Counted {
+  using Counted::Counted;
+  Fragile(const Fragile& o) : Counted(o) {
+    if (o.value == 13) throw std::runtime_error("copy of 13");  // the base is destroyed (and counted)
+  }
+};
+
+TEST(SpscQueue, ThrowingCopyAndThrowingConsumerLoseNothing) {
+  Counted::reset();
+  {
+    hftx::SpscQueue<Fragile> q(16);  // 3 per block: a batch spans blocks
+    std::vector<Fragile> src;
+    src.reserve(8);
+    for (std::uint64_t i = 8; i < 16; ++i) src.emplace_back(i);
+    const long before = Counted::live();
+    EXPECT_THROW((void)q.try_push_n(src.begin(), src.size()), std::runtime_error);
+    EXPECT_TRUE(q.empty());
+    EXPECT_EQ(q.front(), nullptr);
+    EXPECT_EQ(Counted::live(), before) << "the five built before the throw were destroyed";
+    EXPECT_EQ(q.try_push_n(src.begin(), 5), 5u);  // 8..12
+    std::uint64_t seen = 0;
+    EXPECT_THROW(q.consume_n([&](Fragile& f) {
+      if (f.value == 11) throw std::runtime_error("consumer");
+      ++seen;
+    }),
+                 std::runtime_error);
+    EXPECT_EQ(seen, 3u);
+    ASSERT_NE(q.front(), nullptr);
+    EXPECT_EQ(q.front()->value, 11u);
+    EXPECT_EQ(q.size(), 2u);
+    EXPECT_EQ(q.consume_n([](Fragile&) {}), 2u);
+  }
+  EXPECT_EQ(Counted::live(), 0);
 }
 
 TEST(SpscQueue, BadCapacityIsAConfigError) {

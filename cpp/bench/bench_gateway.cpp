@@ -7,6 +7,8 @@
 //                    call (hftx) vs OpenSSL's one-shot HMAC() (re-keys every call). encode-only cost =
 //                    gw_place_hmac − gw_sign_hmac.
 //  gw_place_ed25519: the same request signed with Ed25519 (OpenSSL EVP; no peer: the cost is the curve).
+//  gw_place_logon:   the same request on a logged-on connection (session.logon, Ed25519 keys): no apiKey,
+//                    no signature. What an order costs the gateway once the connection is authenticated.
 //  gw_depth:         an unsigned request (depth), encode only.
 //  gw_parse_exec:    an executionReport TRADE inside the subscription wrapper → OrderUpdate (fill, fixed
 //                    point). Peer: simdjson DOM (parser reused) extracting the same fields.
@@ -56,8 +58,9 @@ OrderRequest order(std::uint64_t i) {
   return r;
 }
 
-void BM_place(benchmark::State& state, bool ed25519) {
+void BM_place(benchmark::State& state, bool ed25519, bool logged_on = false) {
   BinanceApiEncoder enc = make_encoder(ed25519 ? RequestSigner::ed25519_pem(kEdPem) : RequestSigner::hmac_sha256(kSecret));
+  enc.set_logged_on(logged_on);
   std::vector<char> out(enc.max_request_size());
   bench::OpSampler sampler;
   bench::AllocMeter alloc;
@@ -78,6 +81,7 @@ void BM_place(benchmark::State& state, bool ed25519) {
 }
 void BM_place_hmac(benchmark::State& s) { BM_place(s, false); }
 void BM_place_ed25519(benchmark::State& s) { BM_place(s, true); }
+void BM_place_logon(benchmark::State& s) { BM_place(s, true, true); }
 
 // The peer: snprintf + HMAC(). Same bytes on the wire as hftx's (asserted once before the loop).
 std::size_t snprintf_place(std::uint64_t id, const OrderRequest& r, std::int64_t ts, char* out, std::size_t cap) {
@@ -319,6 +323,7 @@ BENCHMARK(BM_place_snprintf)->Name("gw_place_hmac/snprintf_openssl_hmac");
 BENCHMARK(BM_sign_hftx)->Name("gw_sign_hmac/hftx");
 BENCHMARK(BM_sign_openssl)->Name("gw_sign_hmac/openssl_hmac");
 BENCHMARK(BM_place_ed25519)->Name("gw_place_ed25519/hftx");
+BENCHMARK(BM_place_logon)->Name("gw_place_logon/hftx");
 BENCHMARK(BM_depth)->Name("gw_depth/hftx");
 BENCHMARK(BM_parse_exec_hftx)->Name("gw_parse_exec/hftx");
 BENCHMARK(BM_parse_exec_dom)->Name("gw_parse_exec/simdjson_dom");

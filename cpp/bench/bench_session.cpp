@@ -29,18 +29,26 @@ const std::vector<std::string>& recorded() {
   return lines;
 }
 
+// An Ed25519 test key (for the session-logon variant: Binance takes session.logon only with Ed25519).
+constexpr const char* kEdPem =
+    "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIIJEYWtGBrhACmb9Dvy+qa8WEf0lQOl1s4CLIAB9m89u\n-----END PRIVATE KEY-----\n";
+
 // The order path of one session thread, without the socket: risk → OMS → encode into a send buffer.
+// logged_on: the order connection is logged on (session.logon), so orders go out unsigned; otherwise each
+// is signed with HMAC-SHA256.
 struct Pipeline final : strategy::StrategyContext {
-  Pipeline()
+  explicit Pipeline(bool logged_on = false)
       : ps(Scale::from_step("0.01")),
         qs(Scale::from_step("0.00000001")),
         parser(ps, qs),
         oms_(1u << 16, 1, 16),
         risk_(risk_config(), oms_),
-        encoder({"bench-key", 5000, "hx", {oms::ApiInstrument{"BTCUSDT", ps, qs}}}, oms::RequestSigner::hmac_sha256("bench-secret")),
+        encoder({"bench-key", 5000, "hx", {oms::ApiInstrument{"BTCUSDT", ps, qs}}},
+                logged_on ? oms::RequestSigner::ed25519_pem(kEdPem) : oms::RequestSigner::hmac_sha256("bench-secret")),
         levels(1u << 14),
         wbuf(4096) {
     risk_.add_instrument(0, ps, qs, "0.00001");
+    encoder.set_logged_on(logged_on);
     probe = strategy::make_strategy("latency_probe", {{"max_open", 1e6}}, ps, qs);
     probe->bind(0, 0);
   }
@@ -128,7 +136,8 @@ struct Pipeline final : strategy::StrategyContext {
 
 // Recorded messages (diffs, bookTickers, trades) parsed and applied, and every applied diff answered with
 // an order through risk and encoding. Items = messages; p50/p99 = per message; ttt_* = diff → encoded order.
-void BM_session_inprocess(benchmark::State& state) {
+// hftx: each order signed with HMAC-SHA256; hftx_logon: the order connection is logged on (orders unsigned).
+void session_inprocess(benchmark::State& state, bool logged_on) {
   const auto& lines = recorded();
   if (lines.empty()) {
     state.SkipWithError(("no recorded data at " + bench::data_path("binance/spot_btcusdt_20240808.gz").string()).c_str());
@@ -142,7 +151,7 @@ void BM_session_inprocess(benchmark::State& state) {
     m.reserve(m.size() + md::kJsonPadding);
     msgs.push_back(std::move(m));
   }
-  Pipeline p;
+  Pipeline p(logged_on);
   for (const auto& m : msgs) {  // warm-up: the book reaches its size
     (void)p.on_message(m, m.capacity());
     p.venue_answers();
@@ -177,6 +186,8 @@ void BM_session_inprocess(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
   state.counters["orders"] = static_cast<double>(p.orders);
 }
+void BM_session_inprocess(benchmark::State& state) { session_inprocess(state, false); }
+void BM_session_inprocess_logon(benchmark::State& state) { session_inprocess(state, true); }
 
 // Risk checks alone on a live order (all checks pass, the common case).
 void BM_session_risk(benchmark::State& state) {
@@ -242,6 +253,7 @@ void BM_session_loopback(benchmark::State& state) {
 }  // namespace hftx
 
 BENCHMARK(hftx::BM_session_inprocess)->Name("session_inprocess/hftx");
+BENCHMARK(hftx::BM_session_inprocess_logon)->Name("session_inprocess/hftx_logon");
 BENCHMARK(hftx::BM_session_risk)->Name("session_risk/hftx");
 BENCHMARK(hftx::BM_session_loopback)->Name("session_loopback_ttt/hftx_busy")->Arg(1)->Iterations(1)->UseRealTime();
 BENCHMARK(hftx::BM_session_loopback)->Name("session_loopback_ttt/hftx_blocking")->Arg(0)->Iterations(1)->UseRealTime();

@@ -107,6 +107,12 @@ SessionConfig session_config_from(const pyb::dict& d) {
   v.get("secret_key_env", c.venue.secret_key_env);
   v.get("client_id_prefix", c.venue.client_id_prefix);
   v.get("recv_window_ms", c.venue.recv_window_ms);
+  std::string logon = "auto";
+  v.get("session_logon", logon);
+  if (logon == "auto") c.venue.session_logon = session::SessionLogon::automatic;
+  else if (logon == "always") c.venue.session_logon = session::SessionLogon::always;
+  else if (logon == "never") c.venue.session_logon = session::SessionLogon::never;
+  else throw ConfigError("venue.session_logon = '" + logon + "': expected auto, always or never");
   v.get("depth_stream", c.venue.depth_stream);
   v.get("connect_timeout_ms", c.venue.connect_timeout_ms);
 
@@ -325,6 +331,7 @@ void register_session(pyb::module_& m) {
              d["api_errors"] = st.api_errors;
              d["queue_drops"] = st.queue_drops;
              d["reconnects"] = st.reconnects;
+             d["logons"] = st.logons;
              d["kill_switch"] = st.kill_switch ? 1 : 0;
              d["position"] = st.position;
              d["realized_pnl"] = st.realized_pnl;

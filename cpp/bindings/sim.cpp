@@ -95,6 +95,7 @@ ExchangeConfig to_config(const pyb::dict& cfg) {
   }
   c.api_key = get_as<std::string>(s, "api_key", p, "");
   c.api_secret = get_as<std::string>(s, "api_secret", p, "");
+  c.api_public_key = get_as<std::string>(s, "api_public_key", p, "");
   if (cfg.contains("instruments")) {
     c.instruments.clear();
     std::size_t i = 0;
@@ -128,6 +129,8 @@ pyb::dict stats_dict(const sim::ExchangeStats& s) {
   d["fills"] = s.fills;
   d["cancels"] = s.cancels;
   d["rejects"] = s.rejects;
+  d["logons"] = s.logons;
+  d["unsigned_requests"] = s.unsigned_requests;
   for (std::size_t i = 0; i < sim::kRejectCodes.size(); ++i)
     d[pyb::str("rejects_" + std::to_string(-sim::kRejectCodes[i]))] = s.rejects_by_code[i];
   d["connections"] = s.connections;

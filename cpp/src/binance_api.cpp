@@ -362,6 +362,18 @@ HFTX_FORCE_INLINE EncodeStatus sign_and_close(const RequestSigner& signer, Out& 
   return js.ok ? EncodeStatus::ok : EncodeStatus::too_small;
 }
 
+// Closes a request that needs authentication: signed, or once the connection is logged on (session.logon)
+// with neither apiKey nor signature, which Binance then takes from the connection. A logged-on request's
+// params end with the ',' of the last one: it becomes the closing brace.
+HFTX_FORCE_INLINE EncodeStatus authenticate_and_close(const RequestSigner& signer, bool logged_on, Out& js,
+                                                      const char* pay_begin, const Out& pay) noexcept {
+  if (!logged_on) return sign_and_close(signer, js, pay_begin, pay);
+  if (HFTX_UNLIKELY(!js.ok)) return EncodeStatus::too_small;
+  --js.p;
+  js.lit("}}");
+  return js.ok ? EncodeStatus::ok : EncodeStatus::too_small;
+}
+
 }  // namespace
 
 std::size_t BinanceApiEncoder::encode_place(ClientOrderId id, const OrderRequest& req, std::int64_t timestamp_ms,
@@ -383,12 +395,12 @@ std::size_t BinanceApiEncoder::encode_place(ClientOrderId id, const OrderRequest
 
   char payload[kPayloadCap];
   Out js{out, out + cap};
-  Out pay{payload, payload + kPayloadCap};
+  Out pay{payload, logged_on_ ? payload : payload + kPayloadCap};  // no payload when logged on
   js.lit("{\"id\":\"p");
   js.put(cid + prefix_.size(), cid_len - prefix_.size());
   js.lit("\",\"method\":\"order.place\",\"params\":{");
   // Sorted by name (byte order): the signature payload is the params in this order.
-  HFTX_PARAM_STR("apiKey", api_key_);
+  if (!logged_on_) HFTX_PARAM_STR("apiKey", api_key_);
   HFTX_PARAM_STR("newClientOrderId", std::string_view(cid, cid_len));
   HFTX_PARAM_STR("newOrderRespType", std::string_view("ACK"));
   if (!market) HFTX_PARAM_STR("price", std::string_view(px, px_len));
@@ -406,7 +418,7 @@ std::size_t BinanceApiEncoder::encode_place(ClientOrderId id, const OrderRequest
   HFTX_PARAM_STR("type", market          ? std::string_view("MARKET")
                          : req.post_only ? std::string_view("LIMIT_MAKER")
                                          : std::string_view("LIMIT"));
-  const EncodeStatus s = sign_and_close(signer_, js, payload, pay);
+  const EncodeStatus s = authenticate_and_close(signer_, logged_on_, js, payload, pay);
   return finish(s, static_cast<std::size_t>(js.p - out));
 }
 
@@ -422,19 +434,19 @@ std::size_t BinanceApiEncoder::encode_by_client_id(char letter, std::string_view
 
   char payload[kPayloadCap];
   Out js{out, out + cap};
-  Out pay{payload, payload + kPayloadCap};
+  Out pay{payload, logged_on_ ? payload : payload + kPayloadCap};  // no payload when logged on
   js.lit("{\"id\":\"");
   js.put(&letter, 1);
   js.put(cid + prefix_.size(), cid_len - prefix_.size());
   js.lit("\",\"method\":\"");
   js.put(method);
   js.lit("\",\"params\":{");
-  HFTX_PARAM_STR("apiKey", api_key_);
+  if (!logged_on_) HFTX_PARAM_STR("apiKey", api_key_);
   HFTX_PARAM_STR("origClientOrderId", std::string_view(cid, cid_len));
   HFTX_PARAM_NUM("recvWindow", recv_window_);
   HFTX_PARAM_STR("symbol", in.symbol);
   HFTX_PARAM_NUM("timestamp", ts.text);
-  const EncodeStatus s = sign_and_close(signer_, js, payload, pay);
+  const EncodeStatus s = authenticate_and_close(signer_, logged_on_, js, payload, pay);
   return finish(s, static_cast<std::size_t>(js.p - out));
 }
 
@@ -456,15 +468,15 @@ std::size_t BinanceApiEncoder::encode_cancel_all(InstrumentId instrument, std::u
   const U64Text ts(static_cast<std::uint64_t>(timestamp_ms));
   char payload[kPayloadCap];
   Out js{out, out + cap};
-  Out pay{payload, payload + kPayloadCap};
+  Out pay{payload, logged_on_ ? payload : payload + kPayloadCap};  // no payload when logged on
   js.lit("{\"id\":\"a");
   js.u64(n);
   js.lit("\",\"method\":\"openOrders.cancelAll\",\"params\":{");
-  HFTX_PARAM_STR("apiKey", api_key_);
+  if (!logged_on_) HFTX_PARAM_STR("apiKey", api_key_);
   HFTX_PARAM_NUM("recvWindow", recv_window_);
   HFTX_PARAM_STR("symbol", in.symbol);
   HFTX_PARAM_NUM("timestamp", ts.text);
-  const EncodeStatus s = sign_and_close(signer_, js, payload, pay);
+  const EncodeStatus s = authenticate_and_close(signer_, logged_on_, js, payload, pay);
   return finish(s, static_cast<std::size_t>(js.p - out));
 }
 
@@ -479,6 +491,25 @@ std::size_t BinanceApiEncoder::encode_subscribe(std::uint64_t n, std::int64_t ti
   js.u64(n);
   js.lit("\",\"method\":\"userDataStream.subscribe.signature\",\"params\":{");
   HFTX_PARAM_STR("apiKey", api_key_);
+  HFTX_PARAM_NUM("timestamp", ts.text);
+  const EncodeStatus s = sign_and_close(signer_, js, payload, pay);
+  return finish(s, static_cast<std::size_t>(js.p - out));
+}
+
+std::size_t BinanceApiEncoder::encode_logon(std::uint64_t n, std::int64_t timestamp_ms, char* out,
+                                            std::size_t cap) noexcept {
+  // Binance accepts session.logon only with an Ed25519 key.
+  if (HFTX_UNLIKELY(timestamp_ms <= 0 || signer_.type() != SignatureType::ed25519))
+    return finish(EncodeStatus::bad_request, 0);
+  const U64Text ts(static_cast<std::uint64_t>(timestamp_ms));
+  char payload[kPayloadCap];
+  Out js{out, out + cap};
+  Out pay{payload, payload + kPayloadCap};
+  js.lit("{\"id\":\"l");
+  js.u64(n);
+  js.lit("\",\"method\":\"session.logon\",\"params\":{");
+  HFTX_PARAM_STR("apiKey", api_key_);
+  HFTX_PARAM_NUM("recvWindow", recv_window_);
   HFTX_PARAM_NUM("timestamp", ts.text);
   const EncodeStatus s = sign_and_close(signer_, js, payload, pay);
   return finish(s, static_cast<std::size_t>(js.p - out));
@@ -716,6 +747,7 @@ ApiParseResult BinanceApiParser::Impl::id_value(od::value& v) noexcept {
       case 'a': k = ApiKind::cancel_all; break;
       case 'd': k = ApiKind::depth; break;
       case 's': k = ApiKind::subscribe; break;
+      case 'l': k = ApiKind::logon; break;
       // order.status; a success whose result is not an order is downgraded to other_response.
       case 'q': k = n != 0 ? ApiKind::order_status : ApiKind::other_response; break;
       default: n = 0; break;

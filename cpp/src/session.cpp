@@ -146,7 +146,7 @@ struct Counters {
   Counter orders_sent, orders_acked, fills, cancels_sent, cancelled, venue_rejects, expired, risk_rejects;
   std::array<Counter, kRiskReasons> risk_by_reason;
   Counter impossible_updates, unknown_orders, api_errors, queue_drops, reconnects, open_orders, kill_switch;
-  Counter orders_lost;
+  Counter orders_lost, logons;
   Counter filled_qty_raw;  // sum over instruments, qty steps (for the stats; exact figures in positions())
 };
 
@@ -214,8 +214,11 @@ class OrderSide {
   oms::BinanceApiParser parser_;
   oms::OrderManager oms_;
   risk::RiskEngine risk_;
+  bool orders_enabled_;  // written by make_encoder() while encoder_ is built; read by logon_'s initialiser
   bool subscribe_reports_;
-  bool orders_enabled_;
+  // Send session.logon on each (re)connection: the trading connection (not the pipelined feed's depth-only
+  // one), per venue.session_logon and the key.
+  bool logon_;
   std::uint64_t request_n_ = 0;
   bool kill_pending_ = false;
   std::vector<ClientOrderId> scratch_ids_;
@@ -358,6 +361,11 @@ std::vector<oms::ApiInstrument> api_instruments(const std::vector<Instrument>& i
   return out;
 }
 
+// The simulator's demo key (Ed25519, so that a demo session logs on as a production one would). Not a
+// secret: it only ever signs requests to the built-in simulator.
+constexpr const char* kSimulatorDemoKey =
+    "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIIJEYWtGBrhACmb9Dvy+qa8WEf0lQOl1s4CLIAB9m89u\n-----END PRIVATE KEY-----\n";
+
 // Credentials from the environment; the simulator accepts any signature, so a session against it runs
 // without them (a fixed demo key). Against a real venue without credentials, orders are disabled.
 std::optional<oms::ApiCredentials> credentials(const SessionConfig& cfg) {
@@ -366,8 +374,18 @@ std::optional<oms::ApiCredentials> credentials(const SessionConfig& cfg) {
   if (key != nullptr && *key != '\0' && secret != nullptr && *secret != '\0')
     return oms::ApiCredentials::from_env(cfg.venue.api_key_env, cfg.venue.secret_key_env);
   if (cfg.venue.name == "simulator")
-    return oms::ApiCredentials{"hftx-simulator", oms::RequestSigner::hmac_sha256("hftx-simulator-secret")};
+    return oms::ApiCredentials{"hftx-simulator", oms::RequestSigner::ed25519_pem(kSimulatorDemoKey)};
   return std::nullopt;
+}
+
+// Whether the order connection logs on (venue.session_logon with the key at hand).
+bool wants_logon(const SessionConfig& cfg, const oms::BinanceApiEncoder& enc, bool orders_enabled) {
+  const bool ed25519 = enc.signer().type() == oms::SignatureType::ed25519;
+  if (cfg.venue.session_logon == SessionLogon::always && orders_enabled && !ed25519)
+    throw ConfigError("venue.session_logon = always: the key in " + cfg.venue.secret_key_env +
+                      " is an HMAC secret; expected an Ed25519 PEM private key (Binance accepts session.logon only "
+                      "with Ed25519), or session_logon auto/never");
+  return orders_enabled && ed25519 && cfg.venue.session_logon != SessionLogon::never;
 }
 
 oms::BinanceApiEncoder make_encoder(const SessionConfig& cfg, const std::vector<Instrument>& ins, bool* enabled) {
@@ -389,7 +407,8 @@ OrderSide::OrderSide(Session::Impl& s, net::Reactor& reactor, bool subscribe_rep
       parser_(api_instruments(s.instruments), s.cfg.venue.client_id_prefix, std::size_t{4} << 20),
       oms_(s.cfg.max_orders, s.instruments.size(), std::max<std::size_t>(s.strategies.size(), 1)),
       risk_(s.cfg.risk, oms_),
-      subscribe_reports_(subscribe_reports) {
+      subscribe_reports_(subscribe_reports),
+      logon_(subscribe_reports && wants_logon(s.cfg, encoder_, orders_enabled_)) {
   for (InstrumentId i = 0; i < s.instruments.size(); ++i) {
     const Instrument& in = s.instruments[i];
     oms_.positions().set_scales(i, in.price_scale, in.qty_scale);
@@ -406,10 +425,15 @@ OrderSide::OrderSide(Session::Impl& s, net::Reactor& reactor, bool subscribe_rep
   api_ = std::make_unique<net::WsClient>(reactor, s.ws_config(s.cfg.venue.api_url));
   api_->on_message = [this](net::WsConnection&, const net::WsMessage& m) { on_message(m); };
   api_->on_open = [this](net::WsConnection&) {
-    if (!subscribe_reports_ || !orders_enabled_) return;
-    (void)send([&](char* out, std::size_t cap) { return encoder_.encode_subscribe(++request_n_, unix_ms(), out, cap); });
+    // A new connection is not logged on: requests are signed until the venue accepts the logon.
+    encoder_.set_logged_on(false);
+    if (!orders_enabled_) return;
+    if (logon_) (void)send([&](char* out, std::size_t cap) { return encoder_.encode_logon(++request_n_, unix_ms(), out, cap); });
+    if (subscribe_reports_)
+      (void)send([&](char* out, std::size_t cap) { return encoder_.encode_subscribe(++request_n_, unix_ms(), out, cap); });
   };
   api_->on_reconnect = [this](net::WsClient&, unsigned) {
+    encoder_.set_logged_on(false);  // before the reconciliation's requests go out on the new connection
     s_.counters.reconnects.add();
     reconcile();
   };
@@ -579,6 +603,15 @@ void OrderSide::on_message(const net::WsMessage& m) noexcept {
       }
       break;
     case oms::ApiKind::order_status: on_order_status(msg, now); break;
+    case oms::ApiKind::logon:
+      // Refused: counted, and requests stay signed one by one.
+      if (msg.is_error()) {
+        s_.counters.api_errors.add();
+      } else {
+        encoder_.set_logged_on(true);
+        s_.counters.logons.add();
+      }
+      break;
     default:
       if (msg.is_error() && msg.kind != oms::ApiKind::place && msg.kind != oms::ApiKind::cancel) s_.counters.api_errors.add();
       break;
@@ -1644,6 +1677,7 @@ SessionStats Session::stats() const {
   st.api_errors = c.api_errors.get();
   st.queue_drops = c.queue_drops.get();
   st.reconnects = c.reconnects.get();
+  st.logons = c.logons.get();
   st.open_orders = c.open_orders.get();
   st.kill_switch = c.kill_switch.get() != 0;
   if (s.started) {

@@ -7,6 +7,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
 
 #include <algorithm>
 #include <chrono>
@@ -168,6 +169,29 @@ struct Counter {
 
 // ---- config ------------------------------------------------------------------------------------------------
 
+namespace {
+
+// The Ed25519 public key of a PEM text (literal "\n" sequences accepted, as env variables carry them);
+// throws ConfigError naming simulator.api_public_key when it is not one. The caller frees it.
+EVP_PKEY* ed25519_public_key(const std::string& pem) {
+  std::string text;
+  for (std::size_t i = 0; i < pem.size(); ++i) {
+    const bool escaped = pem[i] == '\\' && i + 1 < pem.size() && pem[i + 1] == 'n';
+    text += escaped ? '\n' : pem[i];
+    i += escaped ? 1 : 0;
+  }
+  BIO* bio = BIO_new_mem_buf(text.data(), static_cast<int>(text.size()));
+  EVP_PKEY* key = bio != nullptr ? PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr) : nullptr;
+  BIO_free(bio);
+  if (key == nullptr || EVP_PKEY_get_id(key) != EVP_PKEY_ED25519) {
+    EVP_PKEY_free(key);
+    throw ConfigError("simulator.api_public_key: not an Ed25519 public key (expected a PEM '-----BEGIN PUBLIC KEY-----')");
+  }
+  return key;
+}
+
+}  // namespace
+
 void ExchangeConfig::validate() const {
   const auto fail = [](const std::string& key, const std::string& value, const std::string& expected) {
     return ConfigError(key + " = " + value + ": expected " + expected);
@@ -184,8 +208,11 @@ void ExchangeConfig::validate() const {
     throw fail("simulator.latency_us", std::to_string(latency_us), "0 .. 10000000 microseconds");
   if (mode == Mode::replay && replay_files.empty())
     throw fail("simulator.replay_files", "[]", "at least one recorded file when simulator.mode is replay");
-  if (api_key.empty() != api_secret.empty())
-    throw fail("simulator.api_key", api_key.empty() ? "''" : "(set)", "api_key and api_secret both set or both empty");
+  if (api_key.empty() && !(api_secret.empty() && api_public_key.empty()))
+    throw fail("simulator.api_key", "''", "an API key when api_secret or api_public_key is set");
+  if (!api_key.empty() && api_secret.empty() && api_public_key.empty())
+    throw fail("simulator.api_secret", "''", "api_secret (HMAC) or api_public_key (Ed25519 PEM) when api_key is set");
+  if (!api_public_key.empty()) EVP_PKEY_free(ed25519_public_key(api_public_key));  // throws when unusable
   if (instruments.empty()) throw fail("instruments", "[]", "at least one instrument");
   for (std::size_t i = 0; i < instruments.size(); ++i) {
     const InstrumentSpec& in = instruments[i];
@@ -278,6 +305,8 @@ struct Exchange::Impl {
     WsConnection* conn = nullptr;
     Channel channel = Channel::market;
     bool user_stream = false;
+    bool logged_on = false;      // session.logon succeeded: requests may come without apiKey and signature
+    std::int64_t connected_ms = 0;
     bool lose_requests = false;  // test hook: requests are read and dropped unanswered
     std::vector<std::pair<std::size_t, StreamKind>> subs;
   };
@@ -303,6 +332,7 @@ struct Exchange::Impl {
   };
 
   explicit Impl(const ExchangeConfig& c) : cfg(c) {
+    if (!cfg.api_public_key.empty()) pubkey.reset(ed25519_public_key(cfg.api_public_key));
     for (const auto& [name, amount] : cfg.balances) asset(name).free = parse_amount(amount, "simulator.balances." + name);
     std::int64_t seed_shift = 0;
     for (const auto& in : cfg.instruments) {
@@ -415,6 +445,7 @@ struct Exchange::Impl {
     auto st = std::make_unique<ConnState>();
     st->id = ++next_conn_id;
     st->conn = &c;
+    st->connected_ms = wall_ms();
     c.user_data = st.get();
     ConnState* cs = st.get();
     conns.emplace(cs->id, std::move(st));
@@ -1020,7 +1051,26 @@ struct Exchange::Impl {
     return out;
   }
 
-  std::optional<ApiError> check_signature(const Request& r) {
+  // Whether a base64 Ed25519 signature of `payload` verifies with the configured public key.
+  bool ed25519_valid(const std::string& payload, const std::string& b64) const {
+    if (!pubkey || b64.size() != 88) return false;
+    unsigned char sig[66];
+    if (EVP_DecodeBlock(sig, reinterpret_cast<const unsigned char*>(b64.data()), 88) != 66) return false;  // 64 + padding
+    EVP_MD_CTX* md = EVP_MD_CTX_new();
+    const bool ok = md != nullptr && EVP_DigestVerifyInit(md, nullptr, nullptr, nullptr, pubkey.get()) == 1 &&
+                    EVP_DigestVerify(md, sig, 64, reinterpret_cast<const unsigned char*>(payload.data()), payload.size()) == 1;
+    EVP_MD_CTX_free(md);
+    return ok;
+  }
+
+  // A request that needs authentication: signed, or (after session.logon) by its connection. A logon must
+  // be signed with the Ed25519 key.
+  std::optional<ApiError> check_signature(const ConnState& cs, const Request& r, bool logon) {
+    if (!logon && cs.logged_on && r.get("apiKey") == nullptr && r.get("signature") == nullptr) {
+      if (r.get("timestamp") == nullptr) return mandatory("timestamp");
+      stats_unsigned.add();
+      return std::nullopt;
+    }
     if (cfg.api_key.empty()) return std::nullopt;
     const std::string* key = r.get("apiKey");
     if (key == nullptr) return mandatory("apiKey");
@@ -1037,8 +1087,23 @@ struct Exchange::Impl {
       if (!payload.empty()) payload += '&';
       payload += k + "=" + v;
     }
-    if (hmac_hex(cfg.api_secret, payload) != *sig) return ApiError{-1022, "Signature for this request is not valid."};
+    const bool valid = ed25519_valid(payload, *sig) ||
+                       (!logon && !cfg.api_secret.empty() && hmac_hex(cfg.api_secret, payload) == *sig);
+    if (!valid) return ApiError{-1022, "Signature for this request is not valid."};
     return std::nullopt;
+  }
+
+  void api_logon(ConnState& cs, const Request& r) {
+    cs.logged_on = true;
+    stats_logons.add();
+    const std::string* key = r.get("apiKey");
+    std::string res = "{\"apiKey\":\"";
+    json_escape(res, key != nullptr ? *key : std::string());
+    const std::int64_t now = wall_ms();
+    res += "\",\"authorizedSince\":" + std::to_string(now) + ",\"connectedSince\":" + std::to_string(cs.connected_ms) +
+           ",\"returnRateLimits\":false,\"serverTime\":" + std::to_string(now) +
+           ",\"userDataStream\":" + (cs.user_stream ? "true" : "false") + "}";
+    reply_ok(cs, r, res);
   }
 
   void handle_request(ConnState& cs, std::string_view text) {
@@ -1057,19 +1122,21 @@ struct Exchange::Impl {
       return;
     }
     std::optional<ApiError> e;
-    const bool is_signed = r.method == "order.place" || r.method == "order.cancel" || r.method == "order.status" ||
-                           r.method == "openOrders.cancelAll" || r.method == "userDataStream.subscribe.signature";
-    if (is_signed) e = check_signature(r);
+    const bool logon = r.method == "session.logon";
+    const bool is_signed = logon || r.method == "order.place" || r.method == "order.cancel" ||
+                           r.method == "order.status" || r.method == "openOrders.cancelAll" ||
+                           r.method == "userDataStream.subscribe.signature";
+    if (is_signed) e = check_signature(cs, r, logon);
     if (!e) {
       if (r.method == "depth") e = api_depth(cs, r);
       else if (r.method == "order.place") e = api_place(cs, r);
       else if (r.method == "order.cancel") e = api_cancel(cs, r);
       else if (r.method == "order.status") e = api_order_status(cs, r);
       else if (r.method == "openOrders.cancelAll") e = api_cancel_all(cs, r);
-      else if (r.method == "userDataStream.subscribe.signature" || r.method == "userDataStream.subscribe" ||
-               r.method == "session.logon") {
-        cs.user_stream = cs.user_stream || r.method != "session.logon";
-        reply_ok(cs, r, r.method == "session.logon" ? "{}" : "{\"subscriptionId\":0}");
+      else if (logon) api_logon(cs, r);
+      else if (r.method == "userDataStream.subscribe.signature" || r.method == "userDataStream.subscribe") {
+        cs.user_stream = true;
+        reply_ok(cs, r, "{\"subscriptionId\":0}");
       } else if (r.method == "ping") reply_ok(cs, r, "{}");
       else if (r.method == "time") reply_ok(cs, r, "{\"serverTime\":" + std::to_string(wall_ms()) + "}");
       else e = ApiError{-1000, "Unknown method '" + r.method + "'."};
@@ -1476,6 +1543,10 @@ struct Exchange::Impl {
 
   // ---- members --------------------------------------------------------------------------------------------
   ExchangeConfig cfg;
+  struct PkeyFree {
+    void operator()(EVP_PKEY* k) const noexcept { EVP_PKEY_free(k); }
+  };
+  std::unique_ptr<EVP_PKEY, PkeyFree> pubkey;  // api_public_key, parsed once
   std::vector<std::unique_ptr<Symbol>> symbols;
   std::vector<Asset> assets;
   std::map<std::uint64_t, Order> orders;  // open orders, by id
@@ -1515,7 +1586,7 @@ struct Exchange::Impl {
   // stats
   Counter stats_generated, stats_sent, stats_depth, stats_tickers, stats_trades, stats_requests, stats_orders,
       stats_fills, stats_cancels, stats_rejects, stats_connections, stats_market, stats_api, stats_accepted,
-      stats_resting, stats_slow, stats_replay_lines, stats_replay_done, stats_lost;
+      stats_resting, stats_slow, stats_replay_lines, stats_replay_done, stats_lost, stats_logons, stats_unsigned;
   std::array<Counter, kRejectCodes.size()> rejects_by_code;
 };
 
@@ -1614,6 +1685,8 @@ ExchangeStats Exchange::stats() const noexcept {
   s.fills = im.stats_fills.get();
   s.cancels = im.stats_cancels.get();
   s.rejects = im.stats_rejects.get();
+  s.logons = im.stats_logons.get();
+  s.unsigned_requests = im.stats_unsigned.get();
   for (std::size_t i = 0; i < kRejectCodes.size(); ++i) s.rejects_by_code[i] = im.rejects_by_code[i].get();
   s.connections = im.stats_connections.get();
   s.market_connections = im.stats_market.get();

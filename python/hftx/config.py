@@ -185,6 +185,9 @@ class VenueConfig(_Model):
     # The order id is a uint64 (up to 20 digits) and Binance caps newClientOrderId at 36 characters.
     client_id_prefix: str = Field(default="hx", pattern=r"^[A-Za-z0-9_-]{0,16}$")
     recv_window_ms: int = Field(default=5000, ge=1, le=60_000)
+    # session.logon on the order connection, so that orders go out unsigned (Binance: Ed25519 keys only).
+    # auto: when the key is Ed25519; always: an HMAC key is an error; never: sign every request.
+    session_logon: Literal["auto", "always", "never"] = "auto"
     depth_stream: Literal["depth", "depth@100ms"] = "depth@100ms"
     connect_timeout_ms: int = Field(default=5000, ge=100, le=120_000)
 

@@ -75,6 +75,7 @@ class SessionStats:
     unknown_orders: int
     queue_drops: int
     reconnects: int
+    logons: int  # session.logon accepted (orders then go out unsigned on that connection)
     kill_switch: bool
     position: float  # sum over instruments, base units
     realized_pnl: float

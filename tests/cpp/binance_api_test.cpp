@@ -17,6 +17,7 @@
 #include "hftx/core/error.hpp"
 #include "hftx/md/binance.hpp"
 #include "hftx/oms/binance_api.hpp"
+#include "test_support.hpp"
 
 namespace {
 
@@ -33,10 +34,7 @@ constexpr const char* kSecret = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65X
 // Binance's example Ed25519 private key. Source: the FIX API's "Signature computation example" (the only
 // Ed25519 vector Binance publishes with its key; the WebSocket API's Ed25519 example shows code only),
 // https://developers.binance.com/docs/binance-spot-api-docs/fix-api#signature-computation-example
-constexpr const char* kEd25519Pem =
-    "-----BEGIN PRIVATE KEY-----\n"
-    "MC4CAQAwBQYDK2VwBCIEIIJEYWtGBrhACmb9Dvy+qa8WEf0lQOl1s4CLIAB9m89u\n"
-    "-----END PRIVATE KEY-----\n";
+using hftx::test::kEd25519Pem;
 
 std::string sign(const RequestSigner& s, std::string_view payload) {
   std::string out(s.signature_size(), '\0');
@@ -389,6 +387,60 @@ TEST(BinanceApiEncoder, Ed25519SignedRequestsVerify) {
   EXPECT_TRUE(ed25519_verify(kEd25519Pem, c.payload, c.signature));
 }
 
+// session.logon is signed with the Ed25519 key (apiKey, recvWindow, timestamp); once logged on, the trading
+// requests carry neither apiKey nor signature, and are otherwise the same request; an HMAC key cannot log on.
+TEST(BinanceApiEncoder, SessionLogonAndUnsignedRequestsOnceLoggedOn) {
+  BinanceApiEncoder e = make_encoder(RequestSigner::ed25519_pem(kEd25519Pem));
+  const Decoded l = decode(encode(e, [&](char* o, std::size_t c) { return e.encode_logon(7, 1649729878532, o, c); }));
+  EXPECT_EQ(l.id, "l7");
+  EXPECT_EQ(l.method, "session.logon");
+  EXPECT_EQ(l.payload, std::string("apiKey=") + kApiKey + "&recvWindow=100&timestamp=1649729878532");
+  EXPECT_TRUE(ed25519_verify(kEd25519Pem, l.payload, l.signature));
+
+  const Decoded signed_place =
+      decode(encode(e, [&](char* o, std::size_t c) { return e.encode_place(42, limit_sell(), 1645423376532, o, c); }));
+  EXPECT_FALSE(e.logged_on());
+  e.set_logged_on(true);
+  const std::string json =
+      encode(e, [&](char* o, std::size_t c) { return e.encode_place(42, limit_sell(), 1645423376532, o, c); });
+  EXPECT_EQ(json,
+            "{\"id\":\"p42\",\"method\":\"order.place\",\"params\":{\"newClientOrderId\":\"hx42\","
+            "\"newOrderRespType\":\"ACK\",\"price\":\"52000.00\",\"quantity\":\"0.01000000\",\"recvWindow\":100,"
+            "\"side\":\"SELL\",\"symbol\":\"BTCUSDT\",\"timeInForce\":\"GTC\",\"timestamp\":1645423376532,"
+            "\"type\":\"LIMIT\"}}");
+  Decoded unsigned_place = decode(json);
+  EXPECT_TRUE(unsigned_place.signature.empty());
+  std::map<std::string, std::string> expected = signed_place.params;
+  expected.erase("apiKey");
+  expected.erase("signature");
+  EXPECT_EQ(unsigned_place.params, expected);
+  for (const std::string& r : {encode(e, [&](char* o, std::size_t c) { return e.encode_cancel(42, 0, 1, o, c); }),
+                               encode(e, [&](char* o, std::size_t c) { return e.encode_order_status(42, 0, 1, o, c); }),
+                               encode(e, [&](char* o, std::size_t c) { return e.encode_cancel_all(0, 3, 1, o, c); })}) {
+    const Decoded d = decode(r);
+    EXPECT_EQ(d.params.count("apiKey") + d.params.count("signature"), 0u) << r;
+    EXPECT_EQ(d.params.count("timestamp") + d.params.count("recvWindow"), 2u) << r;
+  }
+  // The subscription and the logon itself stay signed.
+  const Decoded sub = decode(encode(e, [&](char* o, std::size_t c) { return e.encode_subscribe(1, 1, o, c); }));
+  EXPECT_TRUE(ed25519_verify(kEd25519Pem, sub.payload, sub.signature));
+  EXPECT_FALSE(decode(encode(e, [&](char* o, std::size_t c) { return e.encode_logon(8, 1, o, c); })).signature.empty());
+  e.set_logged_on(false);
+  EXPECT_EQ(decode(encode(e, [&](char* o, std::size_t c) { return e.encode_cancel(42, 0, 1, o, c); })).params.count("signature"), 1u);
+
+  BinanceApiEncoder h = make_encoder(RequestSigner::hmac_sha256(kSecret));
+  char buf[1024];
+  EXPECT_EQ(h.encode_logon(1, 1, buf, sizeof buf), 0u);
+  EXPECT_EQ(h.last_status(), EncodeStatus::bad_request);
+  // Too small at every length, logged on as well.
+  e.set_logged_on(true);
+  for (std::size_t cap = 0; cap < json.size(); ++cap) {
+    std::vector<char> small(cap + 1, '#');
+    EXPECT_EQ(e.encode_place(42, limit_sell(), 1645423376532, small.data(), cap), 0u) << cap;
+    EXPECT_EQ(small[cap], '#') << cap;
+  }
+}
+
 TEST(BinanceApiEncoder, BufferTooSmallReturnsZeroAtEveryLength) {
   BinanceApiEncoder e = make_encoder(RequestSigner::hmac_sha256(kSecret));
   const std::string full =
@@ -626,6 +678,16 @@ TEST_F(ApiParserTest, DepthSubscribeStatusAndOtherResponses) {
   ASSERT_TRUE(p.r.ok()) << p.r.describe();
   EXPECT_EQ(p.m.kind, ApiKind::subscribe);
   EXPECT_EQ(p.m.subscription_id, 0);
+
+  // session.logon: Binance's documented answer, and a refusal.
+  p = parse(R"({"id":"l3","status":200,"result":{"apiKey":"vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A","authorizedSince":1649729878532,"connectedSince":1649729873021,"returnRateLimits":false,"serverTime":1649729878630,"userDataStream":false}})");
+  ASSERT_TRUE(p.r.ok()) << p.r.describe();
+  EXPECT_EQ(p.m.kind, ApiKind::logon);
+  EXPECT_FALSE(p.m.is_error());
+  p = parse(R"({"id":"l4","status":400,"error":{"code":-1022,"msg":"Signature for this request is not valid."}})");
+  ASSERT_TRUE(p.r.ok()) << p.r.describe();
+  EXPECT_EQ(p.m.kind, ApiKind::logon);
+  EXPECT_EQ(p.m.error_code, -1022);
 
   p = parse(R"({"id":"q42","status":200,"result":{"symbol":"BTCUSDT","orderId":123,"orderListId":-1,"clientOrderId":"hx42","price":"60000.01","origQty":"0.01000000","executedQty":"0.00400000","cummulativeQuoteQty":"240.00","status":"PARTIALLY_FILLED","timeInForce":"GTC","type":"LIMIT","side":"SELL","time":1,"updateTime":2,"isWorking":true}})");
   ASSERT_TRUE(p.r.ok()) << p.r.describe();

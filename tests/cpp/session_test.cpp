@@ -38,6 +38,8 @@ void trades_against_the_simulator(ThreadingMode mode) {
   EXPECT_EQ(st.gaps, 0u);
   EXPECT_EQ(st.impossible_updates, 0u);
   EXPECT_EQ(st.unknown_orders, 0u);
+  EXPECT_EQ(st.logons, 1u) << "the simulator's demo key is Ed25519: the order connection logs on";
+  EXPECT_GT(ex.stats().unsigned_requests, 0u);
   const auto books = s.books(5);
   ASSERT_EQ(books.size(), 1u);
   EXPECT_TRUE(books[0].synced);
@@ -136,6 +138,63 @@ TEST(Session, RecoversFromGapsAndDroppedConnections) {
   EXPECT_TRUE(eventually([&] { return ex.orders().empty(); }, 3s));
   EXPECT_NEAR(s.positions()[0].position, sim_balance(ex, "BTC") - btc0, 1e-9);
   ex.stop();
+}
+
+// With an Ed25519 key the order connection logs on (session.logon, verified by the venue with the public
+// key) and its orders go out unsigned; after the venue drops the connection it logs on again and trades
+// on. An HMAC key with session_logon = always is a config error naming the key; never signs every order.
+TEST(Session, LogsOnWithAnEd25519KeyAndAgainAfterAReconnect) {
+  sim::ExchangeConfig xc = sim_config();
+  xc.api_key = "session-key";
+  xc.api_public_key = test::kEd25519PublicPem;
+  sim::Exchange ex(xc);
+  ex.start();
+  ::setenv("HFTX_LOGON_TEST_KEY", "session-key", 1);
+  ::setenv("HFTX_LOGON_TEST_SECRET", test::kEd25519Pem, 1);
+  SessionConfig cfg = session_config(ex);
+  cfg.venue.api_key_env = "HFTX_LOGON_TEST_KEY";
+  cfg.venue.secret_key_env = "HFTX_LOGON_TEST_SECRET";
+  {
+    Session s(cfg);
+    s.start();
+    ASSERT_TRUE(eventually([&] { return s.stats().logons == 1 && s.stats().orders_acked > 2; }, 20s))
+        << "logons " << s.stats().logons << ", acked " << s.stats().orders_acked << ", api errors " << s.stats().api_errors;
+    const std::uint64_t unsigned_before = ex.stats().unsigned_requests;
+    EXPECT_GT(unsigned_before, 0u);
+    ex.drop_connections();
+    ASSERT_TRUE(eventually([&] { return s.stats().logons == 2; }, 10s)) << "no logon after the reconnect";
+    const std::uint64_t acked = s.stats().orders_acked;
+    ASSERT_TRUE(eventually([&] { return s.stats().orders_acked > acked + 2; }, 20s));
+    EXPECT_GT(ex.stats().unsigned_requests, unsigned_before);
+    s.stop();
+    EXPECT_TRUE(eventually([&] { return ex.orders().empty(); }, 3s));
+    const sim::ExchangeStats xs = ex.stats();
+    EXPECT_EQ(xs.rejects_by_code[2], 0u) << "-1022: a request failed authentication";
+    EXPECT_EQ(xs.rejects_by_code[4], 0u) << "-1102: a request went out unsigned before the logon";
+  }
+  {
+    cfg.venue.session_logon = SessionLogon::never;
+    const std::uint64_t unsigned_before = ex.stats().unsigned_requests;
+    Session s(cfg);
+    s.start();
+    ASSERT_TRUE(eventually([&] { return s.stats().orders_acked > 2; }, 20s));
+    s.stop();
+    EXPECT_EQ(s.stats().logons, 0u);
+    EXPECT_EQ(ex.stats().unsigned_requests, unsigned_before);
+  }
+  ex.stop();
+  ::setenv("HFTX_LOGON_TEST_SECRET", "an-hmac-secret", 1);
+  cfg.venue.session_logon = SessionLogon::always;
+  try {
+    Session s(cfg);
+    s.start();  // the order side (and its key) is built here
+    FAIL() << "session_logon = always with an HMAC key was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("venue.session_logon"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("Ed25519"), std::string::npos) << e.what();
+  }
+  ::unsetenv("HFTX_LOGON_TEST_KEY");
+  ::unsetenv("HFTX_LOGON_TEST_SECRET");
 }
 
 // Malformed JSON on both connections, a report for an order that never existed and a fill for an order

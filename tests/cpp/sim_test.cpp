@@ -17,6 +17,7 @@
 #include "hftx/core/error.hpp"
 #include "hftx/md/binance.hpp"
 #include "hftx/net/websocket.hpp"
+#include "hftx/oms/binance_api.hpp"
 #include "hftx/sim/exchange.hpp"
 #include "hftx/sim/generator.hpp"
 #include "test_support.hpp"
@@ -586,6 +587,90 @@ TEST(SimApi, SignatureVerifiedWhenKeyConfigured) {
   bad.replace(bad.find("cc15477742"), 10, "dd15477742");
   EXPECT_EQ(ApiClient::code(a.call("g2", "order.place", bad)), -1022);
   EXPECT_EQ(ex.stats().rejects_by_code[2], 1u);
+}
+
+// session.logon with the Ed25519 key authenticates that connection: its requests may then omit apiKey and
+// signature (hftx's encoder writes both forms). Another connection is not logged on; a logon with another
+// key, or signed with the HMAC secret, is refused; a bad public key is a config error naming it.
+TEST(SimApi, SessionLogonAuthenticatesTheConnection) {
+  sim::ExchangeConfig cfg = base_config();
+  cfg.api_key = "test-key";
+  cfg.api_secret = "test-secret";
+  cfg.api_public_key = test::kEd25519PublicPem;
+  sim::Exchange ex(cfg);
+  ex.start();
+  auto encoder = [&](oms::RequestSigner signer) {
+    oms::ApiEncoderConfig ec;
+    ec.api_key = cfg.api_key;
+    ec.instruments = {oms::ApiInstrument{"BTCUSDT", Scale::from_step("0.01"), Scale::from_step("0.00000001")}};
+    return oms::BinanceApiEncoder(std::move(ec), std::move(signer));
+  };
+  auto text = [](oms::BinanceApiEncoder& e, auto&& fn) {
+    std::string buf(e.max_request_size(), '\0');
+    buf.resize(fn(buf.data(), buf.size()));
+    EXPECT_FALSE(buf.empty()) << to_string(e.last_status());
+    return buf;
+  };
+  auto send = [](ApiClient& c, const std::string& id, const std::string& request) {
+    c.ws->send_text(request);
+    EXPECT_TRUE(pump(c.reactor, [&] { return c.responses.count(id) != 0; })) << id;
+    return c.responses[id];
+  };
+  const sim::Top top = ex.top("BTCUSDT");
+  oms::OrderRequest buy;
+  buy.side = oms::Side::bid;
+  buy.price = Price(top.bid_price - 100);
+  buy.qty = Qty(100'000);
+  const std::int64_t ts = 1'700'000'000'000;
+
+  oms::BinanceApiEncoder e = encoder(oms::RequestSigner::ed25519_pem(test::kEd25519Pem));
+  ApiClient a(ex);
+  const std::string logon = send(a, "l1", text(e, [&](char* o, std::size_t c) { return e.encode_logon(1, ts, o, c); }));
+  EXPECT_EQ(ApiClient::code(logon), 0) << logon;
+  EXPECT_NE(logon.find("\"apiKey\":\"test-key\""), std::string::npos) << logon;
+  EXPECT_NE(logon.find("\"authorizedSince\":"), std::string::npos) << logon;
+  e.set_logged_on(true);
+  const std::string unsigned_place = text(e, [&](char* o, std::size_t c) { return e.encode_place(1, buy, ts, o, c); });
+  ASSERT_EQ(unsigned_place.find("signature"), std::string::npos);
+  EXPECT_EQ(ApiClient::code(send(a, "p1", unsigned_place)), 0) << a.responses["p1"];
+  EXPECT_EQ(ApiClient::code(send(a, "c1", text(e, [&](char* o, std::size_t c) { return e.encode_cancel(1, 0, ts, o, c); }))), 0);
+  // Still a signed request's rule for the timestamp.
+  EXPECT_EQ(ApiClient::code(a.call("x1", "order.status", R"("symbol":"BTCUSDT","origClientOrderId":"hx1")")), -1102);
+
+  ApiClient b(ex);  // a connection of its own: not logged on
+  const std::string unsigned_two = text(e, [&](char* o, std::size_t c) { return e.encode_place(2, buy, ts, o, c); });
+  EXPECT_EQ(ApiClient::code(send(b, "p2", unsigned_two)), -1102);
+  EXPECT_NE(b.responses["p2"].find("'apiKey'"), std::string::npos) << b.responses["p2"];
+  oms::BinanceApiEncoder other = encoder(oms::RequestSigner::ed25519_pem(test::kOtherEd25519Pem));
+  EXPECT_EQ(ApiClient::code(send(b, "l2", text(other, [&](char* o, std::size_t c) { return other.encode_logon(2, ts, o, c); }))), -1022);
+  // An HMAC-signed logon (valid for the secret) is refused: Binance logs on Ed25519 keys only. The same
+  // secret still signs an order.
+  oms::BinanceApiEncoder hmac = encoder(oms::RequestSigner::hmac_sha256(cfg.api_secret));
+  std::string hmac_logon = text(hmac, [&](char* o, std::size_t c) { return hmac.encode_subscribe(3, ts, o, c); });
+  hmac_logon.replace(hmac_logon.find("\"s3\""), 4, "\"l3\"");
+  hmac_logon.replace(hmac_logon.find("userDataStream.subscribe.signature"), 34, "session.logon");
+  EXPECT_EQ(ApiClient::code(send(b, "l3", hmac_logon)), -1022);
+  EXPECT_EQ(ApiClient::code(send(b, "p3", text(hmac, [&](char* o, std::size_t c) { return hmac.encode_place(3, buy, ts, o, c); }))), 0);
+  EXPECT_EQ(ApiClient::code(send(b, "p4", text(e, [&](char* o, std::size_t c) { return e.encode_place(4, buy, ts, o, c); }))),
+            -1102)
+      << "refused logons leave the connection anonymous";
+
+  const sim::ExchangeStats st = ex.stats();
+  EXPECT_EQ(st.logons, 1u);
+  EXPECT_EQ(st.unsigned_requests, 2u);
+  EXPECT_EQ(st.orders, 2u);
+
+  sim::ExchangeConfig bad = base_config();
+  bad.api_key = "k";
+  bad.api_public_key = "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n";
+  try {
+    bad.validate();
+    FAIL() << "a bad public key was accepted";
+  } catch (const ConfigError& err) {
+    EXPECT_NE(std::string(err.what()).find("simulator.api_public_key"), std::string::npos) << err.what();
+  }
+  bad.api_public_key.clear();
+  EXPECT_THROW(bad.validate(), ConfigError);  // an api_key with neither a secret nor a public key
 }
 
 TEST(SimApi, AddedLatencyDelaysResponses) {

@@ -21,4 +21,19 @@ inline std::string data_dir() {
   return "../shared/data";
 }
 
+// Binance's example Ed25519 private key (FIX API "Signature computation example") and its public key
+// (openssl pkey -pubout), for the session-logon tests; and a second, unrelated key pair's private half.
+inline constexpr const char* kEd25519Pem =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MC4CAQAwBQYDK2VwBCIEIIJEYWtGBrhACmb9Dvy+qa8WEf0lQOl1s4CLIAB9m89u\n"
+    "-----END PRIVATE KEY-----\n";
+inline constexpr const char* kEd25519PublicPem =
+    "-----BEGIN PUBLIC KEY-----\n"
+    "MCowBQYDK2VwAyEAGUIKv9dSpWXBViXp2m6vAIb8QMFJYBgyFEQsFJlqgA0=\n"
+    "-----END PUBLIC KEY-----\n";
+inline constexpr const char* kOtherEd25519Pem =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MC4CAQAwBQYDK2VwBCIEIEHJa9WnrDlwjhpumlXYPMpsNeTfr/i+DqiH5jhPVX0N\n"
+    "-----END PRIVATE KEY-----\n";
+
 }  // namespace hftx::test

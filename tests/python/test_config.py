@@ -146,6 +146,7 @@ BROKEN: list[tuple[str, list[str]]] = [
     ("venue: {market_url: 'http://x/stream', api_url: 'ws://x/ws-api/v3'}", ["venue.market_url", "ws://HOST"]),
     ("venue: {api_key_env: 'sk-live-123'}", ["venue.api_key_env", "NAME of an environment variable"]),
     ("venue: {client_id_prefix: 'far-too-long-prefix-x'}", ["venue.client_id_prefix"]),
+    ("venue: {session_logon: yes}", ["venue.session_logon", "'auto'", "'always'", "'never'"]),
     ("metrics: {port: -1}", ["metrics.port", ">= 0"]),
     ("reprot: {dir: x}", ["reprot", "unknown block", "did you mean 'report'"]),
     ("risk: 5", ["risk", "mapping"]),

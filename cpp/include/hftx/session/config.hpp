@@ -28,6 +28,14 @@ struct WebSocketConfig {
   bool keep_alive = true;
 };
 
+// Whether the order connection logs on (session.logon) so that trading requests go out unsigned. Binance
+// accepts a logon only with an Ed25519 key.
+enum class SessionLogon : std::uint8_t {
+  automatic,  // log on when the key is Ed25519; an HMAC key signs every request
+  always,     // log on; an HMAC key is a configuration error
+  never,      // sign every request
+};
+
 struct VenueConfig {
   std::string name = "simulator";  // simulator | binance (informational in C++: the URLs decide)
   std::string market_url;          // combined-stream base, e.g. ws://127.0.0.1:9000/stream
@@ -37,6 +45,7 @@ struct VenueConfig {
   std::string secret_key_env = "HFTX_SECRET_KEY";
   std::string client_id_prefix = "hx";
   int recv_window_ms = 5000;
+  SessionLogon session_logon = SessionLogon::automatic;
   std::string depth_stream = "depth@100ms";  // depth | depth@100ms
   int connect_timeout_ms = 5000;
 };

@@ -55,6 +55,7 @@ struct SessionStats {
   std::uint64_t orders_lost = 0;  // sent, but the venue never had them (-2013 after a reconnect)
   std::array<std::uint64_t, kRiskReasons> risk_by_reason{};
   std::uint64_t impossible_updates = 0, unknown_orders = 0, api_errors = 0, queue_drops = 0, reconnects = 0;
+  std::uint64_t logons = 0;  // session.logon accepted by the venue (once per connection when logging on)
   std::uint64_t open_orders = 0;
   bool kill_switch = false;
   double filled_qty = 0, position = 0, realized_pnl = 0, unrealized_pnl = 0;

@@ -64,10 +64,14 @@ struct ExchangeConfig {
   std::int64_t latency_us = 0;  // added to every WS-API response and executionReport (timer, not sleep)
   std::vector<std::pair<std::string, std::string>> balances = {{"USDT", "10000000"}, {"BTC", "1000"}};
   std::vector<InstrumentSpec> instruments = {InstrumentSpec{"BTCUSDT", "0.01", "0.00000001", "0.00001", "", ""}};
-  // Optional request authentication: when both are set, signed requests must carry apiKey == api_key and
-  // a valid HMAC-SHA256 signature (else -1022). Empty: any signature is accepted.
+  // Optional request authentication. With api_key set, signed requests must carry apiKey == api_key and a
+  // valid signature (else -1022): HMAC-SHA256 with api_secret, or Ed25519 (base64) verified with
+  // api_public_key, a PEM public key ("-----BEGIN PUBLIC KEY-----"). session.logon needs the Ed25519 key,
+  // as at Binance; once it succeeds, the connection's requests may omit apiKey and signature. Empty
+  // api_key: any signature is accepted and any session.logon succeeds.
   std::string api_key;
   std::string api_secret;
+  std::string api_public_key;
 
   // Throws ConfigError naming `simulator.<key>` (or `instruments[i].<key>`), the value and what was expected.
   void validate() const;
@@ -91,6 +95,8 @@ struct ExchangeStats {
   std::uint64_t fills = 0;             // executions involving an account order (each side counts)
   std::uint64_t cancels = 0;           // orders cancelled by request (order.cancel, cancelAll)
   std::uint64_t rejects = 0;           // error responses
+  std::uint64_t logons = 0;            // successful session.logon requests
+  std::uint64_t unsigned_requests = 0; // requests authenticated by their connection's logon (no signature)
   std::array<std::uint64_t, kRejectCodes.size()> rejects_by_code{};
   std::uint64_t connections = 0;       // open now
   std::uint64_t market_connections = 0;

@@ -480,39 +480,39 @@ std::size_t BinanceApiEncoder::encode_cancel_all(InstrumentId instrument, std::u
   return finish(s, static_cast<std::size_t>(js.p - out));
 }
 
-std::size_t BinanceApiEncoder::encode_subscribe(std::uint64_t n, std::int64_t timestamp_ms, char* out,
-                                                std::size_t cap) noexcept {
+// The requests about the key itself (userDataStream.subscribe.signature, session.logon): apiKey,
+// recvWindow where the method takes one, timestamp; always signed.
+std::size_t BinanceApiEncoder::encode_key_request(char letter, std::string_view method, bool recv_window,
+                                                  std::uint64_t n, std::int64_t timestamp_ms, char* out,
+                                                  std::size_t cap) noexcept {
   if (HFTX_UNLIKELY(timestamp_ms <= 0)) return finish(EncodeStatus::bad_request, 0);
   const U64Text ts(static_cast<std::uint64_t>(timestamp_ms));
   char payload[kPayloadCap];
   Out js{out, out + cap};
   Out pay{payload, payload + kPayloadCap};
-  js.lit("{\"id\":\"s");
+  js.lit("{\"id\":\"");
+  js.put(&letter, 1);
   js.u64(n);
-  js.lit("\",\"method\":\"userDataStream.subscribe.signature\",\"params\":{");
+  js.lit("\",\"method\":\"");
+  js.put(method);
+  js.lit("\",\"params\":{");
   HFTX_PARAM_STR("apiKey", api_key_);
+  if (recv_window) HFTX_PARAM_NUM("recvWindow", recv_window_);
   HFTX_PARAM_NUM("timestamp", ts.text);
   const EncodeStatus s = sign_and_close(signer_, js, payload, pay);
   return finish(s, static_cast<std::size_t>(js.p - out));
 }
 
+std::size_t BinanceApiEncoder::encode_subscribe(std::uint64_t n, std::int64_t timestamp_ms, char* out,
+                                                std::size_t cap) noexcept {
+  return encode_key_request('s', "userDataStream.subscribe.signature", false, n, timestamp_ms, out, cap);
+}
+
 std::size_t BinanceApiEncoder::encode_logon(std::uint64_t n, std::int64_t timestamp_ms, char* out,
                                             std::size_t cap) noexcept {
   // Binance accepts session.logon only with an Ed25519 key.
-  if (HFTX_UNLIKELY(timestamp_ms <= 0 || signer_.type() != SignatureType::ed25519))
-    return finish(EncodeStatus::bad_request, 0);
-  const U64Text ts(static_cast<std::uint64_t>(timestamp_ms));
-  char payload[kPayloadCap];
-  Out js{out, out + cap};
-  Out pay{payload, payload + kPayloadCap};
-  js.lit("{\"id\":\"l");
-  js.u64(n);
-  js.lit("\",\"method\":\"session.logon\",\"params\":{");
-  HFTX_PARAM_STR("apiKey", api_key_);
-  HFTX_PARAM_NUM("recvWindow", recv_window_);
-  HFTX_PARAM_NUM("timestamp", ts.text);
-  const EncodeStatus s = sign_and_close(signer_, js, payload, pay);
-  return finish(s, static_cast<std::size_t>(js.p - out));
+  if (HFTX_UNLIKELY(signer_.type() != SignatureType::ed25519)) return finish(EncodeStatus::bad_request, 0);
+  return encode_key_request('l', "session.logon", true, n, timestamp_ms, out, cap);
 }
 
 std::size_t BinanceApiEncoder::encode_depth(InstrumentId instrument, int limit, std::uint64_t n, char* out,

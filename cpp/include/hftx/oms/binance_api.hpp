@@ -196,6 +196,8 @@ class BinanceApiEncoder {
   std::size_t finish(EncodeStatus s, std::size_t n) noexcept;
   std::size_t encode_by_client_id(char letter, std::string_view method, ClientOrderId id, InstrumentId instrument,
                                   std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept;
+  std::size_t encode_key_request(char letter, std::string_view method, bool recv_window, std::uint64_t n,
+                                 std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept;
 
   std::string api_key_;
   RequestSigner signer_;

@@ -326,6 +326,18 @@ def render_table(report: dict[str, Any]) -> Table:
     return table
 
 
+def merge_markdown(table: str, previous: str | None) -> str:
+    """The new table, then what followed the old table in ``previous``: every section from its first ``## ``
+    heading on (the figures and notes written by hand below the generated table are kept)."""
+    if not previous:
+        return table
+    lines = previous.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.startswith("## "):
+            return table + "\n" + "".join(lines[i:])
+    return table
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     m = report["machine"]
     lines = [

@@ -55,7 +55,8 @@ def _add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--min-time", type=float, default=0.2, metavar="S", help="seconds per run of each benchmark")
     p.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
     p.add_argument("--markdown", type=Path, nargs="?", const=Path("BENCHMARKS.md"), metavar="FILE",
-                   help="write the table as Markdown (default BENCHMARKS.md)")
+                   help="write the table as Markdown (default BENCHMARKS.md); the file's sections below its "
+                        "table (from its first '## ' heading) are kept")
     p.add_argument("--bench-dir", type=Path, metavar="DIR", help="where the bench_* programs are")
 
 
@@ -74,7 +75,8 @@ def _run_bench(args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
         _err.print(f"wrote {args.json}")
     if args.markdown:
-        args.markdown.write_text(bench.render_markdown(report))
+        previous = args.markdown.read_text() if args.markdown.exists() else None
+        args.markdown.write_text(bench.merge_markdown(bench.render_markdown(report), previous))
         _err.print(f"wrote {args.markdown}")
     return 0
 

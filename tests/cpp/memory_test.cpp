@@ -84,6 +84,47 @@ TEST(ObjectPool, FailPolicyStatsAndLifo) {
   EXPECT_EQ(Tracked::live, 0);
 }
 
+// The counters are kept per hand-off, not per call (one increment for a release-then-acquire pair): under
+// random acquires, releases (in random order) and throwing constructors they must equal a plain model's.
+TEST(ObjectPool, StatsEqualAModelUnderRandomUse) {
+  hftx::ObjectPool<ThrowsOnZero> pool(64);
+  std::vector<ThrowsOnZero*> held;
+  std::uint64_t acquires = 0, releases = 0, misses = 0;
+  std::uint64_t x = 0x243f6a8885a308d3ull;
+  for (int step = 0; step < 20000; ++step) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    const unsigned r = static_cast<unsigned>(x % 16);
+    if (r < 7 || held.empty()) {
+      const int v = r == 0 ? 0 : static_cast<int>(r);
+      try {
+        ThrowsOnZero* p = pool.acquire(v);
+        if (p == nullptr) {
+          ++misses;
+        } else {
+          ++acquires;
+          held.push_back(p);
+        }
+      } catch (const std::runtime_error&) {
+        EXPECT_EQ(v, 0);
+      }
+    } else {
+      const std::size_t i = static_cast<std::size_t>((x >> 20) % held.size());
+      pool.release(held[i]);
+      held[i] = held.back();
+      held.pop_back();
+      ++releases;
+    }
+    const hftx::PoolStats st = pool.stats();
+    ASSERT_EQ(st.hits, acquires) << step;
+    ASSERT_EQ(st.releases, releases) << step;
+    ASSERT_EQ(st.misses, misses) << step;
+    ASSERT_EQ(st.in_use, held.size()) << step;
+    ASSERT_EQ(pool.available(), 64 - held.size()) << step;
+  }
+  for (ThrowsOnZero* p : held) pool.release(p);
+  EXPECT_EQ(pool.stats().in_use, 0u);
+}
+
 TEST(ObjectPool, GrowPolicyAddsChunks) {
   hftx::ObjectPool<std::uint64_t> pool(2, hftx::EmptyPolicy::kGrow, 5);
   std::vector<std::uint64_t*> got;

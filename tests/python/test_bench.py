@@ -67,9 +67,20 @@ def test_stalls_are_flagged() -> None:
     assert "stall 1/1" in bench.render_markdown(report)
 
 
+def test_markdown_keeps_the_sections_below_the_table() -> None:
+    table = "# hftx benchmarks\n\n| Benchmark |\n|---|\n| **new/hftx** |\n"
+    old = "# hftx benchmarks\n\n| Benchmark |\n|---|\n| **old/hftx** |\n\n## Session 2\n\nnotes\n\n## Session 3\nmore\n"
+    merged = bench.merge_markdown(table, old)
+    assert merged == table + "\n## Session 2\n\nnotes\n\n## Session 3\nmore\n"
+    assert "old/hftx" not in merged
+    assert bench.merge_markdown(table, None) == table
+    assert bench.merge_markdown(table, "# only a table\n| x |\n") == table
+
+
 def test_hftx_bench_end_to_end(tmp_path: Path) -> None:
     """Runs the installed benchmark programs (briefly) and checks the JSON and Markdown they produce."""
     js, md = tmp_path / "b.json", tmp_path / "B.md"
+    md.write_text("# old table\n\n## Notes kept\n\nby hand\n")
     out = subprocess.run(
         [sys.executable, "-m", "hftx", "bench", "--filter", "clock_read|fixed_parse_price", "--repetitions", "2",
          "--min-time", "0.01", "--json", str(js), "--markdown", str(md)],
@@ -92,6 +103,7 @@ def test_hftx_bench_end_to_end(tmp_path: Path) -> None:
     text = md.read_text()
     assert "| Benchmark | Ops/Sec | Avg Latency | P50 | P95 | P99 | Alloc MB | vs best peer |" in text
     assert "**clock_read/hftx**" in text and report["machine"]["cpu_model"] in text
+    assert text.endswith("## Notes kept\n\nby hand\n") and "# old table" not in text
     assert "clock_read/hftx" in out.stdout
 
 

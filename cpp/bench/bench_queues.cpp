@@ -11,9 +11,6 @@
 //                              BlockingWait: futex wake-ups, one fence per operation), hftx_backoff = the
 //                              same with BackoffWait (no fence; sleeps up to 1 ms), hftx_try =
 //                              try_push/try_pop in the peers' spin loop.
-#include <pthread.h>
-#include <sched.h>
-
 #include <atomic>
 #include <boost/lockfree/queue.hpp>
 #include <boost/lockfree/spsc_queue.hpp>
@@ -37,47 +34,10 @@ constexpr std::size_t kCapacity = 4096;
 constexpr std::uint64_t kBatch = 4096;  // items per benchmark iteration (throughput cases)
 constexpr std::uint64_t kStop = ~std::uint64_t{0};
 
-// ---- CPU placement -----------------------------------------------------------------------------------
-
-std::vector<int> allowed_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<int> cpus;
-  if (sched_getaffinity(0, sizeof set, &set) == 0)
-    for (int c = 0; c < CPU_SETSIZE; ++c)
-      if (CPU_ISSET(c, &set)) cpus.push_back(c);
-  return cpus;
-}
-
-const std::vector<int>& cpus() {
-  static const std::vector<int> c = allowed_cpus();
-  return c;
-}
-
-void pin_self(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-}
-
-// Pins the calling thread to `cpu` for one benchmark and restores its mask afterwards.
-class PinScope {
- public:
-  explicit PinScope(int cpu) {
-    CPU_ZERO(&saved_);
-    (void)pthread_getaffinity_np(pthread_self(), sizeof saved_, &saved_);
-    pin_self(cpu);
-  }
-  ~PinScope() { (void)pthread_setaffinity_np(pthread_self(), sizeof saved_, &saved_); }
-  PinScope(const PinScope&) = delete;
-  PinScope& operator=(const PinScope&) = delete;
-
- private:
-  cpu_set_t saved_;
-};
-
-int cpu_at(std::size_t i) { return cpus().empty() ? 0 : cpus()[i % cpus().size()]; }
+using hftx::bench::cpu_at;
+using hftx::bench::pin_self;
+using hftx::bench::PinScope;
+const std::vector<int>& cpus() { return hftx::bench::allowed_cpus(); }
 
 // How peers (and hftx's try_* loops) wait when the queue is full or empty: spin with `pause`, and give the
 // core away when more threads than cores are running.

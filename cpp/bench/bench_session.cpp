@@ -1,15 +1,19 @@
 // Session benchmarks: the in-process pipeline on the recorded BTCUSDT stream (parse → book → strategy →
-// risk → encode, no sockets) and tick-to-trade over loopback against the simulator.
+// risk → encode, no sockets), concurrent order processing with 1..N strategy threads (order_pipeline), and
+// tick-to-trade over loopback against the simulator.
 //
 // The seed's claims are the peers here (rows named seed_*: the figure it promised, for the ratio):
 // 5 µs market data, 2 µs risk, 10 µs order processing, 1,000,000 events/s.
 #include <benchmark/benchmark.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include "bench_support.hpp"
 #include "hftx/book/l2_book.hpp"
+#include "hftx/lockfree/mpmc_queue.hpp"
 #include "hftx/md/binance.hpp"
 #include "hftx/oms/binance_api.hpp"
 #include "hftx/oms/order.hpp"
@@ -82,7 +86,7 @@ struct Pipeline final : strategy::StrategyContext {
     u.kind = oms::UpdateKind::cancelled;
     u.client_id = answered;
     answered = 0;
-    if (oms_.apply(u)) probe->on_order_update(*this, u);
+    if (oms_.apply(u) && probe) probe->on_order_update(*this, u);
   }
   bool cancel(ClientOrderId) noexcept override { return false; }
   void cancel_all(InstrumentId) noexcept override {}
@@ -210,6 +214,79 @@ void BM_session_risk(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 
+// ---- concurrent order processing ---------------------------------------------------------------------
+
+// order_pipeline/hftx/<workers>: the pipelined session's order path without sockets. <workers> strategy
+// threads each turn a stream of book events into orders (a bid under a moving mid) and hand them through
+// one MpmcQueue (blocking push, BlockingWait) to the gateway thread, this one, which runs risk, the OMS and
+// the encoding (a logged-on connection) and then applies the venue's cancel, so that the order closes.
+// Items = orders through the gateway per second; p50/p99 = the gateway's time per order, from taking it
+// off the queue to the venue's answer applied (a worker's push-to-encode time would be mostly the wait in
+// a full queue). The gateway is one thread by design (one order connection), so the figure rises with
+// workers only until it saturates. The gateway keeps a CPU of its own; the workers are spread over the
+// others (on 2 cores they all share the second one: the scaling figures need more cores).
+
+void BM_order_pipeline(benchmark::State& state) {
+  const auto workers = static_cast<std::size_t>(state.range(0));
+  Pipeline p(true);
+  p.probe.reset();  // the gateway applies the venue's answers itself
+  book::TopOfBook top;
+  top.bid_price = 5'999'999;
+  top.ask_price = 6'000'001;
+  top.bid_qty = top.ask_qty = 100'000'000;
+  p.risk_.on_book(0, top);
+  MpmcQueue<oms::OrderRequest> q(4096);
+  std::atomic<bool> stop{false};
+  std::atomic<std::size_t> running{workers};
+  std::vector<std::thread> threads;
+  for (std::size_t w = 0; w < workers; ++w)
+    threads.emplace_back([&, w] {
+      const std::size_t others = std::max<std::size_t>(bench::allowed_cpus().size(), 2) - 1;
+      bench::pin_self(bench::cpu_at(1 + w % others));
+      for (std::uint64_t k = 0; !stop.load(std::memory_order_relaxed); ++k) {
+        oms::OrderRequest r;
+        r.instrument = 0;
+        r.side = oms::Side::bid;
+        r.price = Price(5'999'999 - static_cast<std::int64_t>((k * 7 + w) & 63));
+        r.qty = Qty(1000);
+        q.push(r);
+      }
+      running.fetch_sub(1, std::memory_order_release);
+    });
+  bench::PinScope pin(bench::cpu_at(0));
+  bench::OpSampler latency(1u << 21);
+  bench::AllocMeter alloc;
+  const TscClock& clock = TscClock::instance();
+  std::uint64_t rejected = 0;
+  constexpr int kOrders = 1024;  // per iteration
+  for (auto _ : state) {
+    for (int i = 0; i < kOrders; ++i) {
+      const std::uint64_t t0 = TscClock::ticks();
+      oms::OrderRequest r;
+      q.pop(r);
+      const std::int64_t now = clock.now_ns();
+      const ClientOrderId id = p.next_id++;
+      if (p.risk_.check(r, now) != risk::RiskReason::ok || p.oms_.create(r, id, now) == nullptr) {
+        ++rejected;
+        continue;
+      }
+      benchmark::DoNotOptimize(p.encoder.encode_place(id, r, 1'700'000'000'000, p.wbuf.data(), p.wbuf.size()));
+      (void)p.oms_.mark_sent(id, now);
+      p.answered = id;
+      p.venue_answers();
+      latency.add(TscClock::ticks() - t0);
+    }
+  }
+  alloc.publish(state);
+  stop.store(true, std::memory_order_relaxed);
+  for (oms::OrderRequest r; running.load(std::memory_order_acquire) != 0;) (void)q.try_pop(r);  // unblock the pushes
+  for (auto& t : threads) t.join();
+  latency.publish(state);
+  if (rejected != 0) state.SkipWithError("orders rejected by risk or the OMS");
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * kOrders);
+  state.counters["workers"] = static_cast<double>(workers);
+}
+
 // Tick-to-trade over loopback: a session (inline, busy-poll) with the latency probe against the simulator
 // (its own thread) for a fixed time. Figures come from the session's own tracker.
 void BM_session_loopback(benchmark::State& state) {
@@ -255,6 +332,7 @@ void BM_session_loopback(benchmark::State& state) {
 BENCHMARK(hftx::BM_session_inprocess)->Name("session_inprocess/hftx");
 BENCHMARK(hftx::BM_session_inprocess_logon)->Name("session_inprocess/hftx_logon");
 BENCHMARK(hftx::BM_session_risk)->Name("session_risk/hftx");
+BENCHMARK(hftx::BM_order_pipeline)->Name("order_pipeline/hftx")->Arg(1)->Arg(2)->Arg(4)->Arg(8)->UseRealTime();
 BENCHMARK(hftx::BM_session_loopback)->Name("session_loopback_ttt/hftx_busy")->Arg(1)->Iterations(1)->UseRealTime();
 BENCHMARK(hftx::BM_session_loopback)->Name("session_loopback_ttt/hftx_blocking")->Arg(0)->Iterations(1)->UseRealTime();
 

@@ -9,6 +9,9 @@
 //  - a latency case whose figure is its p50 instead sets the counter figure_p50 = 1 (lower is better).
 #pragma once
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -87,5 +90,46 @@ inline std::vector<std::string> read_gz_lines(const std::filesystem::path& path,
     return {};
   }
 }
+
+// ---- CPU placement: threads of a multi-threaded case on distinct allowed CPUs where there are enough ----
+
+inline const std::vector<int>& allowed_cpus() {
+  static const std::vector<int> cpus = [] {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    std::vector<int> c;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+      for (int i = 0; i < CPU_SETSIZE; ++i)
+        if (CPU_ISSET(i, &set)) c.push_back(i);
+    return c;
+  }();
+  return cpus;
+}
+
+// The i-th allowed CPU, wrapping around.
+inline int cpu_at(std::size_t i) { return allowed_cpus().empty() ? 0 : allowed_cpus()[i % allowed_cpus().size()]; }
+
+inline void pin_self(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+// Pins the calling thread to `cpu` for one benchmark and restores its mask afterwards.
+class PinScope {
+ public:
+  explicit PinScope(int cpu) {
+    CPU_ZERO(&saved_);
+    (void)pthread_getaffinity_np(pthread_self(), sizeof saved_, &saved_);
+    pin_self(cpu);
+  }
+  ~PinScope() { (void)pthread_setaffinity_np(pthread_self(), sizeof saved_, &saved_); }
+  PinScope(const PinScope&) = delete;
+  PinScope& operator=(const PinScope&) = delete;
+
+ private:
+  cpu_set_t saved_;
+};
 
 }  // namespace hftx::bench

@@ -8,6 +8,7 @@ missing file or a bad configuration, 3 when a connection is refused or a port is
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import signal
 import sys
 import time
@@ -29,7 +30,7 @@ from hftx.session import Session, SessionStats
 if TYPE_CHECKING:
     from hftx.metrics import MetricsServer
 
-__all__ = ["LIVE_REFRESH_S", "RunOutcome", "SessionSource", "default_run_dir", "run"]
+__all__ = ["LIVE_REFRESH_S", "RunOutcome", "SessionSource", "check_run_dir", "default_run_dir", "run"]
 
 LIVE_REFRESH_S = 0.25  # live view: 4 Hz
 PLAIN_LINE_S = 1.0  # --no-live / not a terminal: one line per second
@@ -148,12 +149,29 @@ class _Stopper:
             signal.signal(signal.SIGINT, self._old_int)
 
 
+def check_run_dir(run_dir: Path) -> None:
+    """Raises ``hftx.ConfigError`` when the report could not be written to ``run_dir``: checked before the
+    session starts, so that a run is never lost at its end. Creates nothing."""
+    if run_dir.exists():
+        if not run_dir.is_dir():
+            raise _core.ConfigError(f"report directory {run_dir}: exists and is not a directory; expected a "
+                                    "directory, or a path where one can be created")
+        target = run_dir
+    else:
+        target = next(p for p in run_dir.parents if p.exists())  # ends at '/' or '.'
+        if not target.is_dir():
+            raise _core.ConfigError(f"report directory {run_dir}: {target} is not a directory")
+    if not os.access(target, os.W_OK | os.X_OK):
+        raise _core.ConfigError(f"report directory {run_dir}: {target} is not writable")
+
+
 def run(cfg: Config, *, duration: float | None, run_dir: Path | None, live: bool | None, out: Console,
         err: Console, argv: list[str] | None = None) -> RunOutcome:
     """Runs a session as ``hftx run`` does; exceptions (config, connection, port) propagate to the caller."""
     from hftx.metrics import serve_metrics
 
     run_dir = run_dir or (Path(cfg.report.dir) if cfg.report.dir else default_run_dir())
+    check_run_dir(run_dir)
     use_live = (out.is_terminal if live is None else live) and out.is_terminal
     session = Session(cfg)
     server: MetricsServer | None = None

@@ -6,12 +6,14 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
-from hftx.runner import _live_table, _plain_line, default_run_dir
+import hftx
+from hftx.runner import _live_table, _plain_line, check_run_dir, default_run_dir
 from hftx.session import SessionStats, default_config_path
 
 
@@ -105,3 +107,22 @@ def test_live_view_and_plain_line() -> None:
         assert frag in text, frag
     line = _plain_line(s)
     assert line.startswith("t=   3.5s") and "fills 40" in line and "p99 35.0 µs" in line
+
+
+def test_report_directory_is_checked_before_the_run(tmp_path: Path) -> None:
+    """A report path that cannot be written fails at once (exit 2), not after the run (whose report would be lost)."""
+    check_run_dir(tmp_path / "new" / "run")  # creatable: fine, and nothing is created
+    assert not (tmp_path / "new").exists()
+    check_run_dir(tmp_path)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(hftx.ConfigError, match="a-file: exists and is not a directory"):
+        check_run_dir(blocker)
+    with pytest.raises(hftx.ConfigError, match="a-file is not a directory"):
+        check_run_dir(blocker / "run")
+    t0 = time.monotonic()
+    out = _hftx("run", "--duration", "5", "--no-live", "--report", str(blocker))
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "report directory" in out.stderr and "a-file" in out.stderr
+    assert "running for" not in out.stdout
+    assert time.monotonic() - t0 < 5

@@ -6,6 +6,9 @@
 // signature costs the message's blocks plus one outer block — and no EVP context, no allocation. Those
 // functions are deprecated in OpenSSL 3 in favour of EVP, whose per-call context duplication allocates;
 // hence OPENSSL_SUPPRESS_DEPRECATED below.
+//
+// Parsing is simdjson On-Demand, with one hand scanner in front of it (scan_place_ack(), on
+// detail::FastScan, shared with the market-data parser) for the response every order gets.
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 
 #include "hftx/oms/binance_api.hpp"
@@ -25,6 +28,7 @@
 #include "hftx/core/error.hpp"
 #include "hftx/md/events.hpp"
 #include "json_detail.hpp"
+#include "json_scan.hpp"
 
 namespace hftx::oms {
 
@@ -688,6 +692,7 @@ struct BinanceApiParser::Impl {
   OrderFields of;
   std::size_t list_count = 0;
   std::uint64_t foreign = 0;  // updates of this message whose client order id is not ours
+  bool fast = true;           // scan_place_ack() before simdjson
 
   [[nodiscard]] bool lookup(std::string_view sym, InstrumentId& out) const noexcept {
     if (insts.empty()) return false;
@@ -715,6 +720,7 @@ struct BinanceApiParser::Impl {
     (*sink)(u);
   }
 
+  bool scan_place_ack(std::string_view json, std::size_t capacity) noexcept;
   ApiParseResult run(std::string_view json, std::size_t capacity) noexcept;
   ApiParseResult pass(od::object& obj, bool second) noexcept;
   ApiParseResult id_value(od::value& v) noexcept;
@@ -1113,6 +1119,83 @@ ApiParseResult BinanceApiParser::Impl::pass(od::object& obj, bool second) noexce
   return {};
 }
 
+namespace {
+
+// A key against a literal: a length test and a fixed-size compare the compiler inlines (string_view's ==
+// calls memcmp with a variable size).
+template <std::size_t N>
+HFTX_FORCE_INLINE bool key_is(std::string_view key, const char (&lit)[N]) noexcept {
+  return key.size() == N - 1 && std::memcmp(key.data(), lit, N - 1) == 0;
+}
+
+}  // namespace
+
+// The order.place ACK, as Binance writes it: {"id":"p<id>","status":200,"result":{...},"rateLimits":[...]},
+// compact, members in this order, result members among symbol, orderId, orderListId, clientOrderId and
+// transactTime (each once, at least one), rateLimits (optional) an array of flat objects of scalars. It is
+// read in one forward pass (detail::FastScan) instead of simdjson's two (stage 1 indexes every structural
+// character before On-Demand walks them again). Anything else declines (false, nothing written): another
+// shape, whitespace, escapes, duplicate keys, an unknown symbol — run() then parses it, and reports what
+// the simdjson path reports. Whatever this accepts, run() gives the same ApiMessage and update
+// (tests/fuzz/fuzz_binance_api.cpp checks it on every input).
+bool BinanceApiParser::Impl::scan_place_ack(std::string_view json, std::size_t capacity) noexcept {
+  detail::FastScan s{json.data(), json.data() + json.size(), json.data() + std::max(capacity, json.size())};
+  std::string_view id;
+  std::uint64_t request = 0;
+  if (!s.lit("{\"id\":") || !s.wide_string(id) || id.size() < 2 || id[0] != 'p' || !parse_u64(id.substr(1), request) ||
+      request == 0 || !s.lit(",\"status\":200,\"result\":{"))
+    return false;
+  std::string_view symbol, text;
+  std::uint64_t order_id = 0;
+  std::int64_t transact = 0, list = 0;
+  unsigned seen = 0;
+  for (bool more = true; more;) {
+    std::string_view key;
+    if (!s.wide_string(key) || !s.ch(':')) return false;
+    unsigned bit = 0;
+    bool ok = false;
+    if (key_is(key, "symbol")) bit = 1, ok = s.wide_string(symbol);
+    else if (key_is(key, "orderId")) bit = 2, ok = s.integer(order_id);
+    else if (key_is(key, "orderListId")) bit = 4, ok = s.signed_integer(list);
+    else if (key_is(key, "clientOrderId")) bit = 8, ok = s.wide_string(text);
+    else if (key_is(key, "transactTime")) bit = 16, ok = s.signed_integer(transact);
+    if (!ok || (seen & bit) != 0 || !s.next('}', more)) return false;
+    seen |= bit;
+  }
+  if (s.p != s.end && *s.p == ',') {
+    if (!s.lit(",\"rateLimits\":[")) return false;
+    bool more = s.p != s.end && *s.p != ']';
+    if (!more && !s.ch(']')) return false;
+    while (more) {
+      if (!s.ch('{')) return false;
+      if (!s.ch('}')) {  // not empty: members up to the closing brace
+        for (bool member = true; member;) {
+          std::string_view key;
+          std::string_view value;
+          if (!s.wide_string(key) || !s.ch(':') ||
+              !(s.p != s.end && *s.p == '"' ? s.wide_string(value) : s.skip_scalar()) || !s.next('}', member))
+            return false;
+        }
+      }
+      if (!s.next(']', more)) return false;
+    }
+  }
+  if (!s.ch('}') || s.p != s.end) return false;
+  InstrumentId instrument = 0;
+  if ((seen & 1) != 0 && !lookup(symbol, instrument)) return false;
+  msg->kind = ApiKind::place;
+  msg->request = request;
+  msg->status = 200;
+  OrderUpdate u;
+  u.kind = UpdateKind::ack;
+  u.client_id = request;
+  u.instrument = instrument;
+  u.venue_order_id = order_id;
+  u.venue_time_ms = transact;
+  emit(u);
+  return true;
+}
+
 ApiParseResult BinanceApiParser::Impl::run(std::string_view json, std::size_t capacity) noexcept {
   have_id = have_status = result_pending = list_seen = have_error = have_code = false;
   ex = ExecFields{};
@@ -1184,6 +1267,9 @@ BinanceApiParser::~BinanceApiParser() = default;
 BinanceApiParser::BinanceApiParser(BinanceApiParser&&) noexcept = default;
 BinanceApiParser& BinanceApiParser::operator=(BinanceApiParser&&) noexcept = default;
 
+void BinanceApiParser::set_fast_path(bool on) noexcept { impl_->fast = on; }
+bool BinanceApiParser::fast_path() const noexcept { return impl_->fast; }
+
 ClientOrderId BinanceApiParser::client_id_of(std::string_view text) const noexcept { return impl_->client_id(text); }
 bool BinanceApiParser::instrument_of(std::string_view symbol, InstrumentId& out) const noexcept {
   return impl_->lookup(symbol, out);
@@ -1198,7 +1284,11 @@ ApiParseResult BinanceApiParser::parse(std::string_view json, std::size_t capaci
   im.sink = &sink;
   im.recv_ns = recv_ns;
   im.foreign = 0;
-  ApiParseResult r = json.size() > im.unpadded_cap ? fail(ApiStatus::too_large, "") : im.run(json, capacity);
+  const bool scanned = json.size() <= im.unpadded_cap && im.fast && im.scan_place_ack(json, capacity);
+  ApiParseResult r = scanned                         ? ApiParseResult{}
+                     : json.size() > im.unpadded_cap ? fail(ApiStatus::too_large, "")
+                                                     : im.run(json, capacity);
+  stats_.scanned += scanned ? 1 : 0;
   ++stats_.messages;
   ++stats_.by_status[static_cast<std::size_t>(r.status)];
   if (r.ok()) {

@@ -22,13 +22,10 @@
 #include <cstring>
 #include <string>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "hftx/core/error.hpp"
 #include "hftx/md/binance.hpp"
 #include "json_detail.hpp"
+#include "json_scan.hpp"
 
 namespace hftx::md {
 
@@ -95,168 +92,8 @@ HFTX_FORCE_INLINE ParseResult json_fail(simdjson::error_code e, const char* fiel
   return ParseResult{ParseStatus::json_error, static_cast<std::uint8_t>(e), field};
 }
 
+using detail::FastScan;
 using detail::string_token;
-
-// ---- The fast scanner ----------------------------------------------------------------------------------
-// One forward pass over [p, end): never reads outside the text, so it needs no padding. Every function
-// returns false to decline (the message then goes to simdjson); none of them reports an error itself.
-struct FastScan {
-  const char* p;
-  const char* end;
-  const char* readable;  // end of the readable bytes (>= end): the padding parse() was promised
-
-  HFTX_FORCE_INLINE bool ch(char c) noexcept {
-    if (HFTX_UNLIKELY(p == end || *p != c)) return false;
-    ++p;
-    return true;
-  }
-  template <std::size_t N>
-  HFTX_FORCE_INLINE bool lit(const char (&s)[N]) noexcept {
-    constexpr std::size_t n = N - 1;
-    if (static_cast<std::size_t>(end - p) < n || std::memcmp(p, s, n) != 0) return false;
-    p += n;
-    return true;
-  }
-#if defined(__SSE2__)
-  HFTX_FORCE_INLINE static __m128i load16(const char* q) noexcept {
-    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
-  }
-  HFTX_FORCE_INLINE static unsigned bits(__m128i m) noexcept { return static_cast<unsigned>(_mm_movemask_epi8(m)); }
-  HFTX_FORCE_INLINE static unsigned eq(__m128i v, char c) noexcept { return bits(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))); }
-  HFTX_FORCE_INLINE static unsigned digit_bits(__m128i v) noexcept {
-    return bits(_mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('/')), _mm_cmplt_epi8(v, _mm_set1_epi8(':'))));
-  }
-#endif
-  // A string: plain printable ASCII, no escapes (anything else is simdjson's to judge).
-  HFTX_FORCE_INLINE bool string(std::string_view& out) noexcept {
-    if (!ch('"')) return false;
-    const char* const s = p;
-    for (; p < end; ++p) {
-      const auto c = static_cast<unsigned char>(*p);
-      if (c == '"') {
-        out = std::string_view(s, static_cast<std::size_t>(p - s));
-        ++p;
-        return true;
-      }
-      if (c < 0x20 || c >= 0x80 || c == '\\') return false;
-    }
-    return false;
-  }
-  // The envelope's stream name ("btcusdt@depth@100ms"): up to 31 bytes in two 16-byte compares where the
-  // bytes are readable, for the one string long enough that the byte loop's length shows.
-  HFTX_FORCE_INLINE bool long_string(std::string_view& out) noexcept {
-#if defined(__SSE2__)
-    if (readable - p >= 48 && p < end && *p == '"') {
-      const char* const s = p + 1;
-      for (int half = 0; half < 2; ++half) {
-        const __m128i v = load16(s + 16 * half);
-        const unsigned bad = eq(v, '\\') | bits(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
-        const int q = __builtin_ctz(eq(v, '"') | 0x10000u);
-        if (bad & ((1u << q) - 1u)) return false;
-        if (q < 16) {
-          const char* const close = s + 16 * half + q;
-          if (close >= end) return false;
-          out = std::string_view(s, static_cast<std::size_t>(close - s));
-          p = close + 1;
-          return true;
-        }
-      }
-    }
-#endif
-    return string(out);
-  }
-  // A JSON integer that fits both int64 and uint64: 0 or [1-9][0-9]{0,17}. What follows it is checked by
-  // the caller (',', '}' or ']'), so "1.5" and "1e3" decline there.
-  template <class T>
-  HFTX_FORCE_INLINE bool integer(T& out) noexcept {
-    const char* const s = p;
-    std::uint64_t v = 0;
-    for (unsigned d; p != end && (d = static_cast<unsigned>(*p - '0')) < 10u; ++p) v = v * 10u + d;
-    const auto n = p - s;
-    if (n == 0 || n > 18 || (*s == '0' && n > 1)) return false;
-    out = static_cast<T>(v);
-    return true;
-  }
-  // A price or quantity: "61685.99000000". With 32 readable bytes, at most 8 integer digits and a step of
-  // 10^-1..10^-8 (every Binance spot and futures instrument), it is read branch-free: SSE2 masks give the
-  // closing quote, the point and the digits of 16 bytes at once, and two 8-digit SWAR conversions give the
-  // integer and fraction parts (parse_fixed's byte loops mispredict at every number's end, and this is
-  // half of a depth message's time). Otherwise, parse_fixed on the text. Both give parse_fixed's result.
-  template <class Tag>
-  HFTX_FORCE_INLINE bool fixed(const Scale& scale, Fixed<Tag>& out) noexcept {
-    if (!ch('"')) return false;
-#if defined(__SSE2__)
-    const int decimals = scale.decimals();
-    if (HFTX_LIKELY(readable - p >= 32 && scale.multiplier() == 1 && decimals >= 1 && decimals <= 8)) {
-      const __m128i v = load16(p);
-      const unsigned quote = eq(v, '"'), dots = eq(v, '.'), zeros = eq(v, '0'), digits = digit_bits(v);
-      const int len = __builtin_ctz(quote | 0x10000u);  // 16 (declined): no quote in these bytes
-      const unsigned within = (1u << len) - 1u;
-      const unsigned dot = dots & within;
-      const int d = __builtin_ctz(dot | 0x10000u);  // integer digits
-      const int nfrac = len - d - 1;
-      // Past the step's decimals only zeros ("61685.99000000" at 0.01).
-      const unsigned beyond = within & ~((2u << (d + decimals)) - 1u);
-      // Accepted: a closing quote inside the text; one point, digits elsewhere; 1..8 integer digits; a fraction.
-      if (quote != 0 && len < end - p && dot != 0 && (dot & (dot - 1u)) == 0 && (~digits & within) == dot &&
-          d >= 1 && d <= 8 && nfrac >= 1 && (zeros & beyond) == beyond) {
-        const int k = nfrac < decimals ? nfrac : decimals;
-        const std::uint64_t int_part = (load8(p) - kAsciiZeros) << (8 * (8 - d));
-        const std::uint64_t frac_part = ((load8(p + d + 1) - kAsciiZeros) & (~std::uint64_t{0} >> (8 * (8 - k))))
-                                        << (8 * (8 - decimals));
-        out = Fixed<Tag>(static_cast<std::int64_t>(eight_digits(int_part) * scale.pow10() + eight_digits(frac_part)));
-        p += len + 1;
-        return true;
-      }
-    }
-#endif
-    const char* const s = p;
-    while (p != end && (static_cast<unsigned>(*p - '0') < 10u || *p == '.')) ++p;
-    if (p == end || *p != '"') return false;
-    const std::string_view text(s, static_cast<std::size_t>(p - s));
-    ++p;
-    return parse_fixed(text, scale, out, Sign::unsigned_only) == FixedStatus::ok;
-  }
-  static constexpr std::uint64_t kAsciiZeros = 0x3030303030303030ull;
-  HFTX_FORCE_INLINE static std::uint64_t load8(const char* q) noexcept {
-    std::uint64_t w;
-    std::memcpy(&w, q, 8);
-    return w;
-  }
-  // Eight digit values 0..9, one per byte, the first (lowest address) most significant: their number.
-  // Pairs, then quads, by multiplies (Lemire's SWAR conversion).
-  HFTX_FORCE_INLINE static std::uint64_t eight_digits(std::uint64_t v) noexcept {
-    v = v * 10u + (v >> 8);
-    return ((((v & 0x000000FF000000FFull) * (100u + (1000000ull << 32))) +
-             (((v >> 16) & 0x000000FF000000FFull) * (1u + (10000ull << 32)))) >> 32) & 0xFFFFFFFFull;
-  }
-  // An unknown field's value: a scalar only (a nested value declines).
-  HFTX_FORCE_INLINE bool skip_scalar() noexcept {
-    if (p == end) return false;
-    std::string_view sv;
-    std::uint64_t n = 0;
-    switch (*p) {
-      case '"': return string(sv);
-      case 't': return lit("true");
-      case 'f': return lit("false");
-      case 'n': return lit("null");
-      default: return integer(n);
-    }
-  }
-  // After a member or element: ',' (true, more follow) or `close` (false, done). Anything else declines.
-  HFTX_FORCE_INLINE bool next(char close, bool& more) noexcept {
-    if (p == end) return false;
-    if (*p == ',') {
-      more = true;
-    } else if (*p == close) {
-      more = false;
-    } else {
-      return false;
-    }
-    ++p;
-    return true;
-  }
-};
 
 }  // namespace
 

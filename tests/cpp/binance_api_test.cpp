@@ -891,6 +891,93 @@ TEST_F(ApiParserTest, TooLargeAndParserConfig) {
   EXPECT_FALSE(parser.instrument_of("ETHUSD", id));
 }
 
+// ------------------------------------------------------------------------ the order.place ack scanner
+
+// One text through a parser with the hand scanner and through one without it.
+struct BothWays {
+  BinanceApiParser fast{instruments(), "hx", 1u << 16};
+  BinanceApiParser slow{instruments(), "hx", 1u << 16};
+  BothWays() { slow.set_fast_path(false); }
+
+  // True when both give the same status, field, message and updates; `scanned` says which path `fast` took.
+  bool same(const std::string& text, bool* scanned = nullptr) {
+    std::string buf = text;
+    buf.resize(text.size() + hftx::md::kJsonPadding, '\0');
+    const std::string_view json(buf.data(), text.size());
+    ApiMessage ma, mb;
+    std::vector<OrderUpdate> ua, ub;
+    auto sa = [&](const OrderUpdate& u) noexcept { ua.push_back(u); };
+    auto sb = [&](const OrderUpdate& u) noexcept { ub.push_back(u); };
+    const std::uint64_t before = fast.stats().scanned;
+    const ApiParseResult ra = fast.parse(json, buf.size(), 5, ma, UpdateSink(sa));
+    const ApiParseResult rb = slow.parse(json, buf.size(), 5, mb, UpdateSink(sb));
+    if (scanned != nullptr) *scanned = fast.stats().scanned != before;
+    const auto same_field = [](const char* x, const char* y) {
+      return (x == nullptr || y == nullptr) ? x == y : std::strcmp(x, y) == 0;
+    };
+    if (ra.status != rb.status || ra.detail != rb.detail || !same_field(ra.field, rb.field)) return false;
+    if (!same_content(ma, mb) || ua.size() != ub.size()) return false;
+    for (std::size_t i = 0; i < ua.size(); ++i)
+      if (!same_content(ua[i], ub[i])) return false;
+    return true;
+  }
+};
+
+constexpr const char* kAck =
+    R"({"id":"p42","status":200,"result":{"symbol":"ETHUSDT","orderId":123,"orderListId":-1,"clientOrderId":"hx42","transactTime":1700000000123},"rateLimits":[{"rateLimitType":"ORDERS","interval":"SECOND","intervalNum":10,"limit":50,"count":1},{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000,"count":12}]})";
+
+TEST(BinanceApiParserFastPath, ReadsTheAcksAsSimdjsonDoes) {
+  BothWays p;
+  // Read by the scanner, with simdjson's result.
+  for (const std::string& t : {std::string(kAck),
+                              std::string(R"({"id":"p7","status":200,"result":{"orderId":9}})"),
+                              std::string(R"({"id":"p007","status":200,"result":{"symbol":"BTCUSDT","orderId":0},"rateLimits":[]})"),
+                              std::string(R"({"id":"p1","status":200,"result":{"transactTime":-5,"orderListId":-1},"rateLimits":[{}]})"),
+                              std::string(R"({"id":"p18446744073709551615","status":200,"result":{"clientOrderId":"x"},"rateLimits":[{"a":true,"b":null,"c":false,"d":"e"}]})")}) {
+    bool scanned = false;
+    EXPECT_TRUE(p.same(t, &scanned)) << t;
+    EXPECT_TRUE(scanned) << t;
+  }
+  // Left to simdjson (each one declined), with the same result as simdjson alone: errors included.
+  for (const std::string& t : {
+           std::string(R"({"id":"p42", "status":200,"result":{"orderId":1}})"),                  // whitespace
+           std::string(R"({"id":"p42","status":400,"error":{"code":-2010,"msg":"x"}})"),        // a reject
+           std::string(R"({"id":"c42","status":200,"result":{"orderId":1}})"),                  // a cancel
+           std::string(R"({"id":"p0","status":200,"result":{"orderId":1}})"),                   // id 0
+           std::string(R"({"id":"p42","status":200,"result":{}})"),                             // empty result
+           std::string(R"({"id":"p42","status":200,"result":{"orderId":1,"orderId":2}})"),      // repeated key
+           std::string(R"({"id":"p42","status":200,"result":{"symbol":"XRPUSDT"}})"),           // unknown symbol
+           std::string(R"({"id":"p42","status":200,"result":{"orderId":-1}})"),                 // negative id
+           std::string(R"({"id":"p42","status":200,"result":{"orderId":1.5}})"),                // float
+           std::string("{\"id\":\"p42\",\"status\":200,\"result\":{\"symbol\":\"BTC\\u0055SDT\"}}"),  // escape
+           std::string(R"({"id":"p42","status":200,"result":{"status":"NEW"}})"),               // RESULT type
+           std::string(R"({"id":"p42","status":200,"result":{"orderId":1},"rateLimits":[{"a":[1]}]})"),
+           std::string(R"({"id":"p42","status":200,"result":{"orderId":1},"rateLimits":[1]})"),
+           std::string(R"({"id":"p42","status":200,"result":{"orderId":1},"x":1})"),
+           std::string(R"({"id":"p42","status":200,"result":{"orderId":1}} )"),
+           std::string(R"({"id":"p42","status":200,"result":{"orderId":1}}x)"),
+           std::string(R"({"status":200,"id":"p42","result":{"orderId":1}})")}) {
+    bool scanned = true;
+    EXPECT_TRUE(p.same(t, &scanned)) << t;
+    EXPECT_FALSE(scanned) << t;
+  }
+  // Every truncation, and random damage (a byte replaced by one of JSON's significant characters, or any
+  // byte): whichever path reads it, the result is simdjson's.
+  const std::string ack = kAck;
+  for (std::size_t n = 0; n <= ack.size(); ++n) EXPECT_TRUE(p.same(ack.substr(0, n))) << n;
+  std::uint64_t x = 0x9e3779b97f4a7c15ull;
+  const std::string alphabet = "{}[]\":,-0123456789.eE \\tnul\x7f\x80";
+  for (int i = 0; i < 20000; ++i) {
+    std::string t = ack;
+    for (int k = 0; k < 1 + i % 3; ++k) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      const std::size_t at = static_cast<std::size_t>(x % t.size());
+      t[at] = (x >> 32) % 4 == 0 ? static_cast<char>(x >> 40) : alphabet[static_cast<std::size_t>((x >> 40) % alphabet.size())];
+    }
+    ASSERT_TRUE(p.same(t)) << t;
+  }
+}
+
 TEST(BinanceApiRoundTrip, EncoderIdsMapBackThroughTheParser) {
   // A request's id and newClientOrderId, answered the way §1 says, come back to the same ClientOrderId.
   BinanceApiEncoder e = make_encoder(RequestSigner::hmac_sha256(kSecret));

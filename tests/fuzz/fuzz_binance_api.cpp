@@ -1,6 +1,7 @@
 // libFuzzer target: the Binance WebSocket-API parser (responses, execution reports) and, for inputs it
 // accepts, the encoder fed with what came out (ids, quantities, prices), so both directions run on
-// arbitrary data. Built only with -DHFTX_BUILD_FUZZ=ON and clang; see tests/fuzz/CMakeLists.txt. The input
+// arbitrary data. Differential: every input is also parsed by simdjson alone (the order.place ack scanner
+// off), and any difference in status, message or updates aborts. Built only with -DHFTX_BUILD_FUZZ=ON and clang; see tests/fuzz/CMakeLists.txt. The input
 // is copied into a buffer of exactly size + kJsonPadding bytes so that AddressSanitizer flags any read past
 // the padding simdjson is allowed.
 #include <cstdint>
@@ -22,6 +23,11 @@ std::vector<ApiInstrument> instruments() {
 
 struct State {
   BinanceApiParser parser{instruments(), "hx", 1u << 16};
+  BinanceApiParser slow = [] {
+    BinanceApiParser p{instruments(), "hx", 1u << 16};
+    p.set_fast_path(false);
+    return p;
+  }();
   BinanceApiEncoder encoder{[] {
                               ApiEncoderConfig c;
                               c.api_key = "fuzzkey";
@@ -45,6 +51,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ApiParseResult r = s->parser.parse(std::string_view(buf.get(), size), cap, 0, m, std::span(ups));
   (void)r.describe();
   if (m.updates > 4) __builtin_trap();
+  {
+    OrderUpdate slow_ups[4];
+    ApiMessage sm;
+    const ApiParseResult sr = s->slow.parse(std::string_view(buf.get(), size), cap, 0, sm, std::span(slow_ups));
+    const bool same_field = (r.field == nullptr || sr.field == nullptr) ? r.field == sr.field
+                                                                        : std::strcmp(r.field, sr.field) == 0;
+    if (r.status != sr.status || r.detail != sr.detail || !same_field || !same_content(m, sm)) __builtin_trap();
+    for (std::size_t i = 0; i < m.updates && i < 4; ++i)
+      if (!same_content(ups[i], slow_ups[i])) __builtin_trap();
+  }
   for (std::size_t i = 0; i < m.updates && i < 4; ++i) {
     const OrderUpdate& u = ups[i];
     OrderRequest req;

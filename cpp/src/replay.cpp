@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 
 #include "hftx/core/error.hpp"
+#include "json_scan.hpp"
 
 namespace hftx::book {
 
@@ -16,16 +18,38 @@ namespace {
 
 constexpr std::size_t kPendingTickers = 1u << 14;
 
-// "<digits> " prefix: the receive time. False when the line does not start that way.
+// Eight ASCII digits at p (all checked): their number. False when a byte is not a digit.
+bool eight_digits(const char* p, std::uint64_t& out) noexcept {
+  std::uint64_t w;
+  std::memcpy(&w, p, 8);
+  const std::uint64_t d = w - 0x3030303030303030ull;
+  // A byte below '0' borrows into its top bit; one above '9' (d >= 10) reaches it when 0x76 is added.
+  if (((d | (d + 0x7676767676767676ull)) & 0x8080808080808080ull) != 0) return false;
+  out = hftx::detail::FastScan::eight_digits(d);
+  return true;
+}
+
+// "<digits> " prefix: the receive time. False when the line does not start that way. Every recorded line
+// starts with 19 digits (nanoseconds since the epoch), read as 8 + 8 + 3: this runs for every line, the
+// skipped ones of a books-only replay included.
 bool split_line(std::string_view line, std::int64_t& ns, std::string_view& json) noexcept {
   std::size_t i = 0;
-  std::int64_t v = 0;
-  while (i < line.size() && i < 19 && static_cast<unsigned>(line[i] - '0') < 10u) {
-    v = v * 10 + (line[i] - '0');
-    ++i;
+  std::uint64_t v = 0, hi = 0, mid = 0;
+  if (line.size() > 19 && line[19] == ' ' && eight_digits(line.data(), hi) && eight_digits(line.data() + 8, mid) &&
+      static_cast<unsigned>(line[16] - '0') < 10u && static_cast<unsigned>(line[17] - '0') < 10u &&
+      static_cast<unsigned>(line[18] - '0') < 10u) {
+    v = (hi * 100'000'000u + mid) * 1000u +
+        static_cast<unsigned>((line[16] - '0') * 100 + (line[17] - '0') * 10 + (line[18] - '0'));
+    i = 19;
+  } else {
+    while (i < line.size() && i < 19 && static_cast<unsigned>(line[i] - '0') < 10u) {
+      v = v * 10u + static_cast<unsigned>(line[i] - '0');
+      ++i;
+    }
+    if (i == 0 || i >= line.size() || line[i] != ' ') return false;
   }
-  if (i == 0 || i >= line.size() || line[i] != ' ') return false;
-  ns = v;
+  if (v > static_cast<std::uint64_t>(INT64_MAX)) return false;  // 19 digits beyond int64
+  ns = static_cast<std::int64_t>(v);
   json = line.substr(i + 1);
   while (!json.empty() && (json.back() == '\r' || json.back() == ' ')) json.remove_suffix(1);
   return true;
@@ -86,12 +110,16 @@ bool Replayer::skip_line(std::string_view line) noexcept {
 }
 
 md::ParseResult Replayer::feed_line(std::string_view line, std::size_t capacity) {
-  if (skip_line(line)) return {};
   ++stats_.lines;
   stats_.bytes += line.size() + 1;
   std::int64_t ns = 0;
   std::string_view json;
-  if (!split_line(line, ns, json)) {
+  const bool split = split_line(line, ns, json);
+  if (split && opts_.books_only && !depth_stream_or_unwrapped(json)) {  // as skip_line(), split once
+    ++stats_.skipped_lines;
+    return {};
+  }
+  if (!split) {
     if (line.empty()) return {};
     ++stats_.bad_lines;
     return md::ParseResult{md::ParseStatus::json_error, 0, "line"};
@@ -101,7 +129,7 @@ md::ParseResult Replayer::feed_line(std::string_view line, std::size_t capacity)
 }
 
 md::ParseResult Replayer::feed_message(std::string_view json, std::size_t capacity, std::int64_t recv_ns) {
-  const md::ParseResult r = parser_.parse(json, capacity, recv_ns, msg_, levels_);
+  const md::ParseResult r = parser_.parse(json, capacity, recv_ns, msg_, levels_.span());
   if (HFTX_UNLIKELY(!r.ok())) {
     if (stats_.parse_errors++ == 0) stats_.first_parse_error = r.describe();
     return r;

@@ -322,6 +322,42 @@ TEST(Replay, ReplayLinesEqualsReplayFiles) {
   EXPECT_EQ(a.sync.level_updates, b.sync.level_updates);
 }
 
+// The receive-time prefix: 19 digits (the recorded lines) are read 8 + 8 + 3 at a time, anything else byte by
+// byte; both must give the same time and refuse the same lines.
+TEST(Replay, LinePrefixIsTheReceiveTimeOrABadLine) {
+  const std::string msg =
+      R"({"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"BTCUSDT","t":5,"p":"60000.00","q":"0.00100000","T":1,"m":true,"M":true}})";
+  struct Case {
+    std::string prefix;
+    std::int64_t ns;  // -1: a bad line
+  };
+  const std::vector<Case> cases = {
+      {"1723075200123456789 ", 1723075200123456789}, {"0000000000000000001 ", 1},
+      {"9223372036854775807 ", INT64_MAX},           {"1 ", 1},
+      {"123456789012345678 ", 123456789012345678},   {"1723075200123456789  ", 1723075200123456789},
+      {"17230752001234567890 ", -1},                 {"1723075200123456789", -1},
+      {"172307520012345678x ", -1},                  {"17230752/0123456789 ", -1},
+      {"1723075200:23456789 ", -1},                  {"1723075200123456:89 ", -1},
+      {"\xb1" "723075200123456789 ", -1},               {" 1723075200123456789 ", -1},
+      {"9223372036854775808 ", -1},                  {"9999999999999999999 ", -1},
+      {"", -1},
+  };
+  for (const Case& c : cases) {
+    Replayer rp(Scale::from_step("0.01"), Scale::from_step("0.00000001"));
+    const std::string line = c.prefix + msg;
+    std::string buf = line;
+    buf.resize(line.size() + md::kJsonPadding);
+    const md::ParseResult r = rp.feed_line(std::string_view(buf.data(), line.size()), buf.size());
+    if (c.ns < 0) {
+      EXPECT_FALSE(r.ok()) << c.prefix;
+      EXPECT_EQ(rp.stats().bad_lines, 1u) << c.prefix;
+    } else {
+      EXPECT_TRUE(r.ok()) << c.prefix << r.describe();
+      EXPECT_EQ(rp.last_message().recv_ns, c.ns) << c.prefix;
+    }
+  }
+}
+
 TEST(Replay, MissingFileThrows) {
   const std::vector<std::string> files{"/nonexistent/x.gz"};
   EXPECT_THROW((void)replay_files(files), SystemError);

@@ -1119,17 +1119,6 @@ ApiParseResult BinanceApiParser::Impl::pass(od::object& obj, bool second) noexce
   return {};
 }
 
-namespace {
-
-// A key against a literal: a length test and a fixed-size compare the compiler inlines (string_view's ==
-// calls memcmp with a variable size).
-template <std::size_t N>
-HFTX_FORCE_INLINE bool key_is(std::string_view key, const char (&lit)[N]) noexcept {
-  return key.size() == N - 1 && std::memcmp(key.data(), lit, N - 1) == 0;
-}
-
-}  // namespace
-
 // The order.place ACK, as Binance writes it: {"id":"p<id>","status":200,"result":{...},"rateLimits":[...]},
 // compact, members in this order, result members among symbol, orderId, orderListId, clientOrderId and
 // transactTime (each once, at least one), rateLimits (optional) an array of flat objects of scalars. It is
@@ -1139,6 +1128,7 @@ HFTX_FORCE_INLINE bool key_is(std::string_view key, const char (&lit)[N]) noexce
 // the simdjson path reports. Whatever this accepts, run() gives the same ApiMessage and update
 // (tests/fuzz/fuzz_binance_api.cpp checks it on every input).
 bool BinanceApiParser::Impl::scan_place_ack(std::string_view json, std::size_t capacity) noexcept {
+  using detail::key_is;
   detail::FastScan s{json.data(), json.data() + json.size(), json.data() + std::max(capacity, json.size())};
   std::string_view id;
   std::uint64_t request = 0;

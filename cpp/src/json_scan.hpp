@@ -175,6 +175,14 @@ struct FastScan {
     return ((((v & 0x000000FF000000FFull) * (100u + (1000000ull << 32))) +
              (((v >> 16) & 0x000000FF000000FFull) * (1u + (10000ull << 32)))) >> 32) & 0xFFFFFFFFull;
   }
+  // Eight ASCII digits at q, each checked: their number. False when a byte is not a digit.
+  HFTX_FORCE_INLINE static bool eight_ascii_digits(const char* q, std::uint64_t& out) noexcept {
+    const std::uint64_t d = load8(q) - kAsciiZeros;
+    // A byte below '0' borrows into its top bit; one above '9' (d >= 10) reaches it when 0x76 is added.
+    if (((d | (d + 0x7676767676767676ull)) & 0x8080808080808080ull) != 0) return false;
+    out = eight_digits(d);
+    return true;
+  }
   // An unknown field's value: a scalar only (a nested value declines).
   HFTX_FORCE_INLINE bool skip_scalar() noexcept {
     if (p == end) return false;
@@ -211,5 +219,12 @@ struct FastScan {
     return true;
   }
 };
+
+// A key against a literal: a length test and a fixed-size compare the compiler inlines (string_view's ==
+// calls memcmp with a variable size).
+template <std::size_t N>
+HFTX_FORCE_INLINE bool key_is(std::string_view key, const char (&lit)[N]) noexcept {
+  return key.size() == N - 1 && std::memcmp(key.data(), lit, N - 1) == 0;
+}
 
 }  // namespace hftx::detail

@@ -93,6 +93,7 @@ HFTX_FORCE_INLINE ParseResult json_fail(simdjson::error_code e, const char* fiel
 }
 
 using detail::FastScan;
+using detail::key_is;
 using detail::string_token;
 
 }  // namespace
@@ -432,10 +433,11 @@ bool BinanceParser::Impl::scan_object(FastScan& s, int depth) noexcept {
         }
         default: ok = s.skip_scalar(); break;
       }
-    } else if (key == "pu") {
+    } else if (key_is(key, "pu")) {
       ok = once(kPrev) && s.integer(m.depth.prev_last_id);
-    } else if (key == "lastUpdateId" || key == "bids" || key == "asks" ||
-               (depth == 0 && (key == "stream" || key == "data" || key == "result" || key == "status"))) {
+    } else if (key_is(key, "lastUpdateId") || key_is(key, "bids") || key_is(key, "asks") ||
+               (depth == 0 && (key_is(key, "stream") || key_is(key, "data") || key_is(key, "result") ||
+                               key_is(key, "status")))) {
       return false;  // snapshots and envelopes in another shape: simdjson's
     } else {
       ok = s.skip_scalar();

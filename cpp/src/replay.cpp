@@ -18,24 +18,15 @@ namespace {
 
 constexpr std::size_t kPendingTickers = 1u << 14;
 
-// Eight ASCII digits at p (all checked): their number. False when a byte is not a digit.
-bool eight_digits(const char* p, std::uint64_t& out) noexcept {
-  std::uint64_t w;
-  std::memcpy(&w, p, 8);
-  const std::uint64_t d = w - 0x3030303030303030ull;
-  // A byte below '0' borrows into its top bit; one above '9' (d >= 10) reaches it when 0x76 is added.
-  if (((d | (d + 0x7676767676767676ull)) & 0x8080808080808080ull) != 0) return false;
-  out = hftx::detail::FastScan::eight_digits(d);
-  return true;
-}
-
 // "<digits> " prefix: the receive time. False when the line does not start that way. Every recorded line
 // starts with 19 digits (nanoseconds since the epoch), read as 8 + 8 + 3: this runs for every line, the
 // skipped ones of a books-only replay included.
 bool split_line(std::string_view line, std::int64_t& ns, std::string_view& json) noexcept {
   std::size_t i = 0;
   std::uint64_t v = 0, hi = 0, mid = 0;
-  if (line.size() > 19 && line[19] == ' ' && eight_digits(line.data(), hi) && eight_digits(line.data() + 8, mid) &&
+  using Scan = hftx::detail::FastScan;
+  if (line.size() > 19 && line[19] == ' ' && Scan::eight_ascii_digits(line.data(), hi) &&
+      Scan::eight_ascii_digits(line.data() + 8, mid) &&
       static_cast<unsigned>(line[16] - '0') < 10u && static_cast<unsigned>(line[17] - '0') < 10u &&
       static_cast<unsigned>(line[18] - '0') < 10u) {
     v = (hi * 100'000'000u + mid) * 1000u +

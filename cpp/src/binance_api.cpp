@@ -1267,18 +1267,28 @@ bool BinanceApiParser::instrument_of(std::string_view symbol, InstrumentId& out)
 
 ApiParseResult BinanceApiParser::parse(std::string_view json, std::size_t capacity, std::int64_t recv_ns,
                                        ApiMessage& out, UpdateSink sink) noexcept {
-  if (HFTX_UNLIKELY(capacity < json.size() + md::kJsonPadding)) return parse_unpadded(json, recv_ns, out, sink);
   Impl& im = *impl_;
   out = ApiMessage{};
   im.msg = &out;
   im.sink = &sink;
   im.recv_ns = recv_ns;
   im.foreign = 0;
-  const bool scanned = json.size() <= im.unpadded_cap && im.fast && im.scan_place_ack(json, capacity);
-  ApiParseResult r = scanned                         ? ApiParseResult{}
-                     : json.size() > im.unpadded_cap ? fail(ApiStatus::too_large, "")
-                                                     : im.run(json, capacity);
-  stats_.scanned += scanned ? 1 : 0;
+  ApiParseResult r;
+  if (HFTX_UNLIKELY(json.size() > im.unpadded_cap)) {
+    r = fail(ApiStatus::too_large, "");
+  } else if (im.fast && im.scan_place_ack(json, capacity)) {  // needs no padding
+    ++stats_.scanned;
+  } else {
+    if (capacity < json.size() + md::kJsonPadding) {
+      // simdjson reads up to kJsonPadding bytes past the text: copy it into our padded buffer (error_msg
+      // then points into it, valid until the next parse, as the contract says).
+      std::memcpy(im.unpadded.get(), json.data(), json.size());
+      std::memset(im.unpadded.get() + json.size(), 0, md::kJsonPadding);
+      json = std::string_view(im.unpadded.get(), json.size());
+      capacity = json.size() + md::kJsonPadding;
+    }
+    r = im.run(json, capacity);
+  }
   ++stats_.messages;
   ++stats_.by_status[static_cast<std::size_t>(r.status)];
   if (r.ok()) {
@@ -1292,16 +1302,7 @@ ApiParseResult BinanceApiParser::parse(std::string_view json, std::size_t capaci
 
 ApiParseResult BinanceApiParser::parse_unpadded(std::string_view json, std::int64_t recv_ns, ApiMessage& out,
                                                 UpdateSink sink) noexcept {
-  Impl& im = *impl_;
-  if (HFTX_UNLIKELY(json.size() > im.unpadded_cap)) {
-    out = ApiMessage{};
-    ++stats_.messages;
-    ++stats_.by_status[static_cast<std::size_t>(ApiStatus::too_large)];
-    return fail(ApiStatus::too_large, "");
-  }
-  std::memcpy(im.unpadded.get(), json.data(), json.size());
-  std::memset(im.unpadded.get() + json.size(), 0, md::kJsonPadding);
-  return parse(std::string_view(im.unpadded.get(), json.size()), json.size() + md::kJsonPadding, recv_ns, out, sink);
+  return parse(json, 0, recv_ns, out, sink);
 }
 
 ApiParseResult BinanceApiParser::parse(std::string_view json, std::size_t capacity, std::int64_t recv_ns,

@@ -410,7 +410,8 @@ class BinanceApiParser {
   // writes the first ones and returns too_many_updates.
   ApiParseResult parse(std::string_view json, std::size_t capacity, std::int64_t recv_ns, ApiMessage& out,
                        std::span<OrderUpdate> updates) noexcept;
-  // For a message without readable padding: one memcpy into the internal buffer.
+  // For a message without readable padding: an order.place ack is read in place (the hand scanner needs no
+  // padding); anything else is copied once into the internal buffer for simdjson.
   ApiParseResult parse_unpadded(std::string_view json, std::int64_t recv_ns, ApiMessage& out,
                                 UpdateSink sink) noexcept;
 

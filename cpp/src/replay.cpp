@@ -89,24 +89,13 @@ void Replayer::reset() {
   last_trade_id_ = last_agg_id_ = 0;
 }
 
-bool Replayer::skip_line(std::string_view line) noexcept {
-  if (!opts_.books_only) return false;
-  std::int64_t ns = 0;
-  std::string_view json;
-  if (!split_line(line, ns, json) || depth_stream_or_unwrapped(json)) return false;
-  ++stats_.lines;
-  stats_.bytes += line.size() + 1;
-  ++stats_.skipped_lines;
-  return true;
-}
-
 md::ParseResult Replayer::feed_line(std::string_view line, std::size_t capacity) {
   ++stats_.lines;
   stats_.bytes += line.size() + 1;
   std::int64_t ns = 0;
   std::string_view json;
   const bool split = split_line(line, ns, json);
-  if (split && opts_.books_only && !depth_stream_or_unwrapped(json)) {  // as skip_line(), split once
+  if (split && opts_.books_only && !depth_stream_or_unwrapped(json)) {  // another stream: not parsed
     ++stats_.skipped_lines;
     return {};
   }

@@ -80,12 +80,9 @@ class Replayer {
 
   // One recorded line `<ns> <json>` whose buffer is readable up to line.data() + capacity. Stream messages
   // are read in place whatever the capacity (the parser's fast scanner needs no padding); a message the
-  // scanner leaves to simdjson is copied unless capacity >= line.size() + md::kJsonPadding.
+  // scanner leaves to simdjson is copied unless capacity >= line.size() + md::kJsonPadding. books_only:
+  // a line of another stream than depth is counted (skipped_lines) and not parsed.
   md::ParseResult feed_line(std::string_view line, std::size_t capacity);
-  // books_only: true (and counted) when the line is of a stream other than depth, so that a caller that
-  // copies lines may skip them first (feed_line checks it too); false otherwise, and always without
-  // books_only. Needs no padding.
-  bool skip_line(std::string_view line) noexcept;
   // One message with our receive time.
   md::ParseResult feed_message(std::string_view json, std::size_t capacity, std::int64_t recv_ns);
 

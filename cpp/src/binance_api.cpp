@@ -29,6 +29,7 @@
 #include "hftx/md/events.hpp"
 #include "json_detail.hpp"
 #include "json_scan.hpp"
+#include "pem_text.hpp"
 
 namespace hftx::oms {
 
@@ -94,17 +95,7 @@ RequestSigner RequestSigner::hmac_sha256(std::string_view secret) {
 }
 
 RequestSigner RequestSigner::ed25519_pem(std::string_view pem) {
-  // Environment variables often carry PEM with literal "\n" for newlines.
-  std::string text;
-  text.reserve(pem.size());
-  for (std::size_t i = 0; i < pem.size(); ++i) {
-    if (pem[i] == '\\' && i + 1 < pem.size() && pem[i + 1] == 'n') {
-      text += '\n';
-      ++i;
-    } else {
-      text += pem[i];
-    }
-  }
+  std::string text = detail::pem_with_newlines(pem);  // environment variables carry "\n" for newlines
   auto impl = std::make_unique<Impl>();
   BIO* bio = BIO_new_mem_buf(text.data(), static_cast<int>(text.size()));
   if (bio == nullptr) throw ConfigError("RequestSigner: BIO_new_mem_buf failed");

@@ -28,6 +28,7 @@
 #include "hftx/md/binance.hpp"
 #include "hftx/net/websocket.hpp"
 #include "hftx/sim/generator.hpp"
+#include "pem_text.hpp"
 
 namespace hftx::sim {
 
@@ -174,12 +175,7 @@ namespace {
 // The Ed25519 public key of a PEM text (literal "\n" sequences accepted, as env variables carry them);
 // throws ConfigError naming simulator.api_public_key when it is not one. The caller frees it.
 EVP_PKEY* ed25519_public_key(const std::string& pem) {
-  std::string text;
-  for (std::size_t i = 0; i < pem.size(); ++i) {
-    const bool escaped = pem[i] == '\\' && i + 1 < pem.size() && pem[i + 1] == 'n';
-    text += escaped ? '\n' : pem[i];
-    i += escaped ? 1 : 0;
-  }
+  const std::string text = detail::pem_with_newlines(pem);
   BIO* bio = BIO_new_mem_buf(text.data(), static_cast<int>(text.size()));
   EVP_PKEY* key = bio != nullptr ? PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr) : nullptr;
   BIO_free(bio);

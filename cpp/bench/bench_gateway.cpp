@@ -37,8 +37,6 @@ using namespace hftx::oms;
 
 constexpr const char* kApiKey = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
 constexpr const char* kSecret = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
-constexpr const char* kEdPem =
-    "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIIJEYWtGBrhACmb9Dvy+qa8WEf0lQOl1s4CLIAB9m89u\n-----END PRIVATE KEY-----\n";
 
 std::vector<ApiInstrument> instruments() {
   return {ApiInstrument{"BTCUSDT", Scale::from_step("0.01"), Scale::from_step("0.00000001")}};
@@ -60,7 +58,8 @@ OrderRequest order(std::uint64_t i) {
 }
 
 void BM_place(benchmark::State& state, bool ed25519, bool logged_on = false) {
-  BinanceApiEncoder enc = make_encoder(ed25519 ? RequestSigner::ed25519_pem(kEdPem) : RequestSigner::hmac_sha256(kSecret));
+  BinanceApiEncoder enc =
+      make_encoder(ed25519 ? RequestSigner::ed25519_pem(bench::kEd25519Pem) : RequestSigner::hmac_sha256(kSecret));
   enc.set_logged_on(logged_on);
   std::vector<char> out(enc.max_request_size());
   bench::OpSampler sampler;

@@ -34,10 +34,10 @@ constexpr std::size_t kCapacity = 4096;
 constexpr std::uint64_t kBatch = 4096;  // items per benchmark iteration (throughput cases)
 constexpr std::uint64_t kStop = ~std::uint64_t{0};
 
+using hftx::bench::allowed_cpus;
 using hftx::bench::cpu_at;
 using hftx::bench::pin_self;
 using hftx::bench::PinScope;
-const std::vector<int>& cpus() { return hftx::bench::allowed_cpus(); }
 
 // How peers (and hftx's try_* loops) wait when the queue is full or empty: spin with `pause`, and give the
 // core away when more threads than cores are running.
@@ -134,7 +134,7 @@ struct AtomicQueueMpmc {
 
 template <class Q>
 void spsc_throughput(benchmark::State& state) {
-  if (cpus().size() < 2) {
+  if (allowed_cpus().size() < 2) {
     state.SkipWithError("needs two CPUs");
     return;
   }
@@ -173,7 +173,7 @@ void spsc_throughput(benchmark::State& state) {
 
 // hftx's batch calls: try_push_n / consume_n publish each batch with one index store.
 void spsc_throughput_hftx_batch(benchmark::State& state) {
-  if (cpus().size() < 2) {
+  if (allowed_cpus().size() < 2) {
     state.SkipWithError("needs two CPUs");
     return;
   }
@@ -219,7 +219,7 @@ void spsc_throughput_hftx_batch(benchmark::State& state) {
 
 // boost::lockfree::spsc_queue's bulk push/pop: the peer's own batch API.
 void spsc_throughput_boost_bulk(benchmark::State& state) {
-  if (cpus().size() < 2) {
+  if (allowed_cpus().size() < 2) {
     state.SkipWithError("needs two CPUs");
     return;
   }
@@ -268,7 +268,7 @@ void spsc_throughput_boost_bulk(benchmark::State& state) {
 
 template <class Q>
 void spsc_round_trip(benchmark::State& state) {
-  if (cpus().size() < 2) {
+  if (allowed_cpus().size() < 2) {
     state.SkipWithError("needs two CPUs");
     return;
   }
@@ -305,7 +305,7 @@ void spsc_round_trip(benchmark::State& state) {
 // The floor: the same ping-pong through two bare atomic words on their own cache lines (one line transfer
 // each way, nothing else).
 void spsc_round_trip_limit(benchmark::State& state) {
-  if (cpus().size() < 2) {
+  if (allowed_cpus().size() < 2) {
     state.SkipWithError("needs two CPUs");
     return;
   }
@@ -350,7 +350,7 @@ void spsc_round_trip_limit(benchmark::State& state) {
 // measure the scheduler, not the queue). At the end each consumer gets one stop marker.
 template <class Q>
 void mpmc_throughput(benchmark::State& state, unsigned producers, unsigned consumers) {
-  const bool oversubscribed = producers + consumers > cpus().size();
+  const bool oversubscribed = producers + consumers > allowed_cpus().size();
   auto q = std::make_unique<Q>();
   std::atomic<bool> go{false}, stop{false};
   std::atomic<std::uint64_t> consumed{0};

@@ -33,10 +33,6 @@ const std::vector<std::string>& recorded() {
   return lines;
 }
 
-// An Ed25519 test key (for the session-logon variant: Binance takes session.logon only with Ed25519).
-constexpr const char* kEdPem =
-    "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIIJEYWtGBrhACmb9Dvy+qa8WEf0lQOl1s4CLIAB9m89u\n-----END PRIVATE KEY-----\n";
-
 // The order path of one session thread, without the socket: risk → OMS → encode into a send buffer.
 // logged_on: the order connection is logged on (session.logon), so orders go out unsigned; otherwise each
 // is signed with HMAC-SHA256.
@@ -48,7 +44,7 @@ struct Pipeline final : strategy::StrategyContext {
         oms_(1u << 16, 1, 16),
         risk_(risk_config(), oms_),
         encoder({"bench-key", 5000, "hx", {oms::ApiInstrument{"BTCUSDT", ps, qs}}},
-                logged_on ? oms::RequestSigner::ed25519_pem(kEdPem) : oms::RequestSigner::hmac_sha256("bench-secret")),
+                logged_on ? oms::RequestSigner::ed25519_pem(bench::kEd25519Pem) : oms::RequestSigner::hmac_sha256("bench-secret")),
         levels(1u << 14),
         wbuf(4096) {
     risk_.add_instrument(0, ps, qs, "0.00001");
@@ -65,8 +61,9 @@ struct Pipeline final : strategy::StrategyContext {
     return c;
   }
 
-  ClientOrderId place(const oms::OrderRequest& r) noexcept override {
-    const std::int64_t now = 0;
+  ClientOrderId place(const oms::OrderRequest& r) noexcept override { return submit(r, 0); }
+  // Risk, the OMS and the encoding of one order at `now`: its id, or 0 when risk or the OMS refused it.
+  ClientOrderId submit(const oms::OrderRequest& r, std::int64_t now) noexcept {
     if (risk_.check(r, now) != risk::RiskReason::ok) return 0;
     const ClientOrderId id = next_id++;
     if (oms_.create(r, id, now) == nullptr) return 0;
@@ -264,15 +261,10 @@ void BM_order_pipeline(benchmark::State& state) {
       const std::uint64_t t0 = TscClock::ticks();
       oms::OrderRequest r;
       q.pop(r);
-      const std::int64_t now = clock.now_ns();
-      const ClientOrderId id = p.next_id++;
-      if (p.risk_.check(r, now) != risk::RiskReason::ok || p.oms_.create(r, id, now) == nullptr) {
+      if (p.submit(r, clock.now_ns()) == 0) {
         ++rejected;
         continue;
       }
-      benchmark::DoNotOptimize(p.encoder.encode_place(id, r, 1'700'000'000'000, p.wbuf.data(), p.wbuf.size()));
-      (void)p.oms_.mark_sent(id, now);
-      p.answered = id;
       p.venue_answers();
       latency.add(TscClock::ticks() - t0);
     }

@@ -91,6 +91,10 @@ inline std::vector<std::string> read_gz_lines(const std::filesystem::path& path,
   }
 }
 
+// An Ed25519 test key (Binance's FIX-API example key): the Ed25519-signed and session-logon cases.
+inline constexpr const char* kEd25519Pem =
+    "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIIJEYWtGBrhACmb9Dvy+qa8WEf0lQOl1s4CLIAB9m89u\n-----END PRIVATE KEY-----\n";
+
 // ---- CPU placement: threads of a multi-threaded case on distinct allowed CPUs where there are enough ----
 
 inline const std::vector<int>& allowed_cpus() {

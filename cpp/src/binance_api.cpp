@@ -1270,14 +1270,8 @@ ApiParseResult BinanceApiParser::parse(std::string_view json, std::size_t capaci
   } else if (im.fast && im.scan_place_ack(json, capacity)) {  // needs no padding
     ++stats_.scanned;
   } else {
-    if (capacity < json.size() + md::kJsonPadding) {
-      // simdjson reads up to kJsonPadding bytes past the text: copy it into our padded buffer (error_msg
-      // then points into it, valid until the next parse, as the contract says).
-      std::memcpy(im.unpadded.get(), json.data(), json.size());
-      std::memset(im.unpadded.get() + json.size(), 0, md::kJsonPadding);
-      json = std::string_view(im.unpadded.get(), json.size());
-      capacity = json.size() + md::kJsonPadding;
-    }
+    // Copied when not padded: error_msg then points into our buffer, valid until the next parse.
+    detail::pad_if_needed(json, capacity, im.unpadded.get());
     r = im.run(json, capacity);
   }
   ++stats_.messages;

@@ -11,6 +11,7 @@
 #include <simdjson.h>
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -60,6 +61,17 @@ std::string describe_result(const R& r) {
   else if (r.status == Status::bad_number)
     s += " (" + std::string(to_string(static_cast<FixedStatus>(r.detail))) + ")";
   return s;
+}
+
+// simdjson reads up to SIMDJSON_PADDING bytes past the text. When `capacity` does not allow that, the text is
+// copied into `buf` (at least json.size() + SIMDJSON_PADDING bytes) with zeroed padding, and json and capacity
+// then describe the copy: views the parser returns point into buf, valid until its next use.
+inline void pad_if_needed(std::string_view& json, std::size_t& capacity, char* buf) noexcept {
+  if (capacity >= json.size() + simdjson::SIMDJSON_PADDING) return;
+  std::memcpy(buf, json.data(), json.size());
+  std::memset(buf + json.size(), 0, simdjson::SIMDJSON_PADDING);
+  json = std::string_view(buf, json.size());
+  capacity = json.size() + simdjson::SIMDJSON_PADDING;
 }
 
 }  // namespace hftx::detail

@@ -544,14 +544,9 @@ ParseResult BinanceParser::Impl::parse(std::string_view json, std::size_t capaci
       if (ParseResult r = finish(); HFTX_LIKELY(r.ok())) return r;
     ++stats.fallbacks;
   }
-  if (capacity < json.size() + kJsonPadding) {
-    // simdjson reads up to kJsonPadding bytes past the text: copy it into our padded buffer. The stream
-    // name then points into that buffer, valid until the next call (the contract's lifetime).
-    std::memcpy(unpadded.get(), json.data(), json.size());
-    std::memset(unpadded.get() + json.size(), 0, kJsonPadding);
-    json = std::string_view(unpadded.get(), json.size());
-    capacity = json.size() + kJsonPadding;
-  }
+  // Copied when not padded: the stream name then points into our buffer, valid until the next call (the
+  // contract's lifetime).
+  detail::pad_if_needed(json, capacity, unpadded.get());
   return run(json, capacity);
 }
 

@@ -341,22 +341,41 @@ bool BinanceParser::Impl::scan(std::string_view json, std::size_t capacity) noex
   return s.p == s.end;
 }
 
+namespace {
+// A number binance_decimal() declined: the general path, out of the level loop's registers.
+template <class Tag>
+HFTX_COLD bool fixed_other(FastScan& t, const Scale& scale, Fixed<Tag>& out) noexcept {
+  return t.fixed_body(scale, out);
+}
+}  // namespace
+
 // An array of ["price","qty"] pairs (s.p at its '[').
+// The loop works on local copies of the cursor, the scales and the level count, written back at the end
+// (and the steps' constants are computed once):
+// through the references, every level's stores (int64 quantities) could alias them, so the compiler kept
+// the cursor in memory and reloaded the scales per number (a store and a reload in each number's chain).
 bool BinanceParser::Impl::scan_levels(FastScan& s, std::span<const Level>& out) noexcept {
-  ++s.p;
-  const std::size_t begin = levels_used;
-  if (s.p == s.end) return false;
-  bool more = *s.p != ']';
-  if (!more) ++s.p;
+  FastScan t = s;
+  const Scale ps = *price_scale, qs = *qty_scale;
+  const FastScan::DecimalStep pk(ps), qk(qs);
+  Level* const first = levels + levels_used;
+  Level* lv = first;
+  Level* const cap = levels + levels_cap;
+  ++t.p;
+  if (t.p == t.end) return false;
+  bool more = *t.p != ']';
+  if (!more) ++t.p;
   while (more) {
-    if (HFTX_UNLIKELY(levels_used == levels_cap)) return false;
-    Level& lv = levels[levels_used];
-    if (!s.ch('[') || !s.fixed(*price_scale, lv.price) || !s.ch(',') || !s.fixed(*qty_scale, lv.qty) ||
-        !s.ch(']') || !s.next(']', more))
+    if (HFTX_UNLIKELY(lv == cap)) return false;
+    if (!t.ch('[') || !t.ch('"') || !(t.binance_decimal(pk, lv->price) || fixed_other(t, ps, lv->price)) ||
+        !t.ch(',') || !t.ch('"') || !(t.binance_decimal(qk, lv->qty) || fixed_other(t, qs, lv->qty)) ||
+        !t.ch(']') || !t.next(']', more))
       return false;
-    ++levels_used;
+    ++lv;
   }
-  out = std::span<const Level>(levels + begin, levels_used - begin);
+  s.p = t.p;
+  levels_used = static_cast<std::size_t>(lv - levels);
+  out = std::span<const Level>(first, lv);
   return true;
 }
 

@@ -310,6 +310,9 @@ TEST(BinanceParserFastPath, AgreesWithSimdjsonOnEdgeCases) {
       depth_head + R"("b":[["123456789.00","1"],["1234567890123.5","0.1"]],"a":[]})",  // past 8 digits: parse_fixed
       depth_head + R"("b":[["1.00","0.32332000000000000000"],["1.00","0.323320000000000"]],"a":[]})",
       depth_head + R"("pu":9,"T":2,"b":[["1.00","1"]],"a":[["2.00","100"]]})",
+      // Binance's shape (exactly 8 decimals) at 1, 7 and 8 integer digits (8 takes the general path).
+      depth_head + R"("b":[["1.00000000","0.00001000"],["1234567.12000000","1234567.00000000"]],)"
+                   R"("a":[["12345678.12000000","12345678.00010000"],["9.99000000","9.99999000"]]})",
       R"({"u":1,"s":"BTCUSDT","b":"1.00","B":"1","a":"1.01","A":"2"})",
       R"({"e":"bookTicker","u":1,"s":"BTCUSDT","b":"1.00","B":"1","a":"1.01","A":"2","T":5,"E":6})",
       R"({"e":"trade","E":1,"s":"BTCUSDT","t":7,"p":"61685.99000000","q":"0.00032000","T":2,"m":true,"M":true})",
@@ -328,6 +331,8 @@ TEST(BinanceParserFastPath, AgreesWithSimdjsonOnEdgeCases) {
       depth_head + R"("b":[["1.00","1"]],"a":[],"b":[]})",                // a repeated key
       depth_head + R"("b":[["1.001","1"]],"a":[]})",                      // off the grid
       depth_head + R"("b":[["1.00100","1"]],"a":[]})",                    // off the grid past 8 bytes
+      depth_head + R"("b":[["1.00000001","1"]],"a":[]})",                 // off the grid, Binance's shape
+      depth_head + R"("b":[["1.00","0.00001001"]],"a":[]})",
       depth_head + R"("b":[["1.00","-1"]],"a":[]})",                      // negative
       depth_head + R"("b":[["1.00","0.32332000000000b]],"a":[]})",         // 16 digits, no closing quote
       depth_head + R"("b":[["1.00","0.3233200000000000]],"a":[]})",

@@ -122,8 +122,8 @@ struct Pipeline final : strategy::StrategyContext {
   Scale ps, qs;
   md::BinanceParser parser;
   md::MdMessage msg;
-  book::L2Book book;
-  book::BinanceSync sync{book, book::Market::spot};
+  book::BasicL2Book<0> book;  // as a session's books: the top published, no levels
+  book::BasicBinanceSync<book::BasicL2Book<0>> sync{book, book::Market::spot};
   oms::OrderManager oms_;
   risk::RiskEngine risk_;
   oms::BinanceApiEncoder encoder;

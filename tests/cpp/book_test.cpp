@@ -195,6 +195,28 @@ TEST(L2Book, LockFreeTopReadsAreConsistent) {
   EXPECT_EQ(book.top_levels().bid_count, 3u);
 }
 
+// A book that publishes its top only (PublishedDepth 0, as a session's): the same top, no levels.
+TEST(L2Book, TopOnlyBookPublishesTheTop) {
+  BasicL2Book<0> book(64);
+  L2Book full(64);
+  const std::vector<Level> bids{lv(100, 5), lv(99, 6)}, asks{lv(101, 7)};
+  (void)book.apply(bids, asks, 9);
+  (void)full.apply(bids, asks, 9);
+  book.publish(42, kTopSynced);
+  full.publish(42, kTopSynced);
+  const TopOfBook t = book.top();
+  EXPECT_EQ(t.bid_price, 100);
+  EXPECT_EQ(t.bid_qty, 5);
+  EXPECT_EQ(t.ask_price, 101);
+  EXPECT_EQ(t.ask_qty, 7);
+  EXPECT_EQ(t.update_id, 9u);
+  EXPECT_EQ(t.recv_ns, 42);
+  EXPECT_EQ(t.flags, full.top().flags);
+  EXPECT_EQ(book.top_levels().bid_count, 0u);
+  EXPECT_EQ(book.top_levels().ask_count, 0u);
+  EXPECT_EQ(full.top_levels().bid_count, 2u);
+}
+
 // ---- sync --------------------------------------------------------------------------------------------
 
 md::MdMessage diff(std::uint64_t U, std::uint64_t u, std::int64_t recv = 0, std::int64_t pu = -1,

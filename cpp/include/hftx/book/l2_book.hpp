@@ -21,6 +21,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -70,8 +71,8 @@ struct TopLevels {
   std::int64_t recv_ns = 0;
   std::uint32_t bid_count = 0;  // valid entries in bids[]
   std::uint32_t ask_count = 0;
-  Level bids[N];  // best first
-  Level asks[N];
+  std::array<Level, N> bids;  // best first (std::array: N may be 0, a book that publishes its top only)
+  std::array<Level, N> asks;
 };
 
 struct ApplyResult {
@@ -355,6 +356,8 @@ class BookSide {
 
 }  // namespace detail
 
+// PublishedDepth: the levels per side publish() copies for readers besides the top; 0 publishes the top
+// only (a book whose readers want nothing else skips walking the levels after every message).
 template <std::size_t PublishedDepth = 10>
 class BasicL2Book {
  public:

@@ -1,7 +1,7 @@
 // hftx/book/replay.hpp — replay recorded Binance streams through parser -> venue sync -> L2 book.
 //
-// Threading contract: a Replayer is single-threaded (one owner thread); its book's published top may be
-// read from other threads as documented in l2_book.hpp. replay_files() runs on the calling thread.
+// Threading contract: a Replayer is single-threaded (one owner thread); its book's published top (top(),
+// not levels: a ReplayBook publishes none) may be read from other threads as documented in l2_book.hpp. replay_files() runs on the calling thread.
 //
 // Input: the hftbacktest collector format, one record per line: `<local_receive_time_ns> <raw JSON>`
 // (gzip files; several files in order continue one book). The market (spot / USD-M / COIN-M) is
@@ -30,6 +30,11 @@
 #include "hftx/md/binance.hpp"
 
 namespace hftx::book {
+
+// A replay's book publishes its top only: the replaying thread reads the levels it wants from the book
+// itself, and copying ten levels per side for other threads after every diff was ~8% of a replay.
+using ReplayBook = BasicL2Book<0>;
+using ReplaySync = BasicBinanceSync<ReplayBook>;
 
 struct ReplayOptions {
   std::optional<Market> market;      // nullopt: recognised from the messages
@@ -90,9 +95,9 @@ class Replayer {
   void reset();
 
   [[nodiscard]] const ReplayStats& stats() const noexcept { return stats_; }
-  [[nodiscard]] const L2Book& book() const noexcept { return book_; }
-  [[nodiscard]] const BinanceSync& sync() const noexcept { return sync_; }
-  [[nodiscard]] BinanceSync& sync() noexcept { return sync_; }
+  [[nodiscard]] const ReplayBook& book() const noexcept { return book_; }
+  [[nodiscard]] const ReplaySync& sync() const noexcept { return sync_; }
+  [[nodiscard]] ReplaySync& sync() noexcept { return sync_; }
   [[nodiscard]] const md::BinanceParser& parser() const noexcept { return parser_; }
   [[nodiscard]] std::optional<Market> market() const noexcept { return market_; }
   [[nodiscard]] const md::MdMessage& last_message() const noexcept { return msg_; }
@@ -129,8 +134,8 @@ class Replayer {
 
   ReplayOptions opts_;
   md::BinanceParser parser_;
-  L2Book book_;
-  BinanceSync sync_;
+  ReplayBook book_;
+  ReplaySync sync_;
   std::optional<Market> market_;
   Untouched<md::Level> levels_;
   md::MdMessage msg_;

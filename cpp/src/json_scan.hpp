@@ -130,10 +130,10 @@ struct FastScan {
     std::int64_t pow10 = 1;
     bool usable = false;  // a step of 10^-1..10^-8 (every Binance spot and futures instrument)
     explicit DecimalStep(const Scale& s) noexcept
-        : keep(~std::uint64_t{0} >> (8 * (8 - std::clamp(s.decimals(), 1, 8)))),
-          shift(static_cast<unsigned>(8 * (8 - std::clamp(s.decimals(), 1, 8)))),
-          pow10(s.pow10()),
-          usable(s.multiplier() == 1 && s.decimals() >= 1 && s.decimals() <= 8) {}
+        : pow10(s.pow10()), usable(s.multiplier() == 1 && s.decimals() >= 1 && s.decimals() <= 8) {
+      shift = static_cast<unsigned>(8 * (8 - std::clamp(s.decimals(), 1, 8)));
+      keep = ~std::uint64_t{0} >> shift;
+    }
   };
   // A price or quantity after its opening quote, in the shape Binance prints them all: 1..7 integer
   // digits, a point, exactly 8 decimals, the closing quote ("61685.99000000"). False (p unchanged) for

@@ -216,11 +216,13 @@ class OrderSide {
 
   Session::Impl& s_;
   std::unique_ptr<net::WsClient> api_;
+  // Declared (and initialised) before encoder_: make_encoder() sets it while encoder_ is built, and logon_'s
+  // initialiser reads it.
+  bool orders_enabled_ = false;
   oms::BinanceApiEncoder encoder_;
   oms::BinanceApiParser parser_;
   oms::OrderManager oms_;
   risk::RiskEngine risk_;
-  bool orders_enabled_;  // written by make_encoder() while encoder_ is built; read by logon_'s initialiser
   bool subscribe_reports_;
   // Send session.logon on each (re)connection: the trading connection (not the pipelined feed's depth-only
   // one), per venue.session_logon and the key.

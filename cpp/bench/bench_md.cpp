@@ -1,6 +1,8 @@
 // Market-data parsing on the recorded Binance messages (spot BTCUSDT, 2024-08-08).
 //  md_parse_depth:  depthUpdate diffs (combined-stream envelope) -> DepthUpdate + levels in fixed point
 //  md_parse_ticker: bookTicker -> BookTicker in fixed point
+// hftx_simdjson_only: the simdjson path behind the scanner, alone; hftx_portable: the scanner without its
+// SSE4.1 depth-level reader (what CPUs without SSE4.1 run).
 // Peer: simdjson's DOM API (what a user of simdjson would write without On-Demand), producing the same
 // fixed-point levels. Items are messages; bytes processed give MB/s.
 #include <simdjson.h>
@@ -38,7 +40,7 @@ const Corpus& corpus(const char* needle) {
   return cache.back().second;
 }
 
-void run_hftx(benchmark::State& state, const char* needle, bool fast_path = true) {
+void run_hftx(benchmark::State& state, const char* needle, bool fast_path = true, bool sse41_levels = true) {
   const Corpus& c = corpus(needle);
   if (c.msgs.empty()) {
     state.SkipWithError("recorded data not found (HFTX_DATA_DIR)");
@@ -46,6 +48,7 @@ void run_hftx(benchmark::State& state, const char* needle, bool fast_path = true
   }
   md::BinanceParser parser(Scale::from_step("0.01"), Scale::from_step("0.000001"));
   parser.set_fast_path(fast_path);
+  parser.set_sse41_levels(sse41_levels);
   std::vector<md::Level> levels(1u << 16);
   md::MdMessage msg;
   bench::OpSampler sampler;
@@ -128,6 +131,7 @@ void run_dom(benchmark::State& state, const char* needle, bool depth) {
 void BM_depth_hftx(benchmark::State& s) { run_hftx(s, "@depth"); }
 void BM_depth_dom(benchmark::State& s) { run_dom(s, "@depth", true); }
 void BM_depth_hftx_simdjson(benchmark::State& s) { run_hftx(s, "@depth", false); }
+void BM_depth_hftx_portable(benchmark::State& s) { run_hftx(s, "@depth", true, false); }
 void BM_ticker_hftx_simdjson(benchmark::State& s) { run_hftx(s, "@bookTicker", false); }
 void BM_ticker_hftx(benchmark::State& s) { run_hftx(s, "@bookTicker"); }
 void BM_ticker_dom(benchmark::State& s) { run_dom(s, "@bookTicker", false); }
@@ -138,6 +142,7 @@ void BM_ticker_dom(benchmark::State& s) { run_dom(s, "@bookTicker", false); }
 BENCHMARK(BM_depth_hftx)->Name("md_parse_depth/hftx");
 BENCHMARK(BM_depth_dom)->Name("md_parse_depth/simdjson_dom");
 BENCHMARK(BM_depth_hftx_simdjson)->Name("md_parse_depth/hftx_simdjson_only");
+BENCHMARK(BM_depth_hftx_portable)->Name("md_parse_depth/hftx_portable");
 BENCHMARK(BM_ticker_hftx)->Name("md_parse_ticker/hftx");
 BENCHMARK(BM_ticker_dom)->Name("md_parse_ticker/simdjson_dom");
 BENCHMARK(BM_ticker_hftx_simdjson)->Name("md_parse_ticker/hftx_simdjson_only");

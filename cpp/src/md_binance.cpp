@@ -19,6 +19,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <string>
 
@@ -26,6 +27,15 @@
 #include "hftx/md/binance.hpp"
 #include "json_detail.hpp"
 #include "json_scan.hpp"
+
+// Whole depth levels with SSE4.1 (pshufb, pmaddubsw), chosen at run time: the library stays x86-64 baseline.
+#if HFTX_X86 && (defined(__GNUC__) || defined(__clang__)) && defined(__SSE2__)
+#define HFTX_LEVELS_SSE41 1
+#include <smmintrin.h>
+#define HFTX_TARGET_SSE41 __attribute__((target("sse4.1")))
+#else
+#define HFTX_LEVELS_SSE41 0
+#endif
 
 namespace hftx::md {
 
@@ -96,10 +106,54 @@ using detail::FastScan;
 using detail::key_is;
 using detail::string_token;
 
+// pshufb patterns that right-align digit groups: kRightAlign[a][b] moves bytes 0..a-1 of the low half to
+// the end of the low half and bytes 8..8+b-1 to the end of the high half, zeroing the rest (0x80). Integer
+// parts use [integer digits]; fractions use [step decimals] (their first decimals, the rest being zeros).
+struct Shuffle16 {
+  alignas(16) std::uint8_t b[16];
+};
+constexpr Shuffle16 right_align(int lo, int hi) noexcept {
+  Shuffle16 s{};
+  for (int j = 0; j < 8; ++j) {
+    s.b[j] = j >= 8 - lo ? static_cast<std::uint8_t>(j - (8 - lo)) : std::uint8_t{0x80};
+    s.b[8 + j] = j >= 8 - hi ? static_cast<std::uint8_t>(8 + j - (8 - hi)) : std::uint8_t{0x80};
+  }
+  return s;
+}
+constexpr auto kRightAlign = [] {
+  std::array<std::array<Shuffle16, 9>, 9> t{};
+  for (int a = 0; a < 9; ++a)
+    for (int b = 0; b < 9; ++b) t[a][b] = right_align(a, b);
+  return t;
+}();
+
+// What reading a depth level needs of the instrument, computed once per parser.
+struct LevelSteps {
+  Scale price_scale, qty_scale;
+  FastScan::DecimalStep price, qty;
+  const Shuffle16* fractions;  // kRightAlign[price decimals][qty decimals]
+  bool sse41;                  // scan_levels_sse41 is used: the CPU has SSE4.1 and both steps its shape
+  LevelSteps(Scale ps, Scale qs) noexcept
+      : price_scale(ps), qty_scale(qs), price(ps), qty(qs),
+        fractions(&kRightAlign[static_cast<std::size_t>(std::clamp(ps.decimals(), 0, 8))]
+                              [static_cast<std::size_t>(std::clamp(qs.decimals(), 0, 8))]),
+        sse41(usable()) {}
+  [[nodiscard]] bool usable() const noexcept { return price.usable && qty.usable && cpu_has_sse41(); }
+  static bool cpu_has_sse41() noexcept {
+#if HFTX_LEVELS_SSE41
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("sse4.1");
+#else
+    return false;
+#endif
+  }
+};
+
 }  // namespace
 
 struct BinanceParser::Impl {
-  explicit Impl(std::size_t cap) : parser(cap), unpadded(new char[cap + kJsonPadding]), unpadded_cap(cap) {
+  Impl(std::size_t cap, Scale ps, Scale qs)
+      : parser(cap), unpadded(new char[cap + kJsonPadding]), unpadded_cap(cap), steps(ps, qs) {
     if (parser.allocate(cap) != simdjson::SUCCESS)
       throw ConfigError("BinanceParser: could not allocate simdjson buffers for " + std::to_string(cap) + " bytes");
   }
@@ -117,6 +171,7 @@ struct BinanceParser::Impl {
   Collect c;
 
   bool fast_path = true;
+  LevelSteps steps;  // the instrument's steps, for depth levels
 
   // One message: the fast scanner, then (declined, or capacity 0 = not padded) simdjson. Counts in `stats`.
   ParseResult parse(std::string_view json, std::size_t capacity, ParserStats& stats) noexcept;
@@ -125,6 +180,9 @@ struct BinanceParser::Impl {
   bool scan(std::string_view json, std::size_t capacity) noexcept;
   bool scan_object(FastScan& s, int depth) noexcept;
   bool scan_levels(FastScan& s, std::span<const Level>& out) noexcept;
+#if HFTX_LEVELS_SSE41
+  HFTX_TARGET_SSE41 bool scan_levels_sse41(FastScan& s, std::span<const Level>& out) noexcept;
+#endif
   ParseResult run(std::string_view json, std::size_t capacity) noexcept;
   ParseResult fields(od::object& obj, int depth) noexcept;
   ParseResult level_array(od::value& v, std::span<const Level>& out, const char* field) noexcept;
@@ -347,17 +405,79 @@ template <class Tag>
 HFTX_COLD bool fixed_other(FastScan& t, const Scale& scale, Fixed<Tag>& out) noexcept {
   return t.fixed_body(scale, out);
 }
+
+// One ["price","qty"] pair, t.p at its '[': each number in Binance's shape, else the general path.
+HFTX_FORCE_INLINE bool one_level(FastScan& t, const LevelSteps& k, Level& lv) noexcept {
+  return t.ch('[') && t.ch('"') && (t.binance_decimal(k.price, lv.price) || fixed_other(t, k.price_scale, lv.price)) &&
+         t.ch(',') && t.ch('"') && (t.binance_decimal(k.qty, lv.qty) || fixed_other(t, k.qty_scale, lv.qty)) &&
+         t.ch(']');
+}
+
+#if HFTX_LEVELS_SSE41
+// One whole level in Binance's shape, ["ddddd.dddddddd","d.dddddddd"] (1..7 integer digits each, exactly 8
+// decimals, at most 32 bytes), from two 16-byte loads; t.p at its '[' with 48 bytes readable. False (t.p
+// unchanged) for anything else, which one_level() then reads. Where both accept, both give the same levels.
+//  - The two points place everything: price digits [2, d1), its quote d1 + 9, ',' d1 + 10, '"' d1 + 11,
+//    quantity digits [d1 + 12, d2), its quote d2 + 9, ']' d2 + 10. One mask compare checks all the quotes,
+//    one all the digits (so the bytes between are exactly those), byte compares the rest.
+//  - The four digit groups (two integer parts, two fractions) are right-aligned by pshufb into two
+//    registers and converted together (pmaddubsw, pmaddwd, packusdw, pmaddwd): four 8-digit numbers for
+//    the price of one SWAR conversion.
+//  - The level's end waits on one chain (load, point mask, two bit scans) instead of one per number.
+// bench_md: 424 ns per recorded depth message against 610 ns for the number-at-a-time scanner
+// (md_parse_depth/hftx against hftx_portable, same run); on the largest diffs ~8.5 against ~13 ns per level.
+HFTX_TARGET_SSE41 HFTX_FORCE_INLINE bool shaped_level(FastScan& t, const LevelSteps& k, Level& lv) noexcept {
+  const char* const p = t.p;
+  const __m128i lo = FastScan::load16(p), hi = FastScan::load16(p + 16);
+  const unsigned dots = FastScan::eq(lo, '.') | (FastScan::eq(hi, '.') << 16);
+  const unsigned d1 = static_cast<unsigned>(__builtin_ctz(dots | 0x80000000u));
+  const unsigned d2 = static_cast<unsigned>(__builtin_ctz((dots & (dots - 1u)) | 0x80000000u));
+  const unsigned dp = d1 - 2u, dq = d2 - d1 - 12u;  // integer digits (wrap to large when out of order)
+  if (HFTX_UNLIKELY(dp - 1u >= 7u || dq - 1u >= 7u || d2 > 22u)) return false;
+  // Through the quantity's closing quote (all 32 bits when d2 is 22: the shift is done in 64 bits).
+  const auto within = static_cast<unsigned>((std::uint64_t{1} << (d2 + 10)) - 1u);
+  const unsigned quotes = (FastScan::eq(lo, '"') | (FastScan::eq(hi, '"') << 16)) & within;
+  const unsigned digits = (FastScan::digit_bits(lo) | (FastScan::digit_bits(hi) << 16)) & within;
+  const unsigned want_quotes = 2u | (1u << (d1 + 9)) | (1u << (d1 + 11)) | (1u << (d2 + 9));
+  const unsigned want_digits = within & ~(want_quotes | 1u | (1u << d1) | (1u << d2) | (1u << (d1 + 10)));
+  const std::uint64_t pf = FastScan::load8(p + d1 + 1), qf = FastScan::load8(p + d2 + 1);
+  if (HFTX_UNLIKELY(quotes != want_quotes || digits != want_digits || p[0] != '[' || p[d1 + 10] != ',' ||
+                    p + d2 + 10 >= t.end || p[d2 + 10] != ']' ||
+                    ((pf - FastScan::kAsciiZeros) & ~k.price.keep) != 0 ||  // past the step: zeros only
+                    ((qf - FastScan::kAsciiZeros) & ~k.qty.keep) != 0))
+    return false;
+  const __m128i zero = _mm_set1_epi8('0');
+  const __m128i ints = _mm_sub_epi8(_mm_set_epi64x(static_cast<long long>(FastScan::load8(p + d1 + 12)),
+                                                   static_cast<long long>(FastScan::load8(p + 2))), zero);
+  const __m128i fracs = _mm_sub_epi8(_mm_set_epi64x(static_cast<long long>(qf), static_cast<long long>(pf)), zero);
+  const __m128i vi = _mm_shuffle_epi8(ints, _mm_load_si128(reinterpret_cast<const __m128i*>(kRightAlign[dp][dq].b)));
+  const __m128i vf = _mm_shuffle_epi8(fracs, _mm_load_si128(reinterpret_cast<const __m128i*>(k.fractions->b)));
+  const __m128i by10 = _mm_set1_epi16(0x010A);            // bytes 10, 1: pairs of digits
+  const __m128i by100 = _mm_set1_epi32(0x00010064);       // words 100, 1: groups of four
+  const __m128i by10000 = _mm_set1_epi32(0x00012710);     // words 10000, 1: groups of eight
+  const __m128i i4 = _mm_madd_epi16(_mm_maddubs_epi16(vi, by10), by100);
+  const __m128i f4 = _mm_madd_epi16(_mm_maddubs_epi16(vf, by10), by100);
+  const __m128i r = _mm_madd_epi16(_mm_packus_epi32(i4, f4), by10000);  // price int, qty int, price frac, qty frac
+  const auto whole = static_cast<std::uint64_t>(_mm_cvtsi128_si64(r));
+  const auto frac = static_cast<std::uint64_t>(_mm_extract_epi64(r, 1));
+  lv.price = Price(static_cast<std::int64_t>((whole & 0xFFFFFFFFu) * static_cast<std::uint64_t>(k.price.pow10) +
+                                             (frac & 0xFFFFFFFFu)));
+  lv.qty = Qty(static_cast<std::int64_t>((whole >> 32) * static_cast<std::uint64_t>(k.qty.pow10) + (frac >> 32)));
+  t.p = p + d2 + 11;
+  return true;
+}
+#endif
 }  // namespace
 
 // An array of ["price","qty"] pairs (s.p at its '[').
-// The loop works on local copies of the cursor, the scales and the level count, written back at the end
-// (and the steps' constants are computed once):
-// through the references, every level's stores (int64 quantities) could alias them, so the compiler kept
-// the cursor in memory and reloaded the scales per number (a store and a reload in each number's chain).
+// The loop works on local copies of the cursor and the level pointer, written back at the end: through the
+// references, every level's stores (int64 quantities) could alias them, so the compiler kept the cursor in
+// memory (a store and a reload in each number's chain).
 bool BinanceParser::Impl::scan_levels(FastScan& s, std::span<const Level>& out) noexcept {
+#if HFTX_LEVELS_SSE41
+  if (steps.sse41) return scan_levels_sse41(s, out);
+#endif
   FastScan t = s;
-  const Scale ps = *price_scale, qs = *qty_scale;
-  const FastScan::DecimalStep pk(ps), qk(qs);
   Level* const first = levels + levels_used;
   Level* lv = first;
   Level* const cap = levels + levels_cap;
@@ -366,10 +486,30 @@ bool BinanceParser::Impl::scan_levels(FastScan& s, std::span<const Level>& out) 
   bool more = *t.p != ']';
   if (!more) ++t.p;
   while (more) {
-    if (HFTX_UNLIKELY(lv == cap)) return false;
-    if (!t.ch('[') || !t.ch('"') || !(t.binance_decimal(pk, lv->price) || fixed_other(t, ps, lv->price)) ||
-        !t.ch(',') || !t.ch('"') || !(t.binance_decimal(qk, lv->qty) || fixed_other(t, qs, lv->qty)) ||
-        !t.ch(']') || !t.next(']', more))
+    if (HFTX_UNLIKELY(lv == cap) || !one_level(t, steps, *lv) || !t.next(']', more)) return false;
+    ++lv;
+  }
+  s.p = t.p;
+  levels_used = static_cast<std::size_t>(lv - levels);
+  out = std::span<const Level>(first, lv);
+  return true;
+}
+
+#if HFTX_LEVELS_SSE41
+// scan_levels with shaped_level() first at each level. A loop of its own because the target attribute
+// must be on the function that shaped_level() is inlined into.
+HFTX_TARGET_SSE41 bool BinanceParser::Impl::scan_levels_sse41(FastScan& s, std::span<const Level>& out) noexcept {
+  FastScan t = s;
+  Level* const first = levels + levels_used;
+  Level* lv = first;
+  Level* const cap = levels + levels_cap;
+  ++t.p;
+  if (t.p == t.end) return false;
+  bool more = *t.p != ']';
+  if (!more) ++t.p;
+  while (more) {
+    if (HFTX_UNLIKELY(lv == cap) || !((t.readable - t.p >= 48 && shaped_level(t, steps, *lv)) || one_level(t, steps, *lv)) ||
+        !t.next(']', more))
       return false;
     ++lv;
   }
@@ -378,6 +518,7 @@ bool BinanceParser::Impl::scan_levels(FastScan& s, std::span<const Level>& out) 
   out = std::span<const Level>(first, lv);
   return true;
 }
+#endif
 
 // The members of one object, depth 0 (the document) or 1 (the envelope's "data"), with the simdjson path's
 // meaning for every key (see fields()). A key seen twice declines: simdjson keeps the last, and the rare
@@ -570,13 +711,17 @@ ParseResult BinanceParser::Impl::parse(std::string_view json, std::size_t capaci
 }
 
 BinanceParser::BinanceParser(Scale price_scale, Scale qty_scale, std::size_t unpadded_capacity)
-    : impl_(std::make_unique<Impl>(unpadded_capacity)), price_scale_(price_scale), qty_scale_(qty_scale) {}
+    : impl_(std::make_unique<Impl>(unpadded_capacity, price_scale, qty_scale)),
+      price_scale_(price_scale),
+      qty_scale_(qty_scale) {}
 BinanceParser::~BinanceParser() = default;
 BinanceParser::BinanceParser(BinanceParser&&) noexcept = default;
 BinanceParser& BinanceParser::operator=(BinanceParser&&) noexcept = default;
 
 void BinanceParser::set_fast_path(bool on) noexcept { impl_->fast_path = on; }
 bool BinanceParser::fast_path() const noexcept { return impl_->fast_path; }
+void BinanceParser::set_sse41_levels(bool on) noexcept { impl_->steps.sse41 = on && impl_->steps.usable(); }
+bool BinanceParser::sse41_levels() const noexcept { return impl_->steps.sse41; }
 
 ParseResult BinanceParser::parse(std::string_view json, std::size_t capacity, std::int64_t recv_ns, MdMessage& out,
                                  std::span<Level> levels) noexcept {

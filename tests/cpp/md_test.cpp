@@ -30,21 +30,27 @@ struct Fixture {
   }
 };
 
-// The same input through the fast scanner (with simdjson behind it) and through simdjson alone.
+// The same input through the fast scanner (with simdjson behind it) and through simdjson alone; and
+// through the scanner without its SSE4.1 level reader (what CPUs without SSE4.1 run).
 struct Twin {
-  Fixture fast, slow;
+  Fixture fast, slow, portable;
   Twin(Scale ps = Scale::from_step("0.01"), Scale qs = Scale::from_step("0.00001"))
-      : fast(ps, qs), slow(ps, qs) {
+      : fast(ps, qs), slow(ps, qs), portable(ps, qs) {
     slow.parser.set_fast_path(false);
+    portable.parser.set_sse41_levels(false);
   }
-  // Both give the same status, field and detail, and on success the same message.
+  // All give the same status, field and detail, and on success the same message.
   ::testing::AssertionResult agree(const std::string& json) {
-    const ParseResult a = fast.parse(json), b = slow.parse(json);
-    if (a.status != b.status || std::string_view(a.field) != b.field || a.detail != b.detail)
-      return ::testing::AssertionFailure() << "fast: " << a.describe() << ", simdjson: " << b.describe()
-                                           << " for " << json;
+    const ParseResult a = fast.parse(json), b = slow.parse(json), c = portable.parse(json);
+    for (const auto& [r, name] : {std::pair{a, "fast"}, std::pair{c, "portable"}}) {
+      if (r.status != b.status || std::string_view(r.field) != b.field || r.detail != b.detail)
+        return ::testing::AssertionFailure() << name << ": " << r.describe() << ", simdjson: " << b.describe()
+                                             << " for " << json;
+    }
     if (a.ok() && !same_content(fast.msg, slow.msg))
-      return ::testing::AssertionFailure() << "different messages for " << json;
+      return ::testing::AssertionFailure() << "different messages (fast) for " << json;
+    if (c.ok() && !same_content(portable.msg, slow.msg))
+      return ::testing::AssertionFailure() << "different messages (portable) for " << json;
     return ::testing::AssertionSuccess();
   }
 };
@@ -301,6 +307,13 @@ namespace {
 // way the result is simdjson's. Each case below is one the scanner must accept or must decline correctly.
 TEST(BinanceParserFastPath, AgreesWithSimdjsonOnEdgeCases) {
   Twin t;
+#if defined(__x86_64__)
+  // Where the CPU has SSE4.1 the level reader is on (so that these tests exercise it), and only there.
+  EXPECT_EQ(t.fast.parser.sse41_levels(), static_cast<bool>(__builtin_cpu_supports("sse4.1")));
+#endif
+  EXPECT_FALSE(t.portable.parser.sse41_levels());
+  BinanceParser half_step(Scale::from_step("0.5"), Scale::from_step("0.001"));  // not 10^-k: never
+  EXPECT_FALSE(half_step.sse41_levels());
   const std::string depth_head = R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":10,"u":20,)";
   const std::vector<std::string> accepted = {
       R"({"stream":"btcusdt@depth","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":10,"u":20,"b":[],"a":[]}})",
@@ -310,6 +323,12 @@ TEST(BinanceParserFastPath, AgreesWithSimdjsonOnEdgeCases) {
       depth_head + R"("b":[["123456789.00","1"],["1234567890123.5","0.1"]],"a":[]})",  // past 8 digits: parse_fixed
       depth_head + R"("b":[["1.00","0.32332000000000000000"],["1.00","0.323320000000000"]],"a":[]})",
       depth_head + R"("pu":9,"T":2,"b":[["1.00","1"]],"a":[["2.00","100"]]})",
+      // Whole levels in Binance's shape mixed with others in one array (the SSE4.1 reader takes levels of
+      // at most 32 bytes and hands the rest to the number-at-a-time path).
+      depth_head + R"("b":[["61837.63000000","0.00123000"],["1234567.12000000","1234567.00000000"],)"
+                   R"(["5.00","1"],["61837.64000000","12.50000000"],["1.00000000","1.00000000"],)"
+                   R"(["1234567.12000000","0.00001000"]],)"  // 33 bytes: the quantity's quote is byte 31
+                   R"("a":[["61837.65000000","0.00001000"]]})",
       // Binance's shape (exactly 8 decimals) at 1, 7 and 8 integer digits (8 takes the general path).
       depth_head + R"("b":[["1.00000000","0.00001000"],["1234567.12000000","1234567.00000000"]],)"
                    R"("a":[["12345678.12000000","12345678.00010000"],["9.99000000","9.99999000"]]})",
@@ -324,6 +343,7 @@ TEST(BinanceParserFastPath, AgreesWithSimdjsonOnEdgeCases) {
     const std::uint64_t before = t.fast.parser.stats().fallbacks;
     EXPECT_TRUE(t.agree(j));
     EXPECT_EQ(t.fast.parser.stats().fallbacks, before) << "declined: " << j;
+    EXPECT_EQ(t.portable.parser.stats().fallbacks, t.fast.parser.stats().fallbacks) << j;
   }
   const std::vector<std::string> declined = {
       depth_head + R"("b":[ ["1.00","1"]],"a":[]})",                      // whitespace
@@ -364,6 +384,7 @@ TEST(BinanceParserFastPath, AgreesWithSimdjsonOnEdgeCases) {
     const std::uint64_t before = t.fast.parser.stats().fallbacks;
     EXPECT_TRUE(t.agree(j));
     EXPECT_EQ(t.fast.parser.stats().fallbacks, before + 1) << "accepted: " << j;
+    EXPECT_EQ(t.portable.parser.stats().fallbacks, t.fast.parser.stats().fallbacks) << j;
   }
   // Without padding (parse_unpadded), and with the text ending right after a number: the byte-loop path.
   for (const std::string& j : accepted) {
@@ -420,6 +441,7 @@ TEST(BinanceParserFastPath, AgreesWithSimdjsonOnEveryRecordedMessage) {
     Twin t(Scale::from_step(f.price_step), Scale::from_step(f.qty_step));
     t.fast.levels.resize(1u << 14);
     t.slow.levels.resize(1u << 14);
+    t.portable.levels.resize(1u << 14);
     std::uint64_t snapshots = 0;
     for (const std::string& line : hftx::book::read_recorded_lines(dir + f.name)) {
       const std::string json = line.substr(line.find(' ') + 1);

@@ -1,6 +1,7 @@
 // libFuzzer target: the Binance parser, and what it produces fed through the venue sync into the L2 book.
-// Differential as well: the parser's fast scanner and simdjson alone (set_fast_path(false)) must give the
-// same status and the same message on every input; a difference aborts.
+// Differential as well: the parser's fast scanner, the scanner without its SSE4.1 level reader
+// (set_sse41_levels(false)) and simdjson alone (set_fast_path(false)) must give the same status and the
+// same message on every input; a difference aborts.
 // Built only with -DHFTX_BUILD_FUZZ=ON and clang (-fsanitize=fuzzer,address,undefined); see
 // tests/fuzz/CMakeLists.txt. The input is copied into a buffer of exactly size + kJsonPadding bytes so
 // that AddressSanitizer flags any read past the padding simdjson is allowed.
@@ -24,7 +25,13 @@ struct State {
     return p;
   }();
   std::vector<hftx::md::Level> levels2 = std::vector<hftx::md::Level>(4096);
-  hftx::md::MdMessage msg, msg2;
+  hftx::md::BinanceParser portable = [] {
+    hftx::md::BinanceParser p{hftx::Scale::from_step("0.01"), hftx::Scale::from_step("0.00001"), 1u << 16};
+    p.set_sse41_levels(false);
+    return p;
+  }();
+  std::vector<hftx::md::Level> levels3 = std::vector<hftx::md::Level>(4096);
+  hftx::md::MdMessage msg, msg2, msg3;
   hftx::book::L2Book book{64, hftx::book::CrossedPolicy::drop_stale, 8};
   hftx::book::BinanceSync sync{book, hftx::book::Market::spot, hftx::book::SyncConfig{16, 1024, 0}};
 };
@@ -40,8 +47,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view json(buf.get(), size);
   hftx::md::ParseResult r = s->parser.parse(json, cap, 0, s->msg, s->levels);
   const hftx::md::ParseResult r2 = s->simdjson_only.parse(json, cap, 0, s->msg2, s->levels2);
+  const hftx::md::ParseResult r3 = s->portable.parse(json, cap, 0, s->msg3, s->levels3);
   if (r.status != r2.status || std::strcmp(r.field, r2.field) != 0 || r.detail != r2.detail ||
       (r.ok() && !hftx::md::same_content(s->msg, s->msg2)))
+    __builtin_trap();
+  if (r3.status != r2.status || std::strcmp(r3.field, r2.field) != 0 || r3.detail != r2.detail ||
+      (r3.ok() && !hftx::md::same_content(s->msg3, s->msg2)))
     __builtin_trap();
   if (r.ok()) {
     // Alternate markets so both rule sets see arbitrary sequences.

@@ -116,6 +116,12 @@ class BinanceParser {
   // for benchmarking the two).
   void set_fast_path(bool on) noexcept;
   [[nodiscard]] bool fast_path() const noexcept;
+  // Depth levels in Binance's shape are read whole with SSE4.1 where the CPU has it (checked at run time;
+  // the library is built for the x86-64 baseline) and the steps are 10^-1..10^-8: on by default there.
+  // Off, the scanner reads them a number at a time, as on other CPUs (for tests and benchmarks comparing
+  // the two). Turning it on where it cannot be used leaves it off.
+  void set_sse41_levels(bool on) noexcept;
+  [[nodiscard]] bool sse41_levels() const noexcept;
 
   [[nodiscard]] const ParserStats& stats() const noexcept { return stats_; }
   void reset_stats() noexcept { stats_ = {}; }

@@ -469,54 +469,58 @@ HFTX_TARGET_SSE41 HFTX_FORCE_INLINE bool shaped_level(FastScan& t, const LevelSt
 #endif
 }  // namespace
 
+namespace {
+// One level array's scan: local copies of the cursor and the level pointer, written back at the end.
+// Through the parser's members, every level's stores (int64 quantities) could alias them, so the compiler
+// kept the cursor in memory (a store and a reload in each number's chain).
+struct LevelRun {
+  FastScan t;
+  Level* const first;
+  Level* lv;
+  Level* const cap;
+  bool more = false;
+  // Past the array's '[' (at s.p): false when the text ends there.
+  HFTX_FORCE_INLINE bool open() noexcept {
+    ++t.p;
+    if (t.p == t.end) return false;
+    more = *t.p != ']';
+    if (!more) ++t.p;
+    return true;
+  }
+  [[nodiscard]] HFTX_FORCE_INLINE bool full() const noexcept { return lv == cap; }
+  HFTX_FORCE_INLINE bool close(FastScan& s, Level* levels, std::size_t& used, std::span<const Level>& out) noexcept {
+    s.p = t.p;
+    used = static_cast<std::size_t>(lv - levels);
+    out = std::span<const Level>(first, lv);
+    return true;
+  }
+};
+}  // namespace
+
 // An array of ["price","qty"] pairs (s.p at its '[').
-// The loop works on local copies of the cursor and the level pointer, written back at the end: through the
-// references, every level's stores (int64 quantities) could alias them, so the compiler kept the cursor in
-// memory (a store and a reload in each number's chain).
 bool BinanceParser::Impl::scan_levels(FastScan& s, std::span<const Level>& out) noexcept {
 #if HFTX_LEVELS_SSE41
   if (steps.sse41) return scan_levels_sse41(s, out);
 #endif
-  FastScan t = s;
-  Level* const first = levels + levels_used;
-  Level* lv = first;
-  Level* const cap = levels + levels_cap;
-  ++t.p;
-  if (t.p == t.end) return false;
-  bool more = *t.p != ']';
-  if (!more) ++t.p;
-  while (more) {
-    if (HFTX_UNLIKELY(lv == cap) || !one_level(t, steps, *lv) || !t.next(']', more)) return false;
-    ++lv;
-  }
-  s.p = t.p;
-  levels_used = static_cast<std::size_t>(lv - levels);
-  out = std::span<const Level>(first, lv);
-  return true;
+  LevelRun r{s, levels + levels_used, levels + levels_used, levels + levels_cap};
+  if (!r.open()) return false;
+  for (; r.more; ++r.lv)
+    if (HFTX_UNLIKELY(r.full()) || !one_level(r.t, steps, *r.lv) || !r.t.next(']', r.more)) return false;
+  return r.close(s, levels, levels_used, out);
 }
 
 #if HFTX_LEVELS_SSE41
-// scan_levels with shaped_level() first at each level. A loop of its own because the target attribute
+// scan_levels with shaped_level() first at each level: a function of its own because the target attribute
 // must be on the function that shaped_level() is inlined into.
 HFTX_TARGET_SSE41 bool BinanceParser::Impl::scan_levels_sse41(FastScan& s, std::span<const Level>& out) noexcept {
-  FastScan t = s;
-  Level* const first = levels + levels_used;
-  Level* lv = first;
-  Level* const cap = levels + levels_cap;
-  ++t.p;
-  if (t.p == t.end) return false;
-  bool more = *t.p != ']';
-  if (!more) ++t.p;
-  while (more) {
-    if (HFTX_UNLIKELY(lv == cap) || !((t.readable - t.p >= 48 && shaped_level(t, steps, *lv)) || one_level(t, steps, *lv)) ||
-        !t.next(']', more))
+  LevelRun r{s, levels + levels_used, levels + levels_used, levels + levels_cap};
+  if (!r.open()) return false;
+  for (; r.more; ++r.lv)
+    if (HFTX_UNLIKELY(r.full()) ||
+        !((r.t.readable - r.t.p >= 48 && shaped_level(r.t, steps, *r.lv)) || one_level(r.t, steps, *r.lv)) ||
+        !r.t.next(']', r.more))
       return false;
-    ++lv;
-  }
-  s.p = t.p;
-  levels_used = static_cast<std::size_t>(lv - levels);
-  out = std::span<const Level>(first, lv);
-  return true;
+  return r.close(s, levels, levels_used, out);
 }
 #endif
 

@@ -107,8 +107,7 @@ class BookSide {
         sum_((w_ / 64 + 63) / 64, 0) {
     if (window_bits < 6 || window_bits > 26)
       throw ConfigError("L2Book window_bits = " + std::to_string(window_bits) + ": expected 6 .. 26");
-    keys_.reserve(reserve);
-    qtys_.reserve(reserve);
+    far_.reserve(reserve);
   }
 
   [[nodiscard]] std::size_t size() const noexcept { return count_; }
@@ -126,8 +125,7 @@ class BookSide {
       bits_[w] = 0;
     }
     std::fill(sum_.begin(), sum_.end(), 0);
-    keys_.clear();
-    qtys_.clear();
+    far_.clear();
     count_ = 0;
     best_ = kNone;
     anchored_ = false;
@@ -157,8 +155,8 @@ class BookSide {
     const std::uint64_t off = static_cast<std::uint64_t>(k) - static_cast<std::uint64_t>(base_);
     if (off < w_) return qty_[off];
     if (k >= base_ + static_cast<std::int64_t>(w_)) return 0;
-    const auto it = std::lower_bound(keys_.begin(), keys_.end(), k);
-    return it != keys_.end() && *it == k ? qtys_[static_cast<std::size_t>(it - keys_.begin())] : 0;
+    const std::size_t i = far_lower_bound(k);
+    return i < far_.size() && far_[i].key == k ? far_[i].qty : 0;
   }
 
   // Calls f(key, qty) for up to n levels from the best; returns how many.
@@ -178,8 +176,8 @@ class BookSide {
         off = static_cast<std::uint64_t>(nk - base_);
       }
     }
-    for (std::size_t i = keys_.size(); i-- > 0;) {
-      f(keys_[i], qtys_[i]);
+    for (std::size_t i = far_.size(); i-- > 0;) {
+      f(far_[i].key, far_[i].qty);
       if (++done == n) return done;
     }
     return done;
@@ -220,7 +218,7 @@ class BookSide {
       if (l.qty.raw() != 0) (void)set(key_of(l.price.raw()), l.qty.raw());
   }
 
-  [[nodiscard]] std::size_t far_levels() const noexcept { return keys_.size(); }
+  [[nodiscard]] std::size_t far_levels() const noexcept { return far_.size(); }
   [[nodiscard]] std::uint64_t recentres() const noexcept { return recentres_; }
 
  private:
@@ -253,7 +251,7 @@ class BookSide {
       sm = sum_[--sw];
     }
     if (!include_far) return kNone;
-    return keys_.empty() ? kNone : keys_.back();
+    return far_.empty() ? kNone : far_.back().key;
   }
 
   HFTX_FORCE_INLINE int set_window(std::uint64_t off, std::int64_t k, std::int64_t qty) {
@@ -282,25 +280,23 @@ class BookSide {
 
   // Levels below the window: sorted array, ascending.
   int set_far(std::int64_t k, std::int64_t qty) {
-    const auto it = std::lower_bound(keys_.begin(), keys_.end(), k);
-    const auto i = it - keys_.begin();
-    if (it != keys_.end() && *it == k) {
+    const std::size_t i = far_lower_bound(k);
+    const auto it = far_.begin() + static_cast<std::ptrdiff_t>(i);
+    if (i < far_.size() && it->key == k) {
       if (qty != 0) {
-        qtys_[static_cast<std::size_t>(i)] = qty;
+        it->qty = qty;
         return 0;
       }
-      keys_.erase(it);
-      qtys_.erase(qtys_.begin() + i);
+      far_.erase(it);
       --count_;
       if (k == best_) {  // (the window is empty then)
-        best_ = keys_.empty() ? kNone : keys_.back();
+        best_ = far_.empty() ? kNone : far_.back().key;
         maybe_move_down();
       }
       return -1;
     }
     if (qty == 0) return -2;
-    keys_.insert(it, k);  // capacity reserved: grows only past it
-    qtys_.insert(qtys_.begin() + i, qty);
+    far_.insert(it, FarLevel{k, qty});  // capacity reserved: grows only past it
     ++count_;
     if (k > best_) best_ = k;
     return 1;
@@ -321,8 +317,7 @@ class BookSide {
       std::uint64_t m = bits_[w];
       while (m != 0) {
         const std::size_t off = w * 64 + static_cast<std::size_t>(__builtin_ctzll(m));
-        keys_.push_back(base_ + static_cast<std::int64_t>(off));
-        qtys_.push_back(qty_[off]);
+        far_.push_back(FarLevel{base_ + static_cast<std::int64_t>(off), qty_[off]});
         qty_[off] = 0;
         m &= m - 1;
       }
@@ -330,23 +325,35 @@ class BookSide {
     }
     std::fill(sum_.begin(), sum_.end(), 0);
     base_ = new_base;
-    const auto split = std::lower_bound(keys_.begin(), keys_.end(), new_base);
-    const auto i = static_cast<std::size_t>(split - keys_.begin());
-    for (std::size_t j = i; j < keys_.size(); ++j) {
-      const auto off = static_cast<std::uint64_t>(keys_[j] - base_);
-      qty_[off] = qtys_[j];
+    const std::size_t i = far_lower_bound(new_base);
+    for (std::size_t j = i; j < far_.size(); ++j) {
+      const auto off = static_cast<std::uint64_t>(far_[j].key - base_);
+      qty_[off] = far_[j].qty;
       set_bit(off);
     }
-    keys_.resize(i);
-    qtys_.resize(i);
+    far_.resize(i);
   }
 
   std::size_t w_;
   std::vector<std::int64_t> qty_;    // per tick in the window (0 = no level)
   std::vector<std::uint64_t> bits_;  // one bit per tick
   std::vector<std::uint64_t> sum_;   // one bit per nonzero bits_ word
-  std::vector<std::int64_t> keys_;   // below the window, ascending
-  std::vector<std::int64_t> qtys_;
+  // Key and quantity side by side: one move per insert or erase, and the search reads one array.
+  struct FarLevel {
+    std::int64_t key, qty;
+  };
+  std::vector<FarLevel> far_;  // below the window, ascending by key
+  // The first far level whose key is >= k (far_.size() when none), without branches on the keys.
+  [[nodiscard]] std::size_t far_lower_bound(std::int64_t k) const noexcept {
+    const FarLevel* const a = far_.data();
+    std::size_t lo = 0, n = far_.size();
+    while (n > 1) {
+      const std::size_t half = n / 2;
+      lo = a[lo + half - 1].key < k ? lo + half : lo;
+      n -= half;
+    }
+    return lo + (n == 1 && a[lo].key < k);
+  }
   std::int64_t base_ = 0;
   std::int64_t best_ = kNone;
   std::size_t count_ = 0;

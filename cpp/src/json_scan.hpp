@@ -123,7 +123,7 @@ struct FastScan {
     out = static_cast<T>(v);
     return true;
   }
-  // A step's constants for binance_decimal(), computed once per message rather than per number.
+  // A step's constants for binance_decimal(): a parser computes them once for its depth levels.
   struct DecimalStep {
     std::uint64_t keep = 0;  // the fraction bytes within the step's decimals
     unsigned shift = 0;      // 8 * (8 - decimals)

@@ -24,12 +24,15 @@ Level lv(std::int64_t p, std::int64_t q) { return Level{Price(p), Qty(q)}; }
 struct RefBook {
   std::map<std::int64_t, std::int64_t, std::greater<>> bids;
   std::map<std::int64_t, std::int64_t> asks;
-  void set(bool bid, std::int64_t p, std::int64_t q) {
+  // Returns what the book reports: +1 inserted, -1 removed, -2 absent removal, 0 changed.
+  int set(bool bid, std::int64_t p, std::int64_t q) {
+    const bool had = bid ? bids.count(p) != 0 : asks.count(p) != 0;
     if (bid) {
       if (q == 0) bids.erase(p); else bids[p] = q;
     } else {
       if (q == 0) asks.erase(p); else asks[p] = q;
     }
+    return q != 0 ? (had ? 0 : 1) : (had ? -1 : -2);
   }
 };
 
@@ -77,8 +80,17 @@ TEST_P(L2BookRandom, RandomUpdatesMatchStdMap) {
     }
     const ApplyResult r = book.apply(bids, asks, round + 1);
     EXPECT_EQ(r.updates, static_cast<std::uint32_t>(n));
-    for (const Level& l : bids) ref.set(true, l.price.raw(), l.qty.raw());
-    for (const Level& l : asks) ref.set(false, l.price.raw(), l.qty.raw());
+    ApplyResult want;
+    for (const auto& [side, bid] : {std::pair{&bids, true}, std::pair{&asks, false}})
+      for (const Level& l : *side) {
+        const int o = ref.set(bid, l.price.raw(), l.qty.raw());
+        want.inserted += o == 1;
+        want.removed += o == -1;
+        want.removed_absent += o == -2;
+      }
+    ASSERT_EQ(r.inserted, want.inserted) << round;
+    ASSERT_EQ(r.removed, want.removed) << round;
+    ASSERT_EQ(r.removed_absent, want.removed_absent) << round;
     // The drifting mid leaves stale levels crossing: detected exactly when the reference is crossed.
     ASSERT_EQ(r.crossed, !ref.bids.empty() && !ref.asks.empty() && ref.bids.begin()->first >= ref.asks.begin()->first);
     if (round % 97 == 0 || round + 1 == rounds) expect_same(book, ref);

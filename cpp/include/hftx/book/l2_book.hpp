@@ -149,6 +149,66 @@ class BookSide {
     return set_far(k, qty);
   }
 
+  // A message's levels of this side (keys from prices by Negate); counts into r, and raises max_new_key to
+  // the largest key given a quantity. The common case, a key inside the window, has no branch on the data:
+  // whether a level is inserted, changed or removed is as unpredictable as the market, and set()'s
+  // mispredicted branches cost more than the update itself (all recorded diffs, applied in a loop: 9.1 ->
+  // 7.7 ns per level; random inserts and removals 9.5 -> 3.6 ns, while changes in place go from 1.3 to
+  // 3.4 ns). Keys outside the window, and removing the best, take set()'s path.
+  template <bool Negate>
+  void apply_levels(std::span<const Level> levels, ApplyResult& r, std::int64_t& max_new_key) {
+    std::int64_t best = best_;
+    std::size_t count = count_;
+    std::int64_t ext = max_new_key;
+    std::uint32_t ins = 0, rem = 0, absent = 0;
+    for (const Level& l : levels) {
+      const std::int64_t k = Negate ? -l.price.raw() : l.price.raw();
+      const std::int64_t qty = l.qty.raw();
+      const std::uint64_t off = static_cast<std::uint64_t>(k) - static_cast<std::uint64_t>(base_);
+      const bool has = qty != 0;
+      ext = (has & (k > ext)) ? k : ext;
+      if (HFTX_UNLIKELY(!anchored_ || off >= w_)) {
+        best_ = best;
+        count_ = count;
+        const int o = set(k, qty);
+        ins += o == 1;
+        rem += o == -1;
+        absent += o == -2;
+        best = best_;
+        count = count_;
+        continue;
+      }
+      std::int64_t& slot = qty_[off];
+      const bool had = slot != 0;
+      slot = qty;
+      const std::uint64_t wi = off >> 6, bit = std::uint64_t{1} << (off & 63);
+      const std::uint64_t old_word = bits_[wi];
+      const std::uint64_t word = (old_word & ~bit) | (static_cast<std::uint64_t>(has) << (off & 63));
+      bits_[wi] = word;
+      if (HFTX_UNLIKELY((old_word == 0) != (word == 0))) {  // a 64-tick word filled or emptied: rare
+        const std::uint64_t sbit = std::uint64_t{1} << (wi & 63);
+        sum_[wi >> 6] = (sum_[wi >> 6] & ~sbit) | (static_cast<std::uint64_t>(word != 0) << (wi & 63));
+      }
+      count = count + static_cast<std::size_t>(has) - static_cast<std::size_t>(had);
+      ins += static_cast<std::uint32_t>(has & !had);
+      rem += static_cast<std::uint32_t>(had & !has);
+      absent += static_cast<std::uint32_t>(!had & !has);
+      best = (has & (k > best)) ? k : best;
+      // The best removed (rare): bitwise, so that the common case tests one predictable value.
+      if (HFTX_UNLIKELY(static_cast<int>(!has) & static_cast<int>(k == best) & static_cast<int>(had))) {
+        count_ = count;
+        best_ = below(off);
+        maybe_move_down();
+        best = best_;
+      }
+    }
+    best_ = best;
+    count_ = count;
+    max_new_key = ext;
+    r.inserted += ins;
+    r.removed += rem;
+    r.removed_absent += absent;
+  }
   // Quantity at key k (0 when absent).
   [[nodiscard]] std::int64_t qty_of(std::int64_t k) const noexcept {
     if (k == kNone || !anchored_) return 0;
@@ -400,15 +460,10 @@ class BasicL2Book {
   // Applies absolute quantities (0 removes), then the crossed-book policy. Does not publish.
   ApplyResult apply(std::span<const Level> bids, std::span<const Level> asks, std::uint64_t update_id) {
     ApplyResult r;
-    std::int64_t max_new_bid = INT64_MIN, min_new_ask = INT64_MAX;
-    for (const Level& l : bids) {
-      count(r, bids_.set(bid_key(l.price.raw()), l.qty.raw()));
-      if (l.qty.raw() != 0 && l.price.raw() > max_new_bid) max_new_bid = l.price.raw();
-    }
-    for (const Level& l : asks) {
-      count(r, asks_.set(ask_key(l.price.raw()), l.qty.raw()));
-      if (l.qty.raw() != 0 && l.price.raw() < min_new_ask) min_new_ask = l.price.raw();
-    }
+    std::int64_t max_new_bid = INT64_MIN, max_new_ask_key = INT64_MIN;
+    bids_.apply_levels<false>(bids, r, max_new_bid);
+    asks_.apply_levels<true>(asks, r, max_new_ask_key);
+    const std::int64_t min_new_ask = max_new_ask_key == INT64_MIN ? INT64_MAX : -max_new_ask_key;
     r.updates = static_cast<std::uint32_t>(bids.size() + asks.size());
     update_id_ = update_id;
     if (HFTX_UNLIKELY(is_crossed())) {
@@ -515,12 +570,6 @@ class BasicL2Book {
  private:
   static std::int64_t bid_key(std::int64_t price) noexcept { return price; }
   static std::int64_t ask_key(std::int64_t price) noexcept { return -price; }
-
-  static HFTX_FORCE_INLINE void count(ApplyResult& r, int outcome) noexcept {
-    r.inserted += outcome == 1;
-    r.removed += outcome == -1;
-    r.removed_absent += outcome == -2;
-  }
 
   // The diff's own levels are fresh; opposite levels they cross are stale. New bids at or above an ask
   // remove those asks, new asks at or below a bid remove those bids. A cross that no level of this diff

@@ -123,7 +123,7 @@ struct FastScan {
     out = static_cast<T>(v);
     return true;
   }
-  // A step's constants for binance_decimal(): a parser computes them once for its depth levels.
+  // A step's constants for binance_decimal(): a parser computes them once.
   struct DecimalStep {
     std::uint64_t keep = 0;  // the fraction bytes within the step's decimals
     unsigned shift = 0;      // 8 * (8 - decimals)
@@ -137,7 +137,8 @@ struct FastScan {
   };
   // A price or quantity after its opening quote, in the shape Binance prints them all: 1..7 integer
   // digits, a point, exactly 8 decimals, the closing quote ("61685.99000000"). False (p unchanged) for
-  // any other text, which fixed_body() reads instead; where both accept, both give parse_fixed's result.
+  // any other text, which fixed_body() reads instead (md_binance.cpp's Steps tries the two in that order);
+  // where both accept, both give parse_fixed's result.
   // The point alone places the closing quote (point + 9), so the next number's position waits on one
   // mask instead of three (that chain, one number's length to the next number's load, is most of a depth
   // level's time), and the quote and the zeros past the step are single compares: with scan_levels'
@@ -164,12 +165,6 @@ struct FastScan {
     (void)out;
     return false;
 #endif
-  }
-  // A price or quantity: "61685.99000000". Binance's own shape first (binance_decimal), then the
-  // general one.
-  template <class Tag>
-  HFTX_FORCE_INLINE bool fixed(const Scale& scale, Fixed<Tag>& out) noexcept {
-    return ch('"') && (binance_decimal(DecimalStep(scale), out) || fixed_body(scale, out));
   }
   // After the opening quote. With 32 readable bytes, at most 8 integer digits and a step of 10^-1..10^-8,
   // it is read branch-free: SSE2 masks give the closing quote, the point and the digits of 16 bytes at

@@ -127,18 +127,24 @@ constexpr auto kRightAlign = [] {
   return t;
 }();
 
-// What reading a depth level needs of the instrument, computed once per parser.
-struct LevelSteps {
+// A number binance_decimal() declined: the general path, out of the callers' registers.
+template <class Tag>
+HFTX_COLD bool fixed_other(FastScan& t, const Scale& scale, Fixed<Tag>& out) noexcept {
+  return t.fixed_body(scale, out);
+}
+
+// The instrument's steps and what reading its numbers needs, computed once per parser.
+struct Steps {
   Scale price_scale, qty_scale;
-  FastScan::DecimalStep price, qty;
+  FastScan::DecimalStep price_step, qty_step;
   const Shuffle16* fractions;  // kRightAlign[price decimals][qty decimals]
   bool sse41;                  // scan_levels_sse41 is used: the CPU has SSE4.1 and both steps its shape
-  LevelSteps(Scale ps, Scale qs) noexcept
-      : price_scale(ps), qty_scale(qs), price(ps), qty(qs),
+  Steps(Scale ps, Scale qs) noexcept
+      : price_scale(ps), qty_scale(qs), price_step(ps), qty_step(qs),
         fractions(&kRightAlign[static_cast<std::size_t>(std::clamp(ps.decimals(), 0, 8))]
                               [static_cast<std::size_t>(std::clamp(qs.decimals(), 0, 8))]),
         sse41(usable()) {}
-  [[nodiscard]] bool usable() const noexcept { return price.usable && qty.usable && cpu_has_sse41(); }
+  [[nodiscard]] bool usable() const noexcept { return price_step.usable && qty_step.usable && cpu_has_sse41(); }
   static bool cpu_has_sse41() noexcept {
 #if HFTX_LEVELS_SSE41
     __builtin_cpu_init();
@@ -146,6 +152,13 @@ struct LevelSteps {
 #else
     return false;
 #endif
+  }
+  // A price or quantity, t.p at its opening quote: Binance's shape first, else the general path.
+  HFTX_FORCE_INLINE bool price(FastScan& t, Price& out) const noexcept {
+    return t.ch('"') && (t.binance_decimal(price_step, out) || fixed_other(t, price_scale, out));
+  }
+  HFTX_FORCE_INLINE bool qty(FastScan& t, Qty& out) const noexcept {
+    return t.ch('"') && (t.binance_decimal(qty_step, out) || fixed_other(t, qty_scale, out));
   }
 };
 
@@ -162,8 +175,6 @@ struct BinanceParser::Impl {
   std::size_t unpadded_cap;
 
   // Per-message state.
-  const Scale* price_scale = nullptr;
-  const Scale* qty_scale = nullptr;
   MdMessage* msg = nullptr;
   Level* levels = nullptr;
   std::size_t levels_cap = 0;
@@ -171,7 +182,7 @@ struct BinanceParser::Impl {
   Collect c;
 
   bool fast_path = true;
-  LevelSteps steps;  // the instrument's steps, for depth levels
+  Steps steps;  // the instrument's steps
 
   // One message: the fast scanner, then (declined, or capacity 0 = not padded) simdjson. Counts in `stats`.
   ParseResult parse(std::string_view json, std::size_t capacity, ParserStats& stats) noexcept;
@@ -221,10 +232,10 @@ ParseResult BinanceParser::Impl::level_array(od::value& v, std::span<const Level
       if (auto e = x.error(); e != simdjson::SUCCESS) return json_fail(e, field);
       od::value& xv = x.value_unsafe();
       if (n == 0) {
-        if (auto r = fixed_value(xv, *price_scale, lv.price, field); !r.ok())
+        if (auto r = fixed_value(xv, steps.price_scale, lv.price, field); !r.ok())
           return r.status == ParseStatus::wrong_type ? fail(ParseStatus::bad_level, field) : r;
       } else if (n == 1) {
-        if (auto r = fixed_value(xv, *qty_scale, lv.qty, field); !r.ok())
+        if (auto r = fixed_value(xv, steps.qty_scale, lv.qty, field); !r.ok())
           return r.status == ParseStatus::wrong_type ? fail(ParseStatus::bad_level, field) : r;
       }
       // Extra elements (old formats had a third, ignored one) are skipped.
@@ -296,12 +307,12 @@ ParseResult BinanceParser::Impl::fields(od::object& obj, int depth) noexcept {
           r = integer(v, m.depth.prev_last_id, "pu");
           c.have |= kPrev;
         } else if (HFTX_KEY_IS(k, "p")) {
-          r = fixed_value(v, *price_scale, m.trade.price, "p");
+          r = fixed_value(v, steps.price_scale, m.trade.price, "p");
           c.have |= kPx;
         }
         break;
       case 'q':
-        if (HFTX_KEY_IS(k, "q")) { r = fixed_value(v, *qty_scale, m.trade.qty, "q"); c.have |= kQty; }
+        if (HFTX_KEY_IS(k, "q")) { r = fixed_value(v, steps.qty_scale, m.trade.qty, "q"); c.have |= kQty; }
         break;
       case 'b':
       case 'a': {
@@ -317,8 +328,8 @@ ParseResult BinanceParser::Impl::fields(od::object& obj, int depth) noexcept {
           r = level_array(v, bid ? m.depth.bids : m.depth.asks, name);
           c.have |= bid ? kBidsArr : kAsksArr;
         } else if (short_key && t == od::json_type::string) {
-          r = bid ? fixed_value(v, *price_scale, m.ticker.bid_price, name)
-                  : fixed_value(v, *price_scale, m.ticker.ask_price, name);
+          r = bid ? fixed_value(v, steps.price_scale, m.ticker.bid_price, name)
+                  : fixed_value(v, steps.price_scale, m.ticker.ask_price, name);
           c.have |= bid ? kBidStr : kAskStr;
         } else if (short_key && !bid && t == od::json_type::number) {
           r = integer(v, m.agg.id, "a");
@@ -329,10 +340,10 @@ ParseResult BinanceParser::Impl::fields(od::object& obj, int depth) noexcept {
         break;
       }
       case 'B':
-        if (HFTX_KEY_IS(k, "B")) { r = fixed_value(v, *qty_scale, m.ticker.bid_qty, "B"); c.have |= kBidQty; }
+        if (HFTX_KEY_IS(k, "B")) { r = fixed_value(v, steps.qty_scale, m.ticker.bid_qty, "B"); c.have |= kBidQty; }
         break;
       case 'A':
-        if (HFTX_KEY_IS(k, "A")) { r = fixed_value(v, *qty_scale, m.ticker.ask_qty, "A"); c.have |= kAskQty; }
+        if (HFTX_KEY_IS(k, "A")) { r = fixed_value(v, steps.qty_scale, m.ticker.ask_qty, "A"); c.have |= kAskQty; }
         break;
       case 't':
         if (HFTX_KEY_IS(k, "t")) { r = integer(v, m.trade.id, "t"); c.have |= kTid; }
@@ -400,17 +411,9 @@ bool BinanceParser::Impl::scan(std::string_view json, std::size_t capacity) noex
 }
 
 namespace {
-// A number binance_decimal() declined: the general path, out of the level loop's registers.
-template <class Tag>
-HFTX_COLD bool fixed_other(FastScan& t, const Scale& scale, Fixed<Tag>& out) noexcept {
-  return t.fixed_body(scale, out);
-}
-
-// One ["price","qty"] pair, t.p at its '[': each number in Binance's shape, else the general path.
-HFTX_FORCE_INLINE bool one_level(FastScan& t, const LevelSteps& k, Level& lv) noexcept {
-  return t.ch('[') && t.ch('"') && (t.binance_decimal(k.price, lv.price) || fixed_other(t, k.price_scale, lv.price)) &&
-         t.ch(',') && t.ch('"') && (t.binance_decimal(k.qty, lv.qty) || fixed_other(t, k.qty_scale, lv.qty)) &&
-         t.ch(']');
+// One ["price","qty"] pair, t.p at its '['.
+HFTX_FORCE_INLINE bool one_level(FastScan& t, const Steps& k, Level& lv) noexcept {
+  return t.ch('[') && k.price(t, lv.price) && t.ch(',') && k.qty(t, lv.qty) && t.ch(']');
 }
 
 #if HFTX_LEVELS_SSE41
@@ -426,7 +429,7 @@ HFTX_FORCE_INLINE bool one_level(FastScan& t, const LevelSteps& k, Level& lv) no
 //  - The level's end waits on one chain (load, point mask, two bit scans) instead of one per number.
 // bench_md: 424 ns per recorded depth message against 610 ns for the number-at-a-time scanner
 // (md_parse_depth/hftx against hftx_portable, same run); on the largest diffs ~8.5 against ~13 ns per level.
-HFTX_TARGET_SSE41 HFTX_FORCE_INLINE bool shaped_level(FastScan& t, const LevelSteps& k, Level& lv) noexcept {
+HFTX_TARGET_SSE41 HFTX_FORCE_INLINE bool shaped_level(FastScan& t, const Steps& k, Level& lv) noexcept {
   const char* const p = t.p;
   const __m128i lo = FastScan::load16(p), hi = FastScan::load16(p + 16);
   const unsigned dots = FastScan::eq(lo, '.') | (FastScan::eq(hi, '.') << 16);
@@ -443,8 +446,8 @@ HFTX_TARGET_SSE41 HFTX_FORCE_INLINE bool shaped_level(FastScan& t, const LevelSt
   const std::uint64_t pf = FastScan::load8(p + d1 + 1), qf = FastScan::load8(p + d2 + 1);
   if (HFTX_UNLIKELY(quotes != want_quotes || digits != want_digits || p[0] != '[' || p[d1 + 10] != ',' ||
                     p + d2 + 10 >= t.end || p[d2 + 10] != ']' ||
-                    ((pf - FastScan::kAsciiZeros) & ~k.price.keep) != 0 ||  // past the step: zeros only
-                    ((qf - FastScan::kAsciiZeros) & ~k.qty.keep) != 0))
+                    ((pf - FastScan::kAsciiZeros) & ~k.price_step.keep) != 0 ||  // past the step: zeros only
+                    ((qf - FastScan::kAsciiZeros) & ~k.qty_step.keep) != 0))
     return false;
   const __m128i zero = _mm_set1_epi8('0');
   const __m128i ints = _mm_sub_epi8(_mm_set_epi64x(static_cast<long long>(FastScan::load8(p + d1 + 12)),
@@ -460,9 +463,9 @@ HFTX_TARGET_SSE41 HFTX_FORCE_INLINE bool shaped_level(FastScan& t, const LevelSt
   const __m128i r = _mm_madd_epi16(_mm_packus_epi32(i4, f4), by10000);  // price int, qty int, price frac, qty frac
   const auto whole = static_cast<std::uint64_t>(_mm_cvtsi128_si64(r));
   const auto frac = static_cast<std::uint64_t>(_mm_extract_epi64(r, 1));
-  lv.price = Price(static_cast<std::int64_t>((whole & 0xFFFFFFFFu) * static_cast<std::uint64_t>(k.price.pow10) +
+  lv.price = Price(static_cast<std::int64_t>((whole & 0xFFFFFFFFu) * static_cast<std::uint64_t>(k.price_step.pow10) +
                                              (frac & 0xFFFFFFFFu)));
-  lv.qty = Qty(static_cast<std::int64_t>((whole >> 32) * static_cast<std::uint64_t>(k.qty.pow10) + (frac >> 32)));
+  lv.qty = Qty(static_cast<std::int64_t>((whole >> 32) * static_cast<std::uint64_t>(k.qty_step.pow10) + (frac >> 32)));
   t.p = p + d2 + 11;
   return true;
 }
@@ -559,8 +562,8 @@ bool BinanceParser::Impl::scan_object(FastScan& s, int depth) noexcept {
         }
         case 'U': ok = once(kFirst) && s.integer(m.depth.first_id); break;
         case 'u': ok = once(kLast) && s.integer(m.depth.last_id); break;
-        case 'p': ok = once(kPx) && s.fixed(*price_scale, m.trade.price); break;
-        case 'q': ok = once(kQty) && s.fixed(*qty_scale, m.trade.qty); break;
+        case 'p': ok = once(kPx) && steps.price(s, m.trade.price); break;
+        case 'q': ok = once(kQty) && steps.qty(s, m.trade.qty); break;
         case 'b':
         case 'a': {
           const bool bid = key[0] == 'b';
@@ -570,15 +573,15 @@ bool BinanceParser::Impl::scan_object(FastScan& s, int depth) noexcept {
             ok = scan_levels(s, bid ? m.depth.bids : m.depth.asks);
           } else if (*s.p == '"') {
             have |= bid ? kBidStr : kAskStr;
-            ok = s.fixed(*price_scale, bid ? m.ticker.bid_price : m.ticker.ask_price);
+            ok = steps.price(s, bid ? m.ticker.bid_price : m.ticker.ask_price);
           } else if (!bid) {
             have |= kAggId;
             ok = s.integer(m.agg.id);
           }
           break;
         }
-        case 'B': ok = once(kBidQty) && s.fixed(*qty_scale, m.ticker.bid_qty); break;
-        case 'A': ok = once(kAskQty) && s.fixed(*qty_scale, m.ticker.ask_qty); break;
+        case 'B': ok = once(kBidQty) && steps.qty(s, m.ticker.bid_qty); break;
+        case 'A': ok = once(kAskQty) && steps.qty(s, m.ticker.ask_qty); break;
         case 't': ok = once(kTid) && s.integer(m.trade.id); break;
         case 'm': {
           bool maker = false;
@@ -730,8 +733,6 @@ bool BinanceParser::sse41_levels() const noexcept { return impl_->steps.sse41; }
 ParseResult BinanceParser::parse(std::string_view json, std::size_t capacity, std::int64_t recv_ns, MdMessage& out,
                                  std::span<Level> levels) noexcept {
   Impl& im = *impl_;
-  im.price_scale = &price_scale_;
-  im.qty_scale = &qty_scale_;
   im.msg = &out;
   im.levels = levels.data();
   im.levels_cap = levels.size();

@@ -1,7 +1,8 @@
 // hftx/book/replay.hpp — replay recorded Binance streams through parser -> venue sync -> L2 book.
 //
 // Threading contract: a Replayer is single-threaded (one owner thread); its book's published top (top(),
-// not levels: a ReplayBook publishes none) may be read from other threads as documented in l2_book.hpp. replay_files() runs on the calling thread.
+// not levels: a ReplayBook publishes none) may be read from other threads as documented in l2_book.hpp.
+// replay_files() runs on the calling thread.
 //
 // Input: the hftbacktest collector format, one record per line: `<local_receive_time_ns> <raw JSON>`
 // (gzip files; several files in order continue one book). The market (spot / USD-M / COIN-M) is

@@ -31,7 +31,7 @@
 // Whole depth levels with SSE4.1 (pshufb, pmaddubsw), chosen at run time: the library stays x86-64 baseline.
 #if HFTX_X86 && (defined(__GNUC__) || defined(__clang__)) && defined(__SSE2__)
 #define HFTX_LEVELS_SSE41 1
-#include <smmintrin.h>
+#include <immintrin.h>
 #define HFTX_TARGET_SSE41 __attribute__((target("sse4.1")))
 #else
 #define HFTX_LEVELS_SSE41 0
@@ -139,20 +139,20 @@ struct Steps {
   FastScan::DecimalStep price_step, qty_step;
   const Shuffle16* fractions;  // kRightAlign[price decimals][qty decimals]
   bool sse41;                  // scan_levels_sse41 is used: the CPU has SSE4.1 and both steps its shape
+  bool avx2 = cpu_has_avx2();  // deferred level arrays are skipped with AVX2
   Steps(Scale ps, Scale qs) noexcept
       : price_scale(ps), qty_scale(qs), price_step(ps), qty_step(qs),
         fractions(&kRightAlign[static_cast<std::size_t>(std::clamp(ps.decimals(), 0, 8))]
                               [static_cast<std::size_t>(std::clamp(qs.decimals(), 0, 8))]),
         sse41(usable()) {}
   [[nodiscard]] bool usable() const noexcept { return price_step.usable && qty_step.usable && cpu_has_sse41(); }
-  static bool cpu_has_sse41() noexcept {
 #if HFTX_LEVELS_SSE41
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("sse4.1");
+  static bool cpu_has_sse41() noexcept { return __builtin_cpu_init(), __builtin_cpu_supports("sse4.1"); }
+  static bool cpu_has_avx2() noexcept { return __builtin_cpu_init(), __builtin_cpu_supports("avx2"); }
 #else
-    return false;
+  static bool cpu_has_sse41() noexcept { return false; }
+  static bool cpu_has_avx2() noexcept { return false; }
 #endif
-  }
   // A price or quantity, t.p at its opening quote: Binance's shape first, else the general path.
   HFTX_FORCE_INLINE bool price(FastScan& t, Price& out) const noexcept {
     return t.ch('"') && (t.binance_decimal(price_step, out) || fixed_other(t, price_scale, out));
@@ -184,8 +184,18 @@ struct BinanceParser::Impl {
   bool fast_path = true;
   Steps steps;  // the instrument's steps
 
+  // parse_deferred(): the pass skips depth level arrays (defer) and notes where they start; the text's
+  // bounds are kept for the LevelReaders and read_deferred().
+  bool defer = false;
+  bool deferred = false;  // the last message's arrays are unread
+  const char* deferred_at[2] = {nullptr, nullptr};   // bids', asks' '['
+  const char* deferred_end[2] = {nullptr, nullptr};  // the byte after each array, as the skip found it
+  std::string_view msg_text;
+  std::size_t text_capacity = 0;
+
   // One message: the fast scanner, then (declined, or capacity 0 = not padded) simdjson. Counts in `stats`.
   ParseResult parse(std::string_view json, std::size_t capacity, ParserStats& stats) noexcept;
+  ParseResult parse_slow(std::string_view json, std::size_t capacity) noexcept;  // simdjson's
   void reset() noexcept;
   ParseResult finish() noexcept;  // decides the kind from what the pass collected
   bool scan(std::string_view json, std::size_t capacity) noexcept;
@@ -411,6 +421,81 @@ bool BinanceParser::Impl::scan(std::string_view json, std::size_t capacity) noex
 }
 
 namespace {
+// The first ':' or '}' in [q, end) (end when none): neither is in a level array, so after a level array's
+// '[' the first one is the colon of the member after the array, or the brace that closes the object.
+// 64 bytes a step. (A first version also checked every byte against a level array's characters, 16 bytes a
+// step: the skip then cost as much as reading the first levels, and the check could not catch a "]]"
+// inside a string anyway, which only read_deferred() tells from the array's end.)
+HFTX_FORCE_INLINE const char* find_colon_or_brace(const char* q, const char* end) noexcept {
+#if defined(__SSE2__)
+  const __m128i colon = _mm_set1_epi8(':'), brace = _mm_set1_epi8('}');
+  const auto hits = [&](const char* at) {
+    const __m128i v = FastScan::load16(at);
+    return _mm_or_si128(_mm_cmpeq_epi8(v, colon), _mm_cmpeq_epi8(v, brace));
+  };
+  for (; end - q >= 64; q += 64) {
+    const __m128i a = hits(q), b = hits(q + 16), c = hits(q + 32), d = hits(q + 48);
+    if (HFTX_LIKELY(FastScan::bits(_mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d))) == 0)) continue;
+    const std::uint64_t m = FastScan::bits(a) | (FastScan::bits(b) << 16) |
+                            (std::uint64_t{FastScan::bits(c)} << 32) | (std::uint64_t{FastScan::bits(d)} << 48);
+    return q + __builtin_ctzll(m);
+  }
+  for (; end - q >= 16; q += 16)
+    if (const unsigned m = FastScan::bits(hits(q)); m != 0) return q + __builtin_ctz(m);
+#endif
+  for (; q < end; ++q)
+    if (*q == ':' || *q == '}') return q;
+  return end;
+}
+
+#if HFTX_LEVELS_SSE41
+// find_colon_or_brace() 128 bytes a step, where the CPU has AVX2 (Steps::avx2; checked at run time).
+__attribute__((target("avx2"))) const char* find_colon_or_brace_avx2(const char* q, const char* end) noexcept {
+  const __m256i colon = _mm256_set1_epi8(':'), brace = _mm256_set1_epi8('}');
+  const auto hits = [&](const char* at) __attribute__((target("avx2"))) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at));
+    return _mm256_or_si256(_mm256_cmpeq_epi8(v, colon), _mm256_cmpeq_epi8(v, brace));
+  };
+  for (; end - q >= 128; q += 128) {
+    const __m256i a = hits(q), b = hits(q + 32), c = hits(q + 64), d = hits(q + 96);
+    if (HFTX_LIKELY(_mm256_testz_si256(_mm256_or_si256(_mm256_or_si256(a, b), _mm256_or_si256(c, d)),
+                                       _mm256_set1_epi8(-1)))) continue;
+    for (const __m256i h : {a, b, c, d}) {
+      if (const auto m = static_cast<unsigned>(_mm256_movemask_epi8(h)); m != 0) return q + __builtin_ctz(m);
+      q += 32;
+    }
+  }
+  for (; end - q >= 32; q += 32)
+    if (const auto m = static_cast<unsigned>(_mm256_movemask_epi8(hits(q))); m != 0) return q + __builtin_ctz(m);
+  return find_colon_or_brace(q, end);
+}
+#endif
+
+// Past a level array without reading it (s.p at its '['), to the ',' or '}' after its "]]" (or "[]"): found
+// from the next member's colon or the object's brace (find_colon_or_brace()), back over the member's key.
+// Whether the array's levels read is for read_deferred() to find.
+HFTX_FORCE_INLINE bool skip_level_array(FastScan& s, bool avx2) noexcept {
+  const char* const open = s.p;
+#if HFTX_LEVELS_SSE41
+  const char* const stop = avx2 ? find_colon_or_brace_avx2(open + 1, s.end) : find_colon_or_brace(open + 1, s.end);
+#else
+  (void)avx2;
+  const char* const stop = find_colon_or_brace(open + 1, s.end);
+#endif
+  if (stop == s.end) return false;
+  const char* after = stop;  // the byte after the array
+  if (*stop == ':') {        // back over ,"key"
+    if (stop[-1] != '"') return false;
+    const char* k = stop - 2;
+    while (k > open && *k != '"') --k;
+    after = k - 1;
+    if (k - open < 3 || *after != ',') return false;
+  }
+  if (after - open < 2 || after[-1] != ']' || (after[-2] != ']' && after - 2 != open)) return false;
+  s.p = after;
+  return true;
+}
+
 // One ["price","qty"] pair, t.p at its '['.
 HFTX_FORCE_INLINE bool one_level(FastScan& t, const Steps& k, Level& lv) noexcept {
   return t.ch('[') && k.price(t, lv.price) && t.ch(',') && k.qty(t, lv.qty) && t.ch(']');
@@ -570,7 +655,13 @@ bool BinanceParser::Impl::scan_object(FastScan& s, int depth) noexcept {
           if (have & (bid ? (kBidsArr | kBidStr) : (kAsksArr | kAskStr | kAggId))) return false;
           if (*s.p == '[') {
             have |= bid ? kBidsArr : kAsksArr;
-            ok = scan_levels(s, bid ? m.depth.bids : m.depth.asks);
+            if (defer) {
+              deferred_at[bid ? 0 : 1] = s.p;
+              ok = skip_level_array(s, steps.avx2);
+              deferred_end[bid ? 0 : 1] = s.p;
+            } else {
+              ok = scan_levels(s, bid ? m.depth.bids : m.depth.asks);
+            }
           } else if (*s.p == '"') {
             have |= bid ? kBidStr : kAskStr;
             ok = steps.price(s, bid ? m.ticker.bid_price : m.ticker.ask_price);
@@ -628,6 +719,7 @@ void BinanceParser::Impl::reset() noexcept {
   m.snapshot = DepthSnapshot{};
   c = Collect{};
   levels_used = 0;
+  deferred_at[0] = deferred_at[1] = nullptr;
 }
 
 ParseResult BinanceParser::Impl::run(std::string_view json, std::size_t capacity) noexcept {
@@ -711,6 +803,10 @@ ParseResult BinanceParser::Impl::parse(std::string_view json, std::size_t capaci
       if (ParseResult r = finish(); HFTX_LIKELY(r.ok())) return r;
     ++stats.fallbacks;
   }
+  return parse_slow(json, capacity);
+}
+
+ParseResult BinanceParser::Impl::parse_slow(std::string_view json, std::size_t capacity) noexcept {
   // Copied when not padded: the stream name then points into our buffer, valid until the next call (the
   // contract's lifetime).
   detail::pad_if_needed(json, capacity, unpadded.get());
@@ -730,15 +826,106 @@ bool BinanceParser::fast_path() const noexcept { return impl_->fast_path; }
 void BinanceParser::set_sse41_levels(bool on) noexcept { impl_->steps.sse41 = on && impl_->steps.usable(); }
 bool BinanceParser::sse41_levels() const noexcept { return impl_->steps.sse41; }
 
-ParseResult BinanceParser::parse(std::string_view json, std::size_t capacity, std::int64_t recv_ns, MdMessage& out,
-                                 std::span<Level> levels) noexcept {
+// parse() and parse_deferred(), inlined into each: parse_deferred() calling parse() passed the level span on
+// through the stack, and reloading it whole right after the caller's two stores cost a failed store
+// forward per message (~5 ns, measured with perf).
+HFTX_FORCE_INLINE ParseResult BinanceParser::parse_message(std::string_view json, std::size_t capacity,
+                                                           std::int64_t recv_ns, MdMessage& out,
+                                                           std::span<Level> levels, bool defer) noexcept {
   Impl& im = *impl_;
+  im.defer = defer;
   im.msg = &out;
   im.levels = levels.data();
   im.levels_cap = levels.size();
   const ParseResult r = im.parse(json, capacity, stats_);
   out.recv_ns = recv_ns;
   ++stats_.messages;
+  ++stats_.by_status[static_cast<std::size_t>(r.status)];
+  if (r.ok()) ++stats_.by_kind[static_cast<std::size_t>(out.kind)];
+  im.defer = false;
+  im.deferred = defer && r.ok() && out.kind == MdKind::depth_update && im.deferred_at[0] != nullptr;
+  if (defer) {
+    im.msg_text = json;
+    im.text_capacity = std::max(capacity, json.size());
+  }
+  return r;
+}
+
+ParseResult BinanceParser::parse(std::string_view json, std::size_t capacity, std::int64_t recv_ns, MdMessage& out,
+                                 std::span<Level> levels) noexcept {
+  return parse_message(json, capacity, recv_ns, out, levels, false);
+}
+
+ParseResult BinanceParser::parse_deferred(std::string_view json, std::size_t capacity, std::int64_t recv_ns,
+                                          MdMessage& out, std::span<Level> levels) noexcept {
+  return parse_message(json, capacity, recv_ns, out, levels, true);
+}
+
+bool BinanceParser::deferred() const noexcept { return impl_->deferred; }
+
+BinanceParser::LevelReader BinanceParser::deferred_levels(int side, LevelOrder order) const noexcept {
+  LevelReader r;
+  r.im_ = impl_.get();
+  if (!impl_->deferred) return r;
+  r.open_ = impl_->deferred_at[side];
+  r.end_ = impl_->deferred_end[side];
+  r.reversed_ = order == LevelOrder::reversed;
+  if (r.open_[1] != ']')
+    r.p_ = r.reversed_ ? r.end_ - 1 : r.open_ + 1;
+  else
+    r.failed_ = r.open_ + 2 != r.end_;  // "[]" followed by more of the array
+  return r;
+}
+BinanceParser::LevelReader BinanceParser::deferred_bids(LevelOrder order) const noexcept {
+  return deferred_levels(0, order);
+}
+BinanceParser::LevelReader BinanceParser::deferred_asks(LevelOrder order) const noexcept {
+  return deferred_levels(1, order);
+}
+
+bool BinanceParser::LevelReader::next(Level& out) noexcept {
+  if (p_ == nullptr) return false;
+  const char* const text_end = im_->msg_text.data() + im_->msg_text.size();
+  const char* const readable = im_->msg_text.data() + im_->text_capacity;
+  bool ok = false;
+  if (!reversed_) {
+    FastScan t{p_, text_end, readable};
+    bool more = false;
+    // The last level must close the array where the skip found its end.
+    ok = one_level(t, im_->steps, out) && t.next(']', more) && (more || t.p == end_);
+    p_ = more ? t.p : nullptr;
+  } else {
+    // Back to the level's '[' (a level holds none), then read forward: it must end at p_, and be the first
+    // level or follow a ','.
+    const char* lvl = p_ - 1;
+    while (lvl > open_ && *lvl != '[') --lvl;
+    FastScan t{lvl, text_end, readable};
+    ok = lvl > open_ && one_level(t, im_->steps, out) && t.p == p_ && (lvl == open_ + 1 || lvl[-1] == ',');
+    p_ = lvl == open_ + 1 ? nullptr : lvl - 1;
+  }
+  if (HFTX_UNLIKELY(!ok)) {
+    p_ = nullptr;
+    failed_ = true;
+  }
+  return ok;
+}
+
+ParseResult BinanceParser::read_deferred(MdMessage& out) noexcept {
+  Impl& im = *impl_;
+  if (!im.deferred) return {};
+  im.deferred = false;
+  im.msg = &out;
+  const char* const end = im.msg_text.data() + im.msg_text.size();
+  const char* const readable = im.msg_text.data() + im.text_capacity;
+  FastScan b{im.deferred_at[0], end, readable}, a{im.deferred_at[1], end, readable};
+  if (HFTX_LIKELY(im.scan_levels(b, out.depth.bids) && b.p == im.deferred_end[0] && im.scan_levels(a, out.depth.asks) &&
+                  a.p == im.deferred_end[1]))
+    return {};
+  // A level the fast scanner declines: simdjson reads the whole message, as parse() would have had it.
+  const ParseResult r = im.parse_slow(im.msg_text, im.text_capacity);
+  ++stats_.fallbacks;
+  --stats_.by_status[static_cast<std::size_t>(ParseStatus::ok)];
+  --stats_.by_kind[static_cast<std::size_t>(MdKind::depth_update)];
   ++stats_.by_status[static_cast<std::size_t>(r.status)];
   if (r.ok()) ++stats_.by_kind[static_cast<std::size_t>(out.kind)];
   return r;

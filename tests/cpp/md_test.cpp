@@ -1,8 +1,10 @@
 // Binance parser: every supported format (raw and enveloped), field order, bad input reported and counted.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <random>
+#include <ranges>
 #include <string>
 #include <vector>
 
@@ -28,21 +30,53 @@ struct Fixture {
     buf.resize(json.size() + kJsonPadding, '\0');  // padded buffer: no copy in the parser
     return parser.parse(std::string_view(buf.data(), json.size()), buf.size(), recv, msg, levels);
   }
+
+  // parse_deferred(); when it deferred the levels, every one read through the LevelReaders (into read_bids,
+  // read_asks; read again from the end, which must give them backwards), then read_deferred().
+  std::vector<Level> read_bids, read_asks, backwards;
+  bool was_deferred = false, readers_failed = false;
+  ParseResult parse_deferred(const std::string& json, std::int64_t recv = 7) {
+    buf = json;
+    buf.resize(json.size() + kJsonPadding, '\0');
+    ParseResult r = parser.parse_deferred(std::string_view(buf.data(), json.size()), buf.size(), recv, msg, levels);
+    was_deferred = parser.deferred();
+    read_bids.clear();
+    read_asks.clear();
+    readers_failed = false;
+    if (!was_deferred) return r;
+    EXPECT_TRUE(r.ok() && msg.kind == MdKind::depth_update && msg.depth.bids.empty() && msg.depth.asks.empty());
+    using Order = BinanceParser::LevelOrder;
+    for (auto [reader, out] : {std::pair{parser.deferred_bids(), &read_bids}, std::pair{parser.deferred_asks(), &read_asks}}) {
+      for (Level l; reader.next(l);) out->push_back(l);
+      readers_failed |= reader.failed();
+    }
+    for (auto [reader, forwards] : {std::pair{parser.deferred_bids(Order::reversed), &read_bids},
+                                    std::pair{parser.deferred_asks(Order::reversed), &read_asks}}) {
+      backwards.clear();
+      for (Level l; reader.next(l);) backwards.push_back(l);
+      if (!readers_failed) {
+        EXPECT_FALSE(reader.failed());
+        EXPECT_TRUE(std::ranges::equal(backwards, *forwards | std::views::reverse));
+      }
+    }
+    return parser.read_deferred(msg);
+  }
 };
 
-// The same input through the fast scanner (with simdjson behind it) and through simdjson alone; and
-// through the scanner without its SSE4.1 level reader (what CPUs without SSE4.1 run).
+// The same input through the fast scanner (with simdjson behind it) and through simdjson alone; through
+// the scanner without its SSE4.1 level reader (what CPUs without SSE4.1 run); and read top-first
+// (parse_deferred(), the LevelReaders, read_deferred()).
 struct Twin {
-  Fixture fast, slow, portable;
+  Fixture fast, slow, portable, deferred;
   Twin(Scale ps = Scale::from_step("0.01"), Scale qs = Scale::from_step("0.00001"))
-      : fast(ps, qs), slow(ps, qs), portable(ps, qs) {
+      : fast(ps, qs), slow(ps, qs), portable(ps, qs), deferred(ps, qs) {
     slow.parser.set_fast_path(false);
     portable.parser.set_sse41_levels(false);
   }
   // All give the same status, field and detail, and on success the same message.
   ::testing::AssertionResult agree(const std::string& json) {
-    const ParseResult a = fast.parse(json), b = slow.parse(json), c = portable.parse(json);
-    for (const auto& [r, name] : {std::pair{a, "fast"}, std::pair{c, "portable"}}) {
+    const ParseResult a = fast.parse(json), b = slow.parse(json), c = portable.parse(json), d = deferred.parse_deferred(json);
+    for (const auto& [r, name] : {std::pair{a, "fast"}, std::pair{c, "portable"}, std::pair{d, "deferred"}}) {
       if (r.status != b.status || std::string_view(r.field) != b.field || r.detail != b.detail)
         return ::testing::AssertionFailure() << name << ": " << r.describe() << ", simdjson: " << b.describe()
                                              << " for " << json;
@@ -51,6 +85,17 @@ struct Twin {
       return ::testing::AssertionFailure() << "different messages (fast) for " << json;
     if (c.ok() && !same_content(portable.msg, slow.msg))
       return ::testing::AssertionFailure() << "different messages (portable) for " << json;
+    if (d.ok() && !same_content(deferred.msg, slow.msg))
+      return ::testing::AssertionFailure() << "different messages (deferred) for " << json;
+    // Levels the readers read whole are the message's levels (what a session acts on is what it applies).
+    if (deferred.was_deferred && !deferred.readers_failed &&
+        (!d.ok() || !std::ranges::equal(deferred.read_bids, deferred.msg.depth.bids) ||
+         !std::ranges::equal(deferred.read_asks, deferred.msg.depth.asks)))
+      return ::testing::AssertionFailure() << "the LevelReaders read other levels for " << json;
+    // A message counted once, with its final verdict.
+    const ParserStats &sd = deferred.parser.stats(), &ss = slow.parser.stats();
+    if (sd.messages != ss.messages || sd.by_status != ss.by_status || sd.by_kind != ss.by_kind)
+      return ::testing::AssertionFailure() << "deferred statistics differ after " << json;
     return ::testing::AssertionSuccess();
   }
 };
@@ -395,6 +440,60 @@ TEST(BinanceParserFastPath, AgreesWithSimdjsonOnEdgeCases) {
   }
 }
 
+// Top-first reading (parse_deferred(), LevelReader, read_deferred()) on the shapes around a skipped level
+// array: parse()'s result every time (Twin::agree), deferred where the compact shape allows it.
+TEST(BinanceParserDeferred, ReadsWhatParseReads) {
+  Twin t;
+  const std::string head = R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":5,"u":9,)";
+  struct Case {
+    std::string body;
+    bool deferred;  // the levels were left for the readers
+    bool readers;   // the readers read every level
+  };
+  const Case cases[] = {
+      {R"("b":[["100.01","1.5"],["99.99","0"]],"a":[["100.02","2"]]})", true, true},
+      {R"("b":[],"a":[]})", true, true},
+      {R"("b":[["100.01","1.5"]],"a":[]})", true, true},
+      {R"("b":[],"a":[["100.02","2"],["100.03","0.00001"]]})", true, true},
+      // Members after the arrays: the skip finds the next key's colon and steps back over the key.
+      {R"("b":[["100.01","1.5"]],"pu":4,"a":[["100.02","2"]],"T":77})", true, true},
+      {R"("a":[["100.02","2"]],"b":[["100.01","1.5"]]})", true, true},
+      // Spaces in the levels: simdjson's shape. The readers decline the level; read_deferred() has simdjson
+      // read the message, which accepts it.
+      {R"("b":[["100.01", "1.5"]],"a":[["100.02","2"]]})", true, false},
+      {R"("b":[ ["100.01","1.5"]],"a":[["100.02","2"]]})", true, false},
+      // Spaces after an array: the skip's "]]" check fails and the fast pass declines (simdjson reads it all).
+      {R"("b":[["100.01","1.5"]] ,"a":[["100.02","2"]]})", false, false},
+      // Malformed levels: the same errors as parse(), after the readers stopped at them.
+      {R"("b":[["100.01","1.5"],["x","1"]],"a":[["100.02","2"]]})", true, false},
+      {R"("b":[["100.01","1.5"],["100.005","1"]],"a":[["100.02","2"]]})", true, false},
+      {R"("b":[["100.01","1.5","7"]],"a":[["100.02","2"]]})", true, false},
+      {R"("b":[["100.01","1.5"]],"a":[["100.02","2"]}})", false, false},
+      {R"("b":[["100.01","1.5"]],"a":[["100.02","2"]])", false, false},
+      {R"("b":[["100.01","1.5"]]"a":[["100.02","2"]]})", false, false},
+      {R"("b":[["100.01","1.5"]],"a":[["100.02","2"])", false, false},
+  };
+  for (const Case& c : cases) {
+    const std::string json = head + c.body;
+    ASSERT_TRUE(t.agree(json));
+    EXPECT_EQ(t.deferred.was_deferred, c.deferred) << json;
+    EXPECT_EQ(t.deferred.was_deferred && !t.deferred.readers_failed, c.readers) << json;
+  }
+  // Inside an envelope, and the other kinds (never deferred).
+  ASSERT_TRUE(t.agree(R"({"stream":"btcusdt@depth","data":)" + head + cases[0].body + "}"));
+  EXPECT_TRUE(t.deferred.was_deferred);
+  ASSERT_TRUE(t.agree(R"({"u":1,"s":"BTCUSDT","b":"1.00","B":"1","a":"1.01","A":"2"})"));
+  EXPECT_FALSE(t.deferred.was_deferred);
+  // parse() after parse_deferred() leaves nothing deferred; read_deferred() then has nothing to do.
+  ASSERT_TRUE(t.deferred.parse_deferred(head + cases[0].body).ok());
+  ASSERT_TRUE(t.deferred.parse(head + cases[0].body).ok());
+  EXPECT_FALSE(t.deferred.parser.deferred());
+  Level l;
+  EXPECT_FALSE(t.deferred.parser.deferred_bids().next(l));
+  EXPECT_TRUE(t.deferred.parser.read_deferred(t.deferred.msg).ok());
+  EXPECT_EQ(t.deferred.msg.depth.bids.size(), 2u);
+}
+
 // Every truncation and thousands of random byte flips of real messages: the two paths agree on each.
 TEST(BinanceParserFastPath, AgreesWithSimdjsonOnDamagedMessages) {
   Twin t;
@@ -442,16 +541,21 @@ TEST(BinanceParserFastPath, AgreesWithSimdjsonOnEveryRecordedMessage) {
     t.fast.levels.resize(1u << 14);
     t.slow.levels.resize(1u << 14);
     t.portable.levels.resize(1u << 14);
-    std::uint64_t snapshots = 0;
+    t.deferred.levels.resize(1u << 14);
+    std::uint64_t snapshots = 0, diffs = 0, deferred = 0;
     for (const std::string& line : hftx::book::read_recorded_lines(dir + f.name)) {
       const std::string json = line.substr(line.find(' ') + 1);
       ASSERT_TRUE(t.agree(json)) << f.name;
+      diffs += t.fast.msg.kind == MdKind::depth_update;
+      deferred += t.deferred.was_deferred && !t.deferred.readers_failed;
       ASSERT_TRUE(t.fast.parser.stats().errors() == 0) << f.name << ": " << json.substr(0, 200);
       snapshots += t.fast.msg.kind == MdKind::depth_snapshot;
     }
     EXPECT_GT(t.fast.parser.stats().messages, 30000u) << f.name;
     EXPECT_EQ(snapshots, 1u) << f.name;
     EXPECT_EQ(t.fast.parser.stats().fallbacks, snapshots) << f.name;
+    EXPECT_GT(diffs, 1000u) << f.name;
+    EXPECT_EQ(deferred, diffs) << f.name;  // every recorded diff can be read top-first
   }
 }
 

@@ -90,6 +90,8 @@ struct ParserStats {
 };
 
 class BinanceParser {
+  struct Impl;
+
  public:
   // `price_scale` / `qty_scale`: the instrument's tick and lot. `unpadded_capacity`: the largest message
   // parse_unpadded() accepts (its buffer is allocated here, once).
@@ -112,6 +114,48 @@ class BinanceParser {
   ParseResult parse_unpadded(std::string_view json, std::int64_t recv_ns, MdMessage& out,
                              std::span<Level> levels) noexcept;
 
+  // ---- Top-first reading of depth diffs ----
+  // A session that acts on a diff as soon as its top is known (book::BasicL2Book::predict_top()) reads its
+  // levels in two goes: the first level or two of each side before the order, the rest after it.
+  //
+  // parse_deferred() is parse() except that a depth diff the fast scanner reads has its level arrays
+  // skipped, not read: out.depth.bids/asks are then empty and deferred() is true. A skipped array's end is
+  // found from the first ':' or '}' after it (neither is in a level array), so the members after it are
+  // read as parse() reads them. Every other message is parsed whole (deferred() false).
+  // deferred_bids()/deferred_asks() read a deferred diff's levels one at a time, from the array's first
+  // level or from its last (Binance sends USD-M futures bids worst first). read_deferred() reads them all
+  // into the `levels` span given to parse_deferred(), after which `out` is what parse() would have made of
+  // the message, or the result is parse()'s error for it. A reader that gets to the end of its array
+  // without failing has read exactly the levels read_deferred() then gives; a caller that acts on a few
+  // levels before read_deferred() acts on levels that read, in a message whose other levels may not.
+  //
+  // Until read_deferred(), the message's bytes, `out` and `levels` must stay as they are, and the parser
+  // is not used for another message. The statistics count the message once, with read_deferred()'s
+  // verdict.
+  enum class LevelOrder : std::uint8_t { as_sent, reversed };
+  class LevelReader {
+   public:
+    // The next level; false at the array's end, or at a level the fast scanner does not read (failed()
+    // then; read_deferred() says what is wrong with it).
+    [[nodiscard]] bool next(Level& out) noexcept;
+    [[nodiscard]] bool failed() const noexcept { return failed_; }
+
+   private:
+    friend class BinanceParser;
+    const Impl* im_ = nullptr;
+    const char* open_ = nullptr;  // the array's '['
+    const char* end_ = nullptr;   // the byte after the array
+    const char* p_ = nullptr;     // as_sent: the next level's '['; reversed: the byte after its ']' (nullptr: done)
+    bool reversed_ = false;
+    bool failed_ = false;
+  };
+  ParseResult parse_deferred(std::string_view json, std::size_t capacity, std::int64_t recv_ns, MdMessage& out,
+                             std::span<Level> levels) noexcept;
+  [[nodiscard]] bool deferred() const noexcept;
+  [[nodiscard]] LevelReader deferred_bids(LevelOrder order = LevelOrder::as_sent) const noexcept;
+  [[nodiscard]] LevelReader deferred_asks(LevelOrder order = LevelOrder::as_sent) const noexcept;
+  ParseResult read_deferred(MdMessage& out) noexcept;
+
   // The fast scanner is on by default; off, every message goes to simdjson (for differential tests and
   // for benchmarking the two).
   void set_fast_path(bool on) noexcept;
@@ -129,7 +173,10 @@ class BinanceParser {
   [[nodiscard]] const Scale& qty_scale() const noexcept { return qty_scale_; }
 
  private:
-  struct Impl;
+  ParseResult parse_message(std::string_view json, std::size_t capacity, std::int64_t recv_ns, MdMessage& out,
+                            std::span<Level> levels, bool defer) noexcept;
+  [[nodiscard]] LevelReader deferred_levels(int side, LevelOrder order) const noexcept;  // 0 bids, 1 asks
+
   std::unique_ptr<Impl> impl_;
   Scale price_scale_;
   Scale qty_scale_;

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <algorithm>
+#include <functional>
 #include <map>
 #include <random>
 #include <thread>
@@ -63,6 +65,7 @@ TEST_P(L2BookRandom, RandomUpdatesMatchStdMap) {
   L2Book book(64, CrossedPolicy::keep_and_flag, GetParam());  // small reserve: growth is exercised too
   RefBook ref;
   const std::uint64_t rounds = test::scaled(4000);
+  std::uint64_t predictions = 0;
   for (std::uint64_t round = 0; round < rounds; ++round) {
     std::vector<Level> bids, asks;
     const int n = 1 + static_cast<int>(rng() % 20);
@@ -78,7 +81,24 @@ TEST_P(L2BookRandom, RandomUpdatesMatchStdMap) {
       const std::int64_t q = rng() % 3 == 0 ? 0 : 1 + static_cast<std::int64_t>(rng() % 1000);
       (bid ? bids : asks).push_back(lv(p, q));
     }
+    // Best first, as Binance sends a diff (a stable sort: a price given twice keeps its last quantity).
+    std::ranges::stable_sort(bids, std::greater<>{}, [](const Level& l) { return l.price; });
+    std::ranges::stable_sort(asks, std::less<>{}, [](const Level& l) { return l.price; });
+    // predict_top() gives the top the diff leaves, unless a price comes twice (levels out of order) or
+    // the book ends crossed, and then only if it reads that far.
+    TopOfBook predicted;
+    std::size_t bi = 0, ai = 0;
+    const bool known = book.predict_top([&](Level& l) { return bi < bids.size() && (l = bids[bi++], true); },
+                                        [&](Level& l) { return ai < asks.size() && (l = asks[ai++], true); }, predicted);
+    predictions += known;
     const ApplyResult r = book.apply(bids, asks, round + 1);
+    if (known) {
+      ASSERT_FALSE(r.crossed) << round;
+      ASSERT_EQ(book.best_bid().price.raw(), predicted.bid_price) << round;
+      ASSERT_EQ(book.best_bid().qty.raw(), predicted.bid_qty) << round;
+      ASSERT_EQ(book.best_ask().price.raw(), predicted.ask_price) << round;
+      ASSERT_EQ(book.best_ask().qty.raw(), predicted.ask_qty) << round;
+    }
     EXPECT_EQ(r.updates, static_cast<std::uint32_t>(n));
     ApplyResult want;
     for (const auto& [side, bid] : {std::pair{&bids, true}, std::pair{&asks, false}})
@@ -106,11 +126,54 @@ TEST_P(L2BookRandom, RandomUpdatesMatchStdMap) {
     const auto it = ref.bids.find(probe);
     ASSERT_EQ(book.qty_at(Side::bid, Price(probe)).raw(), it == ref.bids.end() ? 0 : it->second);
   }
+  EXPECT_GT(predictions, rounds / 10);  // the drifting mid leaves stale levels crossing most of the time
   std::vector<Level> out(5);
   const std::size_t got = book.depth(Side::ask, out);
   ASSERT_EQ(got, std::min<std::size_t>(5, ref.asks.size()));
   auto it = ref.asks.begin();
   for (std::size_t i = 0; i < got; ++i, ++it) EXPECT_EQ(out[i].price.raw(), it->first);
+}
+
+// predict_top() walks down from the best: a removed best hands over to the next level, in the window or
+// below it; a level out of order among those it reads, or a crossed result, is a "cannot tell".
+TEST(L2Book, PredictTopWalksDownFromTheBest) {
+  L2Book book(64, CrossedPolicy::keep_and_flag, 6);  // 64-tick window: 1000 is a far level below 1100
+  book.load_snapshot(std::vector<Level>{lv(1100, 5), lv(1099, 6), lv(1000, 7)}, std::vector<Level>{lv(1200, 8)}, 1);
+  const auto predict = [&](std::vector<Level> bids, std::vector<Level> asks, TopOfBook& t) {
+    std::size_t bi = 0, ai = 0;
+    return book.predict_top([&](Level& l) { return bi < bids.size() && (l = bids[bi++], true); },
+                            [&](Level& l) { return ai < asks.size() && (l = asks[ai++], true); }, t);
+  };
+  TopOfBook t;
+  ASSERT_TRUE(predict({lv(1105, 0), lv(1100, 0), lv(1099, 0), lv(1050, 3)}, {}, t));  // down past two removals
+  EXPECT_EQ(t.bid_price, 1050);
+  EXPECT_EQ(t.bid_qty, 3);
+  EXPECT_EQ(t.ask_price, 1200);
+  ASSERT_TRUE(predict({lv(1100, 0), lv(1099, 0)}, {}, t));  // to the far level
+  EXPECT_EQ(t.bid_price, 1000);
+  EXPECT_EQ(t.bid_qty, 7);
+  ASSERT_TRUE(predict({lv(1100, 0), lv(1099, 0), lv(1000, 0)}, {lv(1200, 0)}, t));  // both sides emptied
+  EXPECT_EQ(t.bid_qty, 0);
+  EXPECT_EQ(t.bid_price, 0);
+  EXPECT_EQ(t.ask_qty, 0);
+  ASSERT_TRUE(predict({lv(1099, 9), lv(1200, 1)}, {}, t));  // settled at the first level: the rest is not read
+  EXPECT_EQ(t.bid_price, 1100);
+  EXPECT_FALSE(predict({lv(1100, 0), lv(1101, 1)}, {}, t));  // out of order among the levels read
+  EXPECT_FALSE(predict({lv(1100, 0), lv(1100, 1)}, {}, t));  // a price twice
+  EXPECT_FALSE(predict({lv(1250, 1)}, {}, t));               // crossed
+  EXPECT_EQ(book.best_bid().price.raw(), 1100);               // the book is not changed
+  EXPECT_EQ(book.bid_count(), 3u);
+  // A prediction published ahead of the apply: readers see it, as a new publication.
+  ASSERT_TRUE(predict({lv(1100, 0)}, {lv(1150, 2)}, t));
+  t.update_id = 2;
+  const std::uint32_t seq = book.top().sequence;
+  book.publish_top(t);
+  const TopOfBook seen = book.top();
+  EXPECT_EQ(seen.bid_price, 1099);
+  EXPECT_EQ(seen.ask_price, 1150);
+  EXPECT_EQ(seen.ask_qty, 2);
+  EXPECT_EQ(seen.update_id, 2u);
+  EXPECT_NE(seen.sequence, seq);
 }
 
 TEST(L2Book, SnapshotReplacesAndAbsentRemovalIsCounted) {

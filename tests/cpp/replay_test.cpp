@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "hftx/book/binance_sync.hpp"
 #include "hftx/book/replay.hpp"
+#include "hftx/md/binance.hpp"
 #include "hftx/core/error.hpp"
 #include "test_support.hpp"
 
@@ -355,6 +357,67 @@ TEST(Replay, LinePrefixIsTheReceiveTimeOrABadLine) {
       EXPECT_TRUE(r.ok()) << c.prefix << r.describe();
       EXPECT_EQ(rp.last_message().recv_ns, c.ns) << c.prefix;
     }
+  }
+}
+
+// Top first, as a session reads a diff: the head parsed (parse_deferred()), the top predicted from the best
+// levels (LevelReaders, BasicL2Book::predict_top(); USD-M bids read from the end, as diff_bid_order() says),
+// then every level read and applied. On every recorded diff that continues the book, the prediction is made
+// and is the top that applying the diff leaves; and it reads a handful of levels where the diffs carry
+// dozens to hundreds. (Reading USD-M bids from the front instead fails here: that is how the order was found.)
+TEST(Replay, TopFirstPredictsTheAppliedTopOfEveryRecordedDiff) {
+  REQUIRE_DATA();
+  struct File {
+    std::initializer_list<const char*> names;
+    const char* price_step;
+    const char* qty_step;
+    Market market;
+  };
+  for (const File& f : {File{{"spot_btcusdt_20240808.gz", "spot_btcusdt_20240809.gz"}, "0.01", "0.00000001", Market::spot},
+                        File{{"spot_ethusdt_20240808.gz"}, "0.01", "0.00000001", Market::spot},
+                        File{{"usdm_btcusdt_20240808.gz"}, "0.1", "0.001", Market::usdm}}) {
+    SCOPED_TRACE(*f.names.begin());
+    md::BinanceParser parser(Scale::from_step(f.price_step), Scale::from_step(f.qty_step));
+    std::vector<md::Level> levels(1u << 16);
+    md::MdMessage msg;
+    BasicL2Book<0> book;
+    BasicBinanceSync<BasicL2Book<0>> sync(book, f.market);
+    std::uint64_t continued = 0, predicted = 0, read = 0, carried = 0;
+    for (const std::string& line : lines_of(f.names)) {
+      std::string json = line.substr(line.find(' ') + 1);
+      const std::size_t size = json.size();
+      json.resize(size + md::kJsonPadding, '\0');
+      ASSERT_TRUE(parser.parse_deferred(std::string_view(json.data(), size), json.size(), 0, msg, levels).ok());
+      if (msg.kind == md::MdKind::depth_snapshot) sync.on_snapshot(msg);
+      if (msg.kind != md::MdKind::depth_update) continue;
+      ASSERT_TRUE(parser.deferred());
+      TopOfBook top;
+      bool known = false;
+      if (sync.continues(msg.depth)) {
+        ++continued;
+        ASSERT_NE(diff_bid_order(f.market), BidOrder::unknown);
+        auto bids = parser.deferred_bids(diff_bid_order(f.market) == BidOrder::rising
+                                             ? md::BinanceParser::LevelOrder::reversed
+                                             : md::BinanceParser::LevelOrder::as_sent);
+        auto asks = parser.deferred_asks();
+        known = book.predict_top([&](md::Level& l) { return bids.next(l) && ++read; },
+                                 [&](md::Level& l) { return asks.next(l) && ++read; }, top);
+        ASSERT_FALSE(bids.failed() || asks.failed());
+        predicted += known;
+      }
+      ASSERT_TRUE(parser.read_deferred(msg).ok());
+      const DiffOutcome out = sync.on_diff(msg);
+      if (!known) continue;
+      carried += msg.depth.bids.size() + msg.depth.asks.size();
+      ASSERT_EQ(out, DiffOutcome::applied);
+      ASSERT_EQ(book.best_bid().price.raw(), top.bid_price) << msg.depth.last_id;
+      ASSERT_EQ(book.best_bid().qty.raw(), top.bid_qty) << msg.depth.last_id;
+      ASSERT_EQ(book.best_ask().price.raw(), top.ask_price) << msg.depth.last_id;
+      ASSERT_EQ(book.best_ask().qty.raw(), top.ask_qty) << msg.depth.last_id;
+    }
+    EXPECT_GT(continued, 1000u);
+    EXPECT_EQ(predicted, continued);  // no recorded diff is out of order or leaves the book crossed
+    EXPECT_LT(read * 5, carried) << read << " levels read of " << carried;
   }
 }
 

@@ -44,6 +44,15 @@ enum class Market : std::uint8_t { spot, usdm, coinm };
   return "unknown";
 }
 
+// The order of a depth diff's bid levels as Binance sends them, where it is known: on every recorded diff,
+// spot bids by falling price and USD-M futures bids by rising price (asks by rising price on both). COIN-M
+// is not recorded. Acting on a diff top first (BasicL2Book::predict_top()) reads each side best first:
+// USD-M bids from the end of their array.
+enum class BidOrder : std::uint8_t { falling, rising, unknown };
+[[nodiscard]] constexpr BidOrder diff_bid_order(Market m) noexcept {
+  return m == Market::spot ? BidOrder::falling : m == Market::usdm ? BidOrder::rising : BidOrder::unknown;
+}
+
 enum class SyncState : std::uint8_t {
   awaiting_snapshot,    // buffering diffs; a snapshot is (or will be) requested
   awaiting_first_diff,  // snapshot loaded; waiting for the diff that bridges it
@@ -145,6 +154,11 @@ class BasicBinanceSync {
   [[nodiscard]] std::uint64_t last_update_id() const noexcept { return last_u_; }
   [[nodiscard]] bool synced() const noexcept { return state_ == SyncState::synced; }
 
+  // Whether on_diff() would apply this diff now: the book is synced and the diff continues it. A caller may
+  // then act on the top it leaves (BasicL2Book::predict_top()) before handing it to on_diff().
+  [[nodiscard]] bool continues(const md::DepthUpdate& d) const noexcept {
+    return state_ == SyncState::synced && d.last_id > last_u_ && follows(d.first_id, d.prev_last_id, d.has_prev);
+  }
   // Asks for the initial snapshot (rate limit applies). Call once when the stream starts.
   void start(std::int64_t now_ns) { request(now_ns); }
 
@@ -229,6 +243,10 @@ class BasicBinanceSync {
   };
 
   [[nodiscard]] bool futures() const noexcept { return market_ != Market::spot; }
+  // A diff (U, pu) continues the last one applied.
+  [[nodiscard]] bool follows(std::uint64_t U, std::uint64_t pu, bool has_pu) const noexcept {
+    return futures() && has_pu ? pu == last_u_ : U == last_u_ + 1;
+  }
 
   DiffOutcome first_diff_buffered(const Buffered& b, std::span<const Level> bids, std::span<const Level> asks) {
     return first_diff(b.first_id, b.last_id, bids, asks, b.recv_ns, true);
@@ -261,8 +279,7 @@ class BasicBinanceSync {
       ++stats_.duplicates;
       return DiffOutcome::duplicate;
     }
-    const bool continues = futures() && has_pu ? pu == last_u_ : U == last_u_ + 1;
-    if (!continues) {
+    if (!follows(U, pu, has_pu)) {
       ++stats_.gaps;
       const std::uint64_t expected = futures() && has_pu ? last_u_ : last_u_ + 1;
       transition(SyncState::awaiting_snapshot, SyncReason::gap, expected, U, u, recv_ns);

@@ -195,6 +195,32 @@ class BookSide {
     return i < far_.size() && far_[i].key == k ? far_[i].qty : 0;
   }
 
+  // The best that apply_levels() of a side's levels will leave, as (key, qty), qty 0 for an empty side: read
+  // from as few of them as decide it. next(Level&) gives the levels best first (keys strictly falling),
+  // false at their end. Walking down from the best, each level either settles the best (a quantity at or
+  // above the candidate, or a key below it) or removes the candidate (the next level down takes its place)
+  // or removes an absent level above it. False when the keys do not fall.
+  template <bool Negate, class Next>
+  [[nodiscard]] bool predict_best(Next&& next, std::int64_t& key, std::int64_t& qty) const {
+    std::int64_t cand = best_, prev = INT64_MAX;
+    Level l;
+    while (next(l)) {
+      const std::int64_t k = Negate ? -l.price.raw() : l.price.raw();
+      if (HFTX_UNLIKELY(k >= prev)) return false;
+      prev = k;
+      if (k < cand) break;
+      if (l.qty.raw() != 0) {
+        key = k;
+        qty = l.qty.raw();
+        return true;
+      }
+      if (k == cand) cand = next_below(cand);
+    }
+    key = cand;
+    qty = qty_of(cand);
+    return true;
+  }
+
   // Calls f(key, qty) for up to n levels from the best; returns how many.
   template <class F>
   std::size_t for_each(std::size_t n, F&& f) const {
@@ -264,6 +290,14 @@ class BookSide {
     sum_[w >> 6] |= std::uint64_t{1} << (w & 63);
   }
 
+
+  // The largest key below the present key k, or kNone.
+  [[nodiscard]] std::int64_t next_below(std::int64_t k) const noexcept {
+    const std::uint64_t off = static_cast<std::uint64_t>(k) - static_cast<std::uint64_t>(base_);
+    if (off < w_) return below(off);
+    const std::size_t i = far_lower_bound(k);
+    return i == 0 ? kNone : far_[i - 1].key;
+  }
 
   // The largest key below window offset `off`: in the window, else the far array's last, else kNone.
   [[nodiscard]] std::int64_t below(std::uint64_t off, bool include_far = true) const noexcept {
@@ -451,6 +485,27 @@ class BasicL2Book {
     return r;
   }
 
+  // The top apply() of a diff will leave, known before applying it, from as few of its levels as decide it
+  // (on the recorded diffs, a few a side where the largest diffs carry hundreds): so that a session can act
+  // on a diff first and apply it after. next_bid/next_ask: bool(Level&), a side's levels best first (bids
+  // by falling price, asks by rising price; binance_sync.hpp's diff_bid_order() says how Binance sends
+  // them), false at the end. Fills the prices and quantities of `out` (0, 0 for an empty side) and leaves
+  // the rest. False when it cannot tell: levels read out of that order, or a crossed result (the crossed
+  // policy may then remove levels); apply() then decides. The levels it did not read are taken to be in
+  // that order: a caller that cannot be sure compares the applied top with the prediction. The book is not
+  // changed.
+  template <class NextBid, class NextAsk>
+  [[nodiscard]] bool predict_top(NextBid&& next_bid, NextAsk&& next_ask, TopOfBook& out) const {
+    std::int64_t bk = detail::BookSide::kNone, bq = 0, ak = detail::BookSide::kNone, aq = 0;
+    if (!bids_.predict_best<false>(next_bid, bk, bq) || !asks_.predict_best<true>(next_ask, ak, aq)) return false;
+    if (bq != 0 && aq != 0 && bk >= -ak) return false;
+    out.bid_price = bq != 0 ? bk : 0;
+    out.bid_qty = bq;
+    out.ask_price = aq != 0 ? -ak : 0;
+    out.ask_qty = aq;
+    return true;
+  }
+
   // Single-level update (absolute quantity). Returns +1 inserted, -1 removed, -2 absent removal, 0 changed.
   int set(Side side, Price price, Qty qty) {
     return side == Side::bid ? bids_.set(bid_key(price.raw()), qty.raw()) : asks_.set(ask_key(price.raw()), qty.raw());
@@ -484,6 +539,14 @@ class BasicL2Book {
         d.ask_count = n;
       });
     }
+  }
+
+  // Publishes `t` as the top ahead of apply() and publish(): a diff's top from predict_top(), so that
+  // readers see the top a session acts on while the diff is still being applied. The published levels
+  // (PublishedDepth > 0) follow at the next publish().
+  void publish_top(TopOfBook t) noexcept {
+    t.sequence = ++publish_count_;
+    top_.store(t);
   }
 
   // Writer-side reads.

@@ -70,6 +70,7 @@ struct Pipeline final : strategy::StrategyContext {
     const std::size_t n = encoder.encode_place(id, r, 1'700'000'000'000, wbuf.data(), wbuf.size());
     benchmark::DoNotOptimize(n);
     (void)oms_.mark_sent(id, now);
+    t_order = TscClock::ticks();  // tick-to-trade ends here (the socket write is not part of this pipeline)
     ++orders;
     answered = id;
     return id;
@@ -99,24 +100,44 @@ struct Pipeline final : strategy::StrategyContext {
     sync.restart(book::Market::spot);
   }
 
+  // As a session's market side (session.cpp, MarketSide::on_message): with top_first, a diff that continues
+  // the book and whose first levels settle its top is acted on before the rest is read and applied.
   bool on_message(std::string_view json, std::size_t capacity) noexcept {
-    if (!parser.parse(json, capacity, 0, msg, levels).ok()) return false;
+    const md::ParseResult r = top_first ? parser.parse_deferred(json, capacity, 0, msg, levels)
+                                        : parser.parse(json, capacity, 0, msg, levels);
+    if (!r.ok()) return false;
     if (msg.kind == md::MdKind::depth_snapshot) {
       sync.on_snapshot(msg);
       return false;
     }
-    if (msg.kind != md::MdKind::depth_update || sync.on_diff(msg) != book::DiffOutcome::applied) return false;
+    if (msg.kind != md::MdKind::depth_update) return false;
+    const std::uint64_t before = orders;
     strategy::BookEvent ev;
+    bool acted = false;
+    if (parser.deferred()) {
+      md::BinanceParser::LevelReader bids = parser.deferred_bids(), asks = parser.deferred_asks();
+      if (sync.continues(msg.depth) &&
+          book.predict_top([&bids](md::Level& l) { return bids.next(l); }, [&asks](md::Level& l) { return asks.next(l); },
+                           ev.top) &&
+          !bids.failed() && !asks.failed()) {
+        act(ev);
+        acted = true;
+      }
+      if (!parser.read_deferred(msg).ok()) return orders != before;
+    }
+    if (sync.on_diff(msg) != book::DiffOutcome::applied || acted) return orders != before;
     const md::Level b = book.best_bid(), a = book.best_ask();
     ev.top.bid_price = b.price.raw();
     ev.top.bid_qty = b.qty.raw();
     ev.top.ask_price = a.price.raw();
     ev.top.ask_qty = a.qty.raw();
-    if (ev.top.bid_qty == 0 || ev.top.ask_qty == 0 || ev.top.bid_price >= ev.top.ask_price) return false;
-    risk_.on_book(0, ev.top);
-    const std::uint64_t before = orders;
-    probe->on_book(*this, ev);
+    act(ev);
     return orders != before;
+  }
+  void act(const strategy::BookEvent& ev) noexcept {
+    if (ev.top.bid_qty == 0 || ev.top.ask_qty == 0 || ev.top.bid_price >= ev.top.ask_price) return;
+    risk_.on_book(0, ev.top);
+    probe->on_book(*this, ev);
   }
 
   Scale ps, qs;
@@ -133,12 +154,17 @@ struct Pipeline final : strategy::StrategyContext {
   ClientOrderId next_id = 1;
   ClientOrderId answered = 0;
   std::uint64_t orders = 0;
+  std::uint64_t t_order = 0;  // TSC when the last order was encoded
+  bool top_first = true;
 };
 
 // Recorded messages (diffs, bookTickers, trades) parsed and applied, and every applied diff answered with
-// an order through risk and encoding. Items = messages; p50/p99 = per message; ttt_* = diff → encoded order.
-// hftx: each order signed with HMAC-SHA256; hftx_logon: the order connection is logged on (orders unsigned).
-void session_inprocess(benchmark::State& state, bool logged_on) {
+// an order through risk and encoding. Items = messages; p50/p99 = per message, whole (the diff read and
+// applied, the order made); ttt_* = diff received → order encoded.
+// hftx: each order signed with HMAC-SHA256; hftx_logon: the order connection is logged on (orders unsigned);
+// both top first, as a session. hftx_logon_apply_first: every diff read and applied whole before the
+// strategy sees it (the path before top-first, for the ratio).
+void session_inprocess(benchmark::State& state, bool logged_on, bool top_first) {
   const auto& lines = recorded();
   if (lines.empty()) {
     state.SkipWithError(("no recorded data at " + bench::data_path("binance/spot_btcusdt_20240808.gz").string()).c_str());
@@ -153,6 +179,7 @@ void session_inprocess(benchmark::State& state, bool logged_on) {
     msgs.push_back(std::move(m));
   }
   Pipeline p(logged_on);
+  p.top_first = top_first;
   for (const auto& m : msgs) {  // warm-up: the book reaches its size
     (void)p.on_message(m, m.capacity());
     p.venue_answers();
@@ -169,7 +196,7 @@ void session_inprocess(benchmark::State& state, bool logged_on) {
     const std::uint64_t t1 = TscClock::ticks_end();
     per_msg.add(t1 - t0);
     if (ordered) {
-      ttt.add(t1 - t0);
+      ttt.add(p.t_order - t0);
       p.venue_answers();
     }
     if (++i == msgs.size()) {
@@ -187,8 +214,9 @@ void session_inprocess(benchmark::State& state, bool logged_on) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
   state.counters["orders"] = static_cast<double>(p.orders);
 }
-void BM_session_inprocess(benchmark::State& state) { session_inprocess(state, false); }
-void BM_session_inprocess_logon(benchmark::State& state) { session_inprocess(state, true); }
+void BM_session_inprocess(benchmark::State& state) { session_inprocess(state, false, true); }
+void BM_session_inprocess_logon(benchmark::State& state) { session_inprocess(state, true, true); }
+void BM_session_inprocess_apply_first(benchmark::State& state) { session_inprocess(state, true, false); }
 
 // Risk checks alone on a live order (all checks pass, the common case).
 void BM_session_risk(benchmark::State& state) {
@@ -323,6 +351,7 @@ void BM_session_loopback(benchmark::State& state) {
 
 BENCHMARK(hftx::BM_session_inprocess)->Name("session_inprocess/hftx");
 BENCHMARK(hftx::BM_session_inprocess_logon)->Name("session_inprocess/hftx_logon");
+BENCHMARK(hftx::BM_session_inprocess_apply_first)->Name("session_inprocess/hftx_logon_apply_first");
 BENCHMARK(hftx::BM_session_risk)->Name("session_risk/hftx");
 BENCHMARK(hftx::BM_order_pipeline)->Name("order_pipeline/hftx")->Arg(1)->Arg(2)->Arg(4)->Arg(8)->UseRealTime();
 BENCHMARK(hftx::BM_session_loopback)->Name("session_loopback_ttt/hftx_busy")->Arg(1)->Iterations(1)->UseRealTime();

@@ -165,6 +165,7 @@ SessionConfig session_config_from(const pyb::dict& d) {
 
   const Reader ses = root.sub("session");
   ses.get("cancel_on_stop", c.cancel_on_stop);
+  ses.get("top_first", c.top_first);
   ses.get("timer_interval_ms", c.timer_interval_ms);
   ses.get("max_orders", c.max_orders);
   return c;
@@ -311,6 +312,8 @@ void register_session(pyb::module_& m) {
              d["resyncs"] = st.resyncs;
              d["gaps"] = st.gaps;
              d["crossed"] = st.crossed;
+             d["top_first"] = st.top_first;
+             d["top_first_mismatch"] = st.top_first_mismatch;
              d["orders_sent"] = st.orders_sent;
              d["orders_acked"] = st.orders_acked;
              d["fills"] = st.fills;

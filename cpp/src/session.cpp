@@ -148,7 +148,8 @@ struct StrategySlot {
 
 // Counters: one writer each (the thread that owns the thing counted), any reader.
 struct Counters {
-  Counter md_messages, md_errors, depth_updates, book_tickers, trades, resyncs, gaps, crossed;
+  Counter md_messages, md_errors, depth_updates, book_tickers, trades, resyncs, gaps, crossed, top_first,
+      top_first_mismatch;
   Counter orders_sent, orders_acked, fills, cancels_sent, cancelled, venue_rejects, expired, risk_rejects;
   std::array<Counter, kRiskReasons> risk_by_reason;
   Counter impossible_updates, unknown_orders, api_errors, queue_drops, reconnects, open_orders, kill_switch;
@@ -262,6 +263,7 @@ class MarketSide {
 
  private:
   void on_message(const net::WsMessage& m) noexcept;
+  void act_on_book(Instrument& in, InstrumentId id, const strategy::BookEvent& ev, std::uint64_t t_parse) noexcept;
   [[nodiscard]] int route(std::string_view data) const noexcept;
 
   Session::Impl& s_;
@@ -812,6 +814,15 @@ void MarketSide::on_snapshot(std::string_view json, std::int64_t recv_ns) noexce
   }
 }
 
+// The strategies' turn on a book event (the top from the applied book, or predicted from the diff).
+HFTX_FORCE_INLINE void MarketSide::act_on_book(Instrument& in, InstrumentId id, const strategy::BookEvent& ev,
+                                               std::uint64_t t_parse) noexcept {
+  const std::uint64_t t_book = TscClock::ticks();
+  rec_->stamp(Stage::book, t_book);
+  s_.sample_mid(in, id, ev.top);
+  sink_.on_book(id, ev, t_parse, t_book);
+}
+
 void MarketSide::on_message(const net::WsMessage& m) noexcept {
   const std::uint64_t t_read = ws_->read_ticks();
   LatencyTracker::Recorder& rec = *rec_;
@@ -824,19 +835,52 @@ void MarketSide::on_message(const net::WsMessage& m) noexcept {
     s_.counters.md_errors.add();
     return;
   }
-  const md::ParseResult r =
-      parsers_[static_cast<std::size_t>(idx)].parse(m.data, m.data.size() + net::kMessagePadding, recv_ns, msg_, levels_);
-  if (HFTX_UNLIKELY(!r.ok() || !(msg_.symbol == s_.instruments[static_cast<std::size_t>(idx)].symbol))) {
+  const auto id = static_cast<InstrumentId>(idx);
+  Instrument& in = s_.instruments[id];
+  md::BinanceParser& parser = parsers_[id];
+  const book::BidOrder bid_order = book::diff_bid_order(in.sync->market());
+  const std::size_t capacity = m.data.size() + net::kMessagePadding;
+  const md::ParseResult r = s_.cfg.top_first && bid_order != book::BidOrder::unknown
+                                ? parser.parse_deferred(m.data, capacity, recv_ns, msg_, levels_)
+                                : parser.parse(m.data, capacity, recv_ns, msg_, levels_);
+  if (HFTX_UNLIKELY(!r.ok() || !(msg_.symbol == in.symbol))) {
     s_.counters.md_errors.add();
     return;
   }
   const std::uint64_t t_parse = TscClock::ticks();
   rec.stamp(Stage::parse, t_parse);
-  const auto id = static_cast<InstrumentId>(idx);
-  Instrument& in = s_.instruments[id];
   switch (msg_.kind) {
     case md::MdKind::depth_update: {
       s_.counters.depth_updates.add();
+      strategy::BookEvent ev;
+      ev.instrument = id;
+      ev.top.recv_ns = recv_ns;
+      ev.begin_ticks = t_read;
+      // Top first: when the diff continues the synced book and its first levels settle the top, the
+      // strategies act on it before the rest of the diff is read and applied (tick-to-trade then no longer
+      // grows with the diff's size: the recorded p99 diff carries ~390 levels).
+      bool acted = false;
+      if (parser.deferred()) {
+        using Order = md::BinanceParser::LevelOrder;
+        md::BinanceParser::LevelReader bids = parser.deferred_bids(
+                                           bid_order == book::BidOrder::rising ? Order::reversed : Order::as_sent),
+                                       asks = parser.deferred_asks();
+        if (in.sync->continues(msg_.depth) &&
+            in.book->predict_top([&bids](md::Level& l) { return bids.next(l); },
+                                 [&asks](md::Level& l) { return asks.next(l); }, ev.top) &&
+            !bids.failed() && !asks.failed()) {
+          ev.top.update_id = msg_.depth.last_id;
+          ev.top.flags = book::kTopSynced;
+          in.book->publish_top(ev.top);  // the order side's risk reference mid is read from it
+          s_.counters.top_first.add();
+          act_on_book(in, id, ev, t_parse);
+          acted = true;
+        }
+        if (HFTX_UNLIKELY(!parser.read_deferred(msg_).ok())) {  // acted on or not, the book misses it and resyncs
+          s_.counters.md_errors.add();
+          return;
+        }
+      }
       const std::uint64_t gaps_before = in.sync->stats().gaps;
       const std::uint64_t crossed_before = in.sync->stats().crossed;
       const book::DiffOutcome out = in.sync->on_diff(msg_);
@@ -846,22 +890,23 @@ void MarketSide::on_message(const net::WsMessage& m) noexcept {
       }
       if (in.sync->stats().crossed != crossed_before) s_.counters.crossed.add();
       if (out != book::DiffOutcome::applied) return;
-      const std::uint64_t t_book = TscClock::ticks();
-      rec.stamp(Stage::book, t_book);
-      strategy::BookEvent ev;
-      ev.instrument = id;
       const md::Level bb = in.book->best_bid();
       const md::Level ba = in.book->best_ask();
+      if (acted) {
+        if (HFTX_LIKELY(bb.price.raw() == ev.top.bid_price && bb.qty.raw() == ev.top.bid_qty &&
+                        ba.price.raw() == ev.top.ask_price && ba.qty.raw() == ev.top.ask_qty))
+          return;
+        // Among the levels the prediction did not read, some were out of Binance's order (a price twice,
+        // or out of sequence; never in the recordings): the strategies get the applied top too.
+        s_.counters.top_first_mismatch.add();
+      }
       ev.top.bid_price = bb.price.raw();
       ev.top.bid_qty = bb.qty.raw();
       ev.top.ask_price = ba.price.raw();
       ev.top.ask_qty = ba.qty.raw();
       ev.top.update_id = in.book->update_id();
-      ev.top.recv_ns = recv_ns;
       ev.top.flags = book::kTopSynced | (in.book->is_crossed() ? book::kTopCrossed : 0u);
-      ev.begin_ticks = t_read;
-      s_.sample_mid(in, id, ev.top);
-      sink_.on_book(id, ev, t_parse, t_book);
+      act_on_book(in, id, ev, t_parse);
       break;
     }
     case md::MdKind::book_ticker: s_.counters.book_tickers.add(); break;
@@ -1670,6 +1715,8 @@ SessionStats Session::stats() const {
   st.resyncs = c.resyncs.get();
   st.gaps = c.gaps.get();
   st.crossed = c.crossed.get();
+  st.top_first = c.top_first.get();
+  st.top_first_mismatch = c.top_first_mismatch.get();
   st.orders_sent = c.orders_sent.get();
   st.orders_acked = c.orders_acked.get();
   st.fills = c.fills.get();

@@ -306,6 +306,7 @@ class SessionConfig(_Model):
     """Session housekeeping."""
 
     cancel_on_stop: bool = True
+    top_first: bool = True
     timer_interval_ms: int = Field(default=100, ge=1, le=60_000)
     max_orders: int = Field(default=65_536, ge=16, le=1 << 24)
 

@@ -36,8 +36,9 @@ LIVE_REFRESH_S = 0.25  # live view: 4 Hz
 PLAIN_LINE_S = 1.0  # --no-live / not a terminal: one line per second
 
 _COUNTERS = ("md_messages", "md_errors", "depth_updates", "book_tickers", "trades", "resyncs", "gaps", "crossed",
-             "orders_sent", "orders_acked", "fills", "cancels_sent", "cancelled", "venue_rejects", "orders_lost",
-             "risk_rejects", "impossible_updates", "unknown_orders", "queue_drops", "reconnects", "logons")
+             "top_first", "top_first_mismatch", "orders_sent", "orders_acked", "fills", "cancels_sent", "cancelled",
+             "venue_rejects", "orders_lost", "risk_rejects", "impossible_updates", "unknown_orders", "queue_drops",
+             "reconnects", "logons")
 _GAUGES = ("position", "realized_pnl", "unrealized_pnl", "open_orders", "kill_switch", "events_per_s", "elapsed_s",
            "filled_qty")
 

@@ -62,6 +62,8 @@ class SessionStats:
     resyncs: int  # book resynchronisations (new snapshot)
     gaps: int  # sequence gaps seen
     crossed: int  # crossed books after a diff
+    top_first: int  # diffs the strategies acted on before the rest of the diff was read and applied
+    top_first_mismatch: int  # of those, diffs whose applied top differed (then sent to the strategies too)
     orders_sent: int
     orders_acked: int
     fills: int

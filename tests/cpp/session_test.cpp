@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <string>
@@ -36,6 +37,10 @@ void trades_against_the_simulator(ThreadingMode mode) {
   EXPECT_LE(st.fills, st.orders_sent * 100);
   EXPECT_EQ(st.md_errors, 0u);
   EXPECT_EQ(st.gaps, 0u);
+  // Top first (the default): diffs are acted on before they are applied, and the top they were acted on
+  // is the one applying them left.
+  EXPECT_GT(st.top_first, 0u);
+  EXPECT_EQ(st.top_first_mismatch, 0u);
   EXPECT_EQ(st.impossible_updates, 0u);
   EXPECT_EQ(st.unknown_orders, 0u);
   EXPECT_EQ(st.logons, 1u) << "the simulator's demo key is Ed25519: the order connection logs on";
@@ -58,6 +63,54 @@ void trades_against_the_simulator(ThreadingMode mode) {
 
 TEST(Session, InlineTradesAgainstTheSimulator) { trades_against_the_simulator(ThreadingMode::inline_mode); }
 TEST(Session, PipelinedTradesAgainstTheSimulator) { trades_against_the_simulator(ThreadingMode::pipelined); }
+
+// session.top_first off: every diff is applied whole before the strategies see it, and trading is the same.
+TEST(Session, TopFirstOffAppliesEveryDiffFirst) {
+  sim::Exchange ex(sim_config());
+  ex.start();
+  SessionConfig cfg = session_config(ex);
+  cfg.top_first = false;
+  Session s(cfg);
+  s.start();
+  ASSERT_TRUE(eventually([&] { return s.stats().orders_acked >= 3 && s.stats().depth_updates >= 20; }));
+  EXPECT_EQ(s.stats().top_first, 0u);
+  EXPECT_EQ(s.stats().md_errors, 0u);
+  s.stop();
+  ex.stop();
+}
+
+// A diff whose levels are out of Binance's order past the one the prediction read (here the best bid twice,
+// the second quantity being the one that stands): counted, and the strategies get the applied top as well.
+// The market is paused so that the injected diff can carry the next id; an order's diff racing it makes
+// a gap instead, and the next round tries again.
+TEST(Session, TopFirstCatchesLevelsOutOfOrder) {
+  sim::Exchange ex(sim_config());
+  ex.start();
+  Session s(session_config(ex));
+  s.start();
+  ASSERT_TRUE(eventually([&] { return s.books(1)[0].synced && s.stats().top_first > 0; }));
+  ex.pause_market(true);
+  EXPECT_TRUE(eventually([&] {
+    const BookInfo b = s.books(1)[0];
+    if (!b.synced || b.bids.empty()) return false;
+    const std::int64_t ticks = b.bids[0].price.raw();  // step 0.01
+    char price[32];
+    std::snprintf(price, sizeof price, "%lld.%02lld", static_cast<long long>(ticks / 100), static_cast<long long>(ticks % 100));
+    const std::string id = std::to_string(b.update_id + 1);
+    const std::uint64_t md = s.stats().md_messages;
+    ex.inject(sim::Channel::market, R"({"stream":"btcusdt@depth","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":)" + id +
+                                        R"(,"u":)" + id + R"(,"b":[[")" + price + R"(","0.00000007"],[")" + price +
+                                        R"(","0.00000009"]],"a":[]}})");
+    (void)eventually([&] { return s.stats().md_messages > md; }, 1s);
+    return s.stats().top_first_mismatch >= 1;
+  }, 10s)) << "top_first " << s.stats().top_first << ", gaps " << s.stats().gaps;
+  const BookInfo b = s.books(1)[0];
+  ASSERT_FALSE(b.bids.empty());
+  EXPECT_EQ(b.bids[0].qty.raw(), 9);  // the last of the two stands, as in apply()
+  EXPECT_EQ(s.stats().md_errors, 0u);
+  s.stop();
+  ex.stop();
+}
 
 // The session's open orders and the venue's, as sets of client order ids.
 std::set<std::string> session_order_ids(const Session& s, const std::string& prefix) {

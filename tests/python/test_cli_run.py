@@ -176,6 +176,8 @@ def test_python_api(tmp_path: Path) -> None:
         stats = s.stats()
         assert isinstance(stats, hftx.SessionStats)
         assert stats.md_messages > 0 and stats.fills <= stats.orders_sent
+        # session.top_first (the demo's setting): diffs acted on before they are applied, each top right
+        assert 0 < stats.top_first <= stats.depth_updates and stats.top_first_mismatch == 0
         h = s.latency("tick_to_trade")
         assert isinstance(h, hftx.LatencyHistogram) and h.count > 0
         books = s.books()

@@ -77,8 +77,9 @@ def test_default_run_dir_is_timestamped() -> None:
 def _stats() -> SessionStats:
     return SessionStats.from_core({
         "elapsed_s": 3.5, "md_messages": 70_000, "md_errors": 1, "depth_updates": 1, "book_tickers": 2, "trades": 3,
-        "events_per_s": 20_000.0, "resyncs": 2, "gaps": 2, "crossed": 0, "orders_sent": 300, "orders_acked": 299,
-        "fills": 40, "filled_qty": 0.04, "cancels_sent": 250, "cancelled": 249, "venue_rejects": 0, "orders_lost": 0,
+        "events_per_s": 20_000.0, "resyncs": 2, "gaps": 2, "crossed": 0, "top_first": 1, "top_first_mismatch": 0,
+        "orders_sent": 300, "orders_acked": 299, "fills": 40, "filled_qty": 0.04, "cancels_sent": 250, "cancelled": 249,
+        "venue_rejects": 0, "orders_lost": 0,
         "risk_rejects": 3, "risk_reject_max_position": 3, "impossible_updates": 0, "unknown_orders": 0,
         "queue_drops": 4, "reconnects": 0, "logons": 1, "kill_switch": 0, "position": 0.002, "realized_pnl": 1.25,
         "unrealized_pnl": -0.5, "open_orders": 2, "ttt_p50_ns": 8_000.0, "ttt_p99_ns": 35_000.0, "api_errors": 0,

@@ -87,6 +87,9 @@ struct SessionConfig {
   risk::RiskConfig risk;
   ThreadingConfig threading;
   bool cancel_on_stop = true;
+  // Act on a depth diff as soon as its first levels settle the top, then read and apply the rest
+  // (MarketSide::on_message): the same book events, earlier. Off: every diff is applied whole first.
+  bool top_first = true;
   std::int64_t timer_interval_ms = 100;
   std::size_t max_orders = 65536;  // order pool (open orders + recently closed)
 

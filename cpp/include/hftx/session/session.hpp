@@ -50,6 +50,9 @@ struct SessionStats {
   double elapsed_s = 0;
   std::uint64_t md_messages = 0, md_errors = 0, depth_updates = 0, book_tickers = 0, trades = 0;
   std::uint64_t resyncs = 0, gaps = 0, crossed = 0;
+  // Diffs the strategies acted on before the rest of the diff was read and applied (session.top_first), and
+  // those whose applied top then differed (levels out of Binance's order; the applied top was sent too).
+  std::uint64_t top_first = 0, top_first_mismatch = 0;
   std::uint64_t orders_sent = 0, orders_acked = 0, fills = 0, cancels_sent = 0, cancelled = 0;
   std::uint64_t venue_rejects = 0, expired = 0, risk_rejects = 0;
   std::uint64_t orders_lost = 0;  // sent, but the venue never had them (-2013 after a reconnect)

@@ -1,9 +1,9 @@
 // hftx/book/l2_book.hpp — price-level (L2) order book keyed by integer price ticks.
 //
 // Threading contract:
-//  - One writer thread owns the book: load_snapshot(), apply(), clear(), publish() and every accessor that
-//    reads the levels (best_bid(), depth(), level counts, ...). None of them blocks, throws or allocates
-//    once the reserved capacity (constructor) covers the book.
+//  - One writer thread owns the book: load_snapshot(), apply(), clear(), publish(), predict_top(),
+//    publish_top() and every accessor that reads the levels (best_bid(), depth(), level counts, ...). None of
+//    them blocks, throws or allocates once the reserved capacity (constructor) covers the book.
 //  - Any number of reader threads may call top(), try_top(), top_levels() and try_top_levels() at any time,
 //    concurrently with the writer: they read what the last publish() wrote through a seqlock — lock-free,
 //    never a torn value, and the writer never waits for them.
@@ -17,7 +17,8 @@
 // Best bid/ask: O(1) (tracked; after removing the best, a bitmap scan finds the next one).
 //
 // Apply-then-publish: apply() changes the writer's book; readers see it only at the next publish(), so a
-// reader never observes half of a message.
+// reader never observes half of a message. (publish_top() may publish a message's top earlier: the top the
+// whole message leaves, from predict_top().)
 #pragma once
 
 #include <algorithm>

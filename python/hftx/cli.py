@@ -15,13 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hftx import HftxError, __version__
 
 # Wide enough for the benchmark table when the output is a pipe or a file.
 _console = Console(width=None if sys.stdout.isatty() else 150)
-_err = Console(stderr=True)
+# Errors are never wrapped: a message broken across lines at 80 columns (stderr piped) no longer greps.
+_err = Console(stderr=True, soft_wrap=True)
 
 
 def _add_sysinfo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -434,7 +436,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _COMMANDS[args.command][1](args)
     except (HftxError, OSError, ValueError) as exc:
-        _err.print(f"[bold red]hftx {args.command}:[/] {exc}", highlight=False)
+        _err.print(f"[bold red]hftx {args.command}:[/] {escape(str(exc))}", highlight=False)
         return 2
     except KeyboardInterrupt:
         _err.print(f"hftx {args.command}: interrupted")

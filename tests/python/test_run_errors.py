@@ -60,8 +60,10 @@ def test_metrics_port_in_use_is_exit_3(tmp_path: Path) -> None:
 
 
 def test_report_of_a_missing_directory(tmp_path: Path) -> None:
-    out = _hftx("report", str(tmp_path / "none"))
-    assert out.returncode == 2 and "not a run directory" in out.stderr
+    # A long path with brackets: the message is one line (not wrapped at 80 columns) and printed as written.
+    missing = tmp_path / ("[x]" + "d" * 90) / "none"
+    out = _hftx("report", str(missing))
+    assert out.returncode == 2 and f"{missing}: not a run directory" in out.stderr
 
 
 def test_default_config_is_packaged() -> None:

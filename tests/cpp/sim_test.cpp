@@ -2,6 +2,7 @@
 // BinanceSync follow the served streams the way a session does; the WebSocket API is driven with raw JSON
 // requests. The simulator runs on its own thread (a client's connect() blocks its thread); every wait has a
 // deadline so a broken build fails instead of hanging.
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -250,7 +251,7 @@ TEST(SimGenerator, DeterministicConsecutiveIdsTickerIsTop) {
   md::MdMessage m;
   ASSERT_TRUE(parser.parse_unpadded(R"({"id":"d","status":200,"result":)" + snap + "}", 0, m, levels).ok());
   l2.load_snapshot(m.snapshot.bids, m.snapshot.asks, m.snapshot.last_update_id);
-  std::uint64_t last = m.snapshot.last_update_id, checked = 0, diffs = 0, trades = 0;
+  std::uint64_t last = m.snapshot.last_update_id, checked = 0, diffs = 0, trades = 0, multi = 0;
   const std::uint64_t steps = test::scaled(20000);
   for (std::uint64_t i = 0; i < steps; ++i) {
     a.step();
@@ -263,6 +264,11 @@ TEST(SimGenerator, DeterministicConsecutiveIdsTickerIsTop) {
       ++diffs;
       ASSERT_EQ(m.depth.first_id, last + 1);
       ASSERT_GE(m.depth.last_id, m.depth.first_id);
+      // Best first, as Binance's spot diffs: bids by falling price, asks by rising price.
+      const auto by_price = [](const md::Level& x, const md::Level& y) { return x.price < y.price; };
+      ASSERT_TRUE(std::is_sorted(m.depth.bids.rbegin(), m.depth.bids.rend(), by_price)) << text;
+      ASSERT_TRUE(std::is_sorted(m.depth.asks.begin(), m.depth.asks.end(), by_price)) << text;
+      multi += m.depth.bids.size() > 1 || m.depth.asks.size() > 1;
       last = m.depth.last_id;
       l2.apply(m.depth.bids, m.depth.asks, last);
       ASSERT_LT(l2.best_bid().price.raw(), l2.best_ask().price.raw());
@@ -280,6 +286,7 @@ TEST(SimGenerator, DeterministicConsecutiveIdsTickerIsTop) {
   EXPECT_GT(checked, steps / 10);
   EXPECT_GT(trades, steps / 10);
   EXPECT_GT(diffs, steps / 2);
+  EXPECT_GT(multi, 0u);  // the order was checked on diffs with several levels a side
   // Depth is kept near depth_levels and the book is not crossed.
   EXPECT_GE(a.engine().level_count(book::Side::bid), gc.depth_levels - 5);
   EXPECT_LE(a.engine().level_count(book::Side::ask), gc.depth_levels + 5);

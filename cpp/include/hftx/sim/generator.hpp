@@ -463,9 +463,15 @@ class MarketGenerator {
     emit(StreamKind::trade, p);
   }
 
-  // One depth update for the touched levels (their totals now), then a bookTicker if the top moved.
+  // One depth update for the touched levels (their totals now), then a bookTicker if the top moved. The
+  // levels go out best first, bids by falling price and asks by rising price, as Binance's spot diffs do (a
+  // session acting top first reads only the first few: see BasicL2Book::predict_top()).
   void publish_levels() noexcept {
     if (levels_.empty()) return;
+    std::sort(levels_.begin(), levels_.end(), [](const Touched& x, const Touched& y) {
+      if (x.side != y.side) return x.side == Side::bid;
+      return x.side == Side::bid ? x.price > y.price : x.price < y.price;
+    });
     const std::size_t need = 256 + levels_.size() * (2 * kMaxFixedText + 8);
     if (buf_.size() < need) buf_.resize(need);
     const std::uint64_t first = last_u_ + 1 + skip_;

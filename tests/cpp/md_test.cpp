@@ -65,37 +65,43 @@ struct Fixture {
 
 // The same input through the fast scanner (with simdjson behind it) and through simdjson alone; through
 // the scanner without its SSE4.1 level reader (what CPUs without SSE4.1 run); and read top-first
-// (parse_deferred(), the LevelReaders, read_deferred()).
+// (parse_deferred(), the LevelReaders, read_deferred()), with and without the SSE4.1 level reader.
 struct Twin {
-  Fixture fast, slow, portable, deferred;
+  Fixture fast, slow, portable, deferred, deferred_portable;
   Twin(Scale ps = Scale::from_step("0.01"), Scale qs = Scale::from_step("0.00001"))
-      : fast(ps, qs), slow(ps, qs), portable(ps, qs), deferred(ps, qs) {
+      : fast(ps, qs), slow(ps, qs), portable(ps, qs), deferred(ps, qs), deferred_portable(ps, qs) {
     slow.parser.set_fast_path(false);
     portable.parser.set_sse41_levels(false);
+    deferred_portable.parser.set_sse41_levels(false);
   }
   // All give the same status, field and detail, and on success the same message.
   ::testing::AssertionResult agree(const std::string& json) {
-    const ParseResult a = fast.parse(json), b = slow.parse(json), c = portable.parse(json), d = deferred.parse_deferred(json);
-    for (const auto& [r, name] : {std::pair{a, "fast"}, std::pair{c, "portable"}, std::pair{d, "deferred"}}) {
+    const ParseResult b = slow.parse(json);
+    struct Run {
+      Fixture* f;
+      ParseResult r;
+      const char* name;
+    };
+    const Run runs[] = {{&fast, fast.parse(json), "fast"},
+                        {&portable, portable.parse(json), "portable"},
+                        {&deferred, deferred.parse_deferred(json), "deferred"},
+                        {&deferred_portable, deferred_portable.parse_deferred(json), "deferred_portable"}};
+    for (const auto& [f, r, name] : runs) {
       if (r.status != b.status || std::string_view(r.field) != b.field || r.detail != b.detail)
         return ::testing::AssertionFailure() << name << ": " << r.describe() << ", simdjson: " << b.describe()
                                              << " for " << json;
+      if (r.ok() && !same_content(f->msg, slow.msg))
+        return ::testing::AssertionFailure() << "different messages (" << name << ") for " << json;
+      // Levels the readers read whole are the message's levels (what a session acts on is what it applies).
+      if (f->was_deferred && !f->readers_failed &&
+          (!r.ok() || !std::ranges::equal(f->read_bids, f->msg.depth.bids) ||
+           !std::ranges::equal(f->read_asks, f->msg.depth.asks)))
+        return ::testing::AssertionFailure() << "the LevelReaders (" << name << ") read other levels for " << json;
+      // A message counted once, with its final verdict.
+      const ParserStats &sd = f->parser.stats(), &ss = slow.parser.stats();
+      if (sd.messages != ss.messages || sd.by_status != ss.by_status || sd.by_kind != ss.by_kind)
+        return ::testing::AssertionFailure() << name << " statistics differ after " << json;
     }
-    if (a.ok() && !same_content(fast.msg, slow.msg))
-      return ::testing::AssertionFailure() << "different messages (fast) for " << json;
-    if (c.ok() && !same_content(portable.msg, slow.msg))
-      return ::testing::AssertionFailure() << "different messages (portable) for " << json;
-    if (d.ok() && !same_content(deferred.msg, slow.msg))
-      return ::testing::AssertionFailure() << "different messages (deferred) for " << json;
-    // Levels the readers read whole are the message's levels (what a session acts on is what it applies).
-    if (deferred.was_deferred && !deferred.readers_failed &&
-        (!d.ok() || !std::ranges::equal(deferred.read_bids, deferred.msg.depth.bids) ||
-         !std::ranges::equal(deferred.read_asks, deferred.msg.depth.asks)))
-      return ::testing::AssertionFailure() << "the LevelReaders read other levels for " << json;
-    // A message counted once, with its final verdict.
-    const ParserStats &sd = deferred.parser.stats(), &ss = slow.parser.stats();
-    if (sd.messages != ss.messages || sd.by_status != ss.by_status || sd.by_kind != ss.by_kind)
-      return ::testing::AssertionFailure() << "deferred statistics differ after " << json;
     return ::testing::AssertionSuccess();
   }
 };
@@ -542,6 +548,7 @@ TEST(BinanceParserFastPath, AgreesWithSimdjsonOnEveryRecordedMessage) {
     t.slow.levels.resize(1u << 14);
     t.portable.levels.resize(1u << 14);
     t.deferred.levels.resize(1u << 14);
+    t.deferred_portable.levels.resize(1u << 14);
     std::uint64_t snapshots = 0, diffs = 0, deferred = 0;
     for (const std::string& line : hftx::book::read_recorded_lines(dir + f.name)) {
       const std::string json = line.substr(line.find(' ') + 1);

@@ -115,11 +115,7 @@ struct Pipeline final : strategy::StrategyContext {
     strategy::BookEvent ev;
     bool acted = false;
     if (parser.deferred()) {
-      md::BinanceParser::LevelReader bids = parser.deferred_bids(), asks = parser.deferred_asks();
-      if (sync.continues(msg.depth) &&
-          book.predict_top([&bids](md::Level& l) { return bids.next(l); }, [&asks](md::Level& l) { return asks.next(l); },
-                           ev.top) &&
-          !bids.failed() && !asks.failed()) {
+      if (sync.predict_top(parser, msg.depth, ev.top)) {
         act(ev);
         acted = true;
       }

@@ -838,9 +838,8 @@ void MarketSide::on_message(const net::WsMessage& m) noexcept {
   const auto id = static_cast<InstrumentId>(idx);
   Instrument& in = s_.instruments[id];
   md::BinanceParser& parser = parsers_[id];
-  const book::BidOrder bid_order = book::diff_bid_order(in.sync->market());
   const std::size_t capacity = m.data.size() + net::kMessagePadding;
-  const md::ParseResult r = s_.cfg.top_first && bid_order != book::BidOrder::unknown
+  const md::ParseResult r = s_.cfg.top_first && book::diff_bid_order(in.sync->market()) != book::BidOrder::unknown
                                 ? parser.parse_deferred(m.data, capacity, recv_ns, msg_, levels_)
                                 : parser.parse(m.data, capacity, recv_ns, msg_, levels_);
   if (HFTX_UNLIKELY(!r.ok() || !(msg_.symbol == in.symbol))) {
@@ -861,14 +860,7 @@ void MarketSide::on_message(const net::WsMessage& m) noexcept {
       // grows with the diff's size: the recorded p99 diff carries ~390 levels).
       bool acted = false;
       if (parser.deferred()) {
-        using Order = md::BinanceParser::LevelOrder;
-        md::BinanceParser::LevelReader bids = parser.deferred_bids(
-                                           bid_order == book::BidOrder::rising ? Order::reversed : Order::as_sent),
-                                       asks = parser.deferred_asks();
-        if (in.sync->continues(msg_.depth) &&
-            in.book->predict_top([&bids](md::Level& l) { return bids.next(l); },
-                                 [&asks](md::Level& l) { return asks.next(l); }, ev.top) &&
-            !bids.failed() && !asks.failed()) {
+        if (in.sync->predict_top(parser, msg_.depth, ev.top)) {
           ev.top.update_id = msg_.depth.last_id;
           ev.top.flags = book::kTopSynced;
           in.book->publish_top(ev.top);  // the order side's risk reference mid is read from it

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "hftx/book/l2_book.hpp"
+#include "hftx/md/binance.hpp"
 #include "hftx/md/events.hpp"
 
 namespace hftx::book {
@@ -155,9 +156,24 @@ class BasicBinanceSync {
   [[nodiscard]] bool synced() const noexcept { return state_ == SyncState::synced; }
 
   // Whether on_diff() would apply this diff now: the book is synced and the diff continues it. A caller may
-  // then act on the top it leaves (BasicL2Book::predict_top()) before handing it to on_diff().
+  // then act on the top it leaves (predict_top()) before handing it to on_diff().
   [[nodiscard]] bool continues(const md::DepthUpdate& d) const noexcept {
     return state_ == SyncState::synced && d.last_id > last_u_ && follows(d.first_id, d.prev_last_id, d.has_prev);
+  }
+  // Top first: the top that on_diff() of the diff `parser` just read deferred (parse_deferred(); `d` is its
+  // message's depth) will leave, into out's prices and quantities. True when the diff continues the book and
+  // its best levels, read in the market's order (diff_bid_order()), settle the top (BasicL2Book::
+  // predict_top()); false otherwise, and then the diff is to be read and applied before acting on it.
+  [[nodiscard]] bool predict_top(const md::BinanceParser& parser, const md::DepthUpdate& d, TopOfBook& out) const {
+    const BidOrder order = diff_bid_order(market_);
+    if (!parser.deferred() || order == BidOrder::unknown || !continues(d)) return false;
+    using LevelOrder = md::BinanceParser::LevelOrder;
+    md::BinanceParser::LevelReader bids =
+        parser.deferred_bids(order == BidOrder::rising ? LevelOrder::reversed : LevelOrder::as_sent);
+    md::BinanceParser::LevelReader asks = parser.deferred_asks();
+    return book_.predict_top([&bids](md::Level& l) { return bids.next(l); },
+                             [&asks](md::Level& l) { return asks.next(l); }, out) &&
+           !bids.failed() && !asks.failed();
   }
   // Asks for the initial snapshot (rate limit applies). Call once when the stream starts.
   void start(std::int64_t now_ns) { request(now_ns); }

@@ -151,7 +151,10 @@ TEST(Session, RecoversFromGapsAndDroppedConnections) {
            std::to_string(ss.cancels_sent) + ", cancelled " + std::to_string(ss.cancelled) + ", lost " +
            std::to_string(ss.orders_lost) + ", risk rejects " + std::to_string(ss.risk_rejects) + ", api errors " +
            std::to_string(ss.api_errors) + ", reconnects " + std::to_string(ss.reconnects) + ", unknown " +
-           std::to_string(ss.unknown_orders) + ", md " + std::to_string(ss.md_messages) + ", venue requests " +
+           std::to_string(ss.unknown_orders) + ", md " + std::to_string(ss.md_messages) + ", gaps " +
+           std::to_string(ss.gaps) + ", top first " + std::to_string(ss.top_first) + " (mismatches " +
+           std::to_string(ss.top_first_mismatch) + "), synced " + std::to_string(s.books(1)[0].synced) +
+           ", venue requests " +
            std::to_string(xs.requests) + ", venue orders " + std::to_string(xs.orders) + ", venue fills " +
            std::to_string(xs.fills);
   };

@@ -192,6 +192,10 @@ struct BinanceParser::Impl {
   const char* deferred_end[2] = {nullptr, nullptr};  // the byte after each array, as the skip found it
   std::string_view msg_text;
   std::size_t text_capacity = 0;
+  // A cursor at `at` in the deferred message (its end and readable bytes as the pass had them).
+  [[nodiscard]] FastScan deferred_scan(const char* at) const noexcept {
+    return FastScan{at, msg_text.data() + msg_text.size(), msg_text.data() + text_capacity};
+  }
 
   // One message: the fast scanner, then (declined, or capacity 0 = not padded) simdjson. Counts in `stats`.
   ParseResult parse(std::string_view json, std::size_t capacity, ParserStats& stats) noexcept;
@@ -826,6 +830,12 @@ bool BinanceParser::fast_path() const noexcept { return impl_->fast_path; }
 void BinanceParser::set_sse41_levels(bool on) noexcept { impl_->steps.sse41 = on && impl_->steps.usable(); }
 bool BinanceParser::sse41_levels() const noexcept { return impl_->steps.sse41; }
 
+// Counts (n = +1) or uncounts (n = -1) a message's verdict: its status, and its kind when it parsed.
+HFTX_FORCE_INLINE void BinanceParser::tally(const ParseResult& r, MdKind kind, int n) noexcept {
+  stats_.by_status[static_cast<std::size_t>(r.status)] += static_cast<std::uint64_t>(n);
+  if (r.ok()) stats_.by_kind[static_cast<std::size_t>(kind)] += static_cast<std::uint64_t>(n);
+}
+
 // parse() and parse_deferred(), inlined into each: parse_deferred() calling parse() passed the level span on
 // through the stack, and reloading it whole right after the caller's two stores cost a failed store
 // forward per message (~5 ns, measured with perf).
@@ -840,8 +850,7 @@ HFTX_FORCE_INLINE ParseResult BinanceParser::parse_message(std::string_view json
   const ParseResult r = im.parse(json, capacity, stats_);
   out.recv_ns = recv_ns;
   ++stats_.messages;
-  ++stats_.by_status[static_cast<std::size_t>(r.status)];
-  if (r.ok()) ++stats_.by_kind[static_cast<std::size_t>(out.kind)];
+  tally(r, out.kind, +1);
   im.defer = false;
   im.deferred = defer && r.ok() && out.kind == MdKind::depth_update && im.deferred_at[0] != nullptr;
   if (defer) {
@@ -885,11 +894,9 @@ BinanceParser::LevelReader BinanceParser::deferred_asks(LevelOrder order) const 
 
 bool BinanceParser::LevelReader::next(Level& out) noexcept {
   if (p_ == nullptr) return false;
-  const char* const text_end = im_->msg_text.data() + im_->msg_text.size();
-  const char* const readable = im_->msg_text.data() + im_->text_capacity;
   bool ok = false;
   if (!reversed_) {
-    FastScan t{p_, text_end, readable};
+    FastScan t = im_->deferred_scan(p_);
     bool more = false;
     // The last level must close the array where the skip found its end.
     ok = one_level(t, im_->steps, out) && t.next(']', more) && (more || t.p == end_);
@@ -899,7 +906,7 @@ bool BinanceParser::LevelReader::next(Level& out) noexcept {
     // level or follow a ','.
     const char* lvl = p_ - 1;
     while (lvl > open_ && *lvl != '[') --lvl;
-    FastScan t{lvl, text_end, readable};
+    FastScan t = im_->deferred_scan(lvl);
     ok = lvl > open_ && one_level(t, im_->steps, out) && t.p == p_ && (lvl == open_ + 1 || lvl[-1] == ',');
     p_ = lvl == open_ + 1 ? nullptr : lvl - 1;
   }
@@ -915,19 +922,15 @@ ParseResult BinanceParser::read_deferred(MdMessage& out) noexcept {
   if (!im.deferred) return {};
   im.deferred = false;
   im.msg = &out;
-  const char* const end = im.msg_text.data() + im.msg_text.size();
-  const char* const readable = im.msg_text.data() + im.text_capacity;
-  FastScan b{im.deferred_at[0], end, readable}, a{im.deferred_at[1], end, readable};
+  FastScan b = im.deferred_scan(im.deferred_at[0]), a = im.deferred_scan(im.deferred_at[1]);
   if (HFTX_LIKELY(im.scan_levels(b, out.depth.bids) && b.p == im.deferred_end[0] && im.scan_levels(a, out.depth.asks) &&
                   a.p == im.deferred_end[1]))
     return {};
   // A level the fast scanner declines: simdjson reads the whole message, as parse() would have had it.
   const ParseResult r = im.parse_slow(im.msg_text, im.text_capacity);
   ++stats_.fallbacks;
-  --stats_.by_status[static_cast<std::size_t>(ParseStatus::ok)];
-  --stats_.by_kind[static_cast<std::size_t>(MdKind::depth_update)];
-  ++stats_.by_status[static_cast<std::size_t>(r.status)];
-  if (r.ok()) ++stats_.by_kind[static_cast<std::size_t>(out.kind)];
+  tally(ParseResult{}, MdKind::depth_update, -1);  // the verdict parse_deferred() counted
+  tally(r, out.kind, +1);
   return r;
 }
 

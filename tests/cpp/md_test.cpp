@@ -25,10 +25,15 @@ struct Fixture {
   MdMessage msg;
   std::string buf;
 
-  ParseResult parse(const std::string& json, std::int64_t recv = 7) {
+  // json copied into buf with the padding after it: no copy in the parser.
+  std::string_view padded(const std::string& json) {
     buf = json;
-    buf.resize(json.size() + kJsonPadding, '\0');  // padded buffer: no copy in the parser
-    return parser.parse(std::string_view(buf.data(), json.size()), buf.size(), recv, msg, levels);
+    buf.resize(json.size() + kJsonPadding, '\0');
+    return std::string_view(buf.data(), json.size());
+  }
+  ParseResult parse(const std::string& json, std::int64_t recv = 7) {
+    const std::string_view text = padded(json);  // before buf.size() is read
+    return parser.parse(text, buf.size(), recv, msg, levels);
   }
 
   // parse_deferred(); when it deferred the levels, every one read through the LevelReaders (into read_bids,
@@ -36,9 +41,8 @@ struct Fixture {
   std::vector<Level> read_bids, read_asks, backwards;
   bool was_deferred = false, readers_failed = false;
   ParseResult parse_deferred(const std::string& json, std::int64_t recv = 7) {
-    buf = json;
-    buf.resize(json.size() + kJsonPadding, '\0');
-    ParseResult r = parser.parse_deferred(std::string_view(buf.data(), json.size()), buf.size(), recv, msg, levels);
+    const std::string_view text = padded(json);
+    ParseResult r = parser.parse_deferred(text, buf.size(), recv, msg, levels);
     was_deferred = parser.deferred();
     read_bids.clear();
     read_asks.clear();

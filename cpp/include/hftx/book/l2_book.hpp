@@ -291,7 +291,6 @@ class BookSide {
     sum_[w >> 6] |= std::uint64_t{1} << (w & 63);
   }
 
-
   // The largest key below the present key k, or kNone.
   [[nodiscard]] std::int64_t next_below(std::int64_t k) const noexcept {
     const std::uint64_t off = static_cast<std::uint64_t>(k) - static_cast<std::uint64_t>(base_);
@@ -526,8 +525,7 @@ class BasicL2Book {
     t.update_id = update_id_;
     t.recv_ns = recv_ns;
     t.flags = extra_flags | (is_crossed() ? kTopCrossed : 0u);
-    t.sequence = ++publish_count_;
-    top_.store(t);
+    publish_top(t);
     if constexpr (PublishedDepth > 0) {
       levels_.write([&](Levels& d) {
         d.update_id = update_id_;

@@ -176,6 +176,7 @@ class BinanceParser {
   ParseResult parse_message(std::string_view json, std::size_t capacity, std::int64_t recv_ns, MdMessage& out,
                             std::span<Level> levels, bool defer) noexcept;
   [[nodiscard]] LevelReader deferred_levels(int side, LevelOrder order) const noexcept;  // 0 bids, 1 asks
+  void tally(const ParseResult& r, MdKind kind, int n) noexcept;
 
   std::unique_ptr<Impl> impl_;
   Scale price_scale_;

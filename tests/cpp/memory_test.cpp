@@ -102,6 +102,7 @@ TEST(ObjectPool, StatsEqualAModelUnderRandomUse) {
           ++misses;
         } else {
           ++acquires;
+          ASSERT_EQ(std::find(held.begin(), held.end(), p), held.end()) << "handed out twice, step " << step;
           held.push_back(p);
         }
       } catch (const std::runtime_error&) {
@@ -144,6 +145,36 @@ TEST(ObjectPool, GrowPolicyAddsChunks) {
     pool.release(p);
   }
   EXPECT_EQ(pool.stats().in_use, 0u);
+}
+
+// Growing while slots are out, then cycling: the free stack grows with the pool and hands each slot out once.
+TEST(ObjectPool, GrowPoolHandsOutEachSlotOnceUnderRandomUse) {
+  hftx::ObjectPool<std::uint64_t> pool(3, hftx::EmptyPolicy::kGrow, 4);
+  std::vector<std::uint64_t*> held;
+  std::uint64_t x = 0x9e3779b97f4a7c15ull, next = 0;
+  for (int step = 0; step < 20000; ++step) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    // Mostly acquires for the first half (the pool grows), mostly releases after.
+    const bool take = held.empty() || (x % 8) < (step < 10000 ? 5u : 3u);
+    if (take) {
+      std::uint64_t* p = pool.acquire(next);
+      ASSERT_NE(p, nullptr) << step;
+      ASSERT_EQ(std::find(held.begin(), held.end(), p), held.end()) << "handed out twice, step " << step;
+      ASSERT_TRUE(pool.owns(p));
+      held.push_back(p);
+      ++next;
+    } else {
+      const std::size_t i = static_cast<std::size_t>((x >> 20) % held.size());
+      pool.release(held[i]);
+      held[i] = held.back();
+      held.pop_back();
+    }
+    ASSERT_EQ(pool.stats().in_use, held.size()) << step;
+    ASSERT_LE(pool.stats().high_water, pool.capacity()) << step;
+  }
+  EXPECT_GT(pool.stats().grows, 10u);
+  for (std::uint64_t* p : held) pool.release(p);
+  EXPECT_EQ(pool.available(), pool.capacity());
 }
 
 TEST(ObjectPool, ThrowingConstructorReturnsTheSlot) {

@@ -3,8 +3,8 @@
 //
 // Threading contract:
 //  - ObjectPool<T>: not thread-safe. One owner thread calls acquire/release/stats (or the owner changes
-//    only through an external happens-before). The hot path is a LIFO free-list pop/push: O(1), no atomics;
-//    the most recently released slot is kept in a one-entry cache in front of the list (still LIFO).
+//    only through an external happens-before). The hot path is a LIFO pop/push: O(1), no atomics; the most
+//    recently released slot is kept in a one-entry cache in front of the free stack (still LIFO).
 //  - ConcurrentObjectPool<T>: acquire() and release() from any number of threads concurrently. release()
 //    of an object acquired by another thread is allowed. The construction of the pool, and its destruction,
 //    are not concurrent with anything. The free list is a Treiber stack of slot indices whose head packs a
@@ -17,7 +17,10 @@
 // Both pools preallocate (and pre-fault) at construction; acquire() constructs T in place and release()
 // destroys it. Slots are carved lazily: the free list holds released slots, and a never-used slot is taken
 // only when the free list is empty — i.e. when every slot handed out so far is in use — so the number of
-// slots ever carved is exactly the high-water mark, with no compare on the hot path. When
+// slots ever carved is exactly the high-water mark, with no compare on the hot path. ObjectPool keeps its
+// free slots in an array of pointers (8 bytes per slot) rather than linking them through the slots: taking
+// a slot then never waits on a load from the slot taken before it, so a run of acquires overlaps (cycling
+// 1,000 objects: 3.0-3.1 -> 2.3-2.4 ns per acquire + release on the 2-core machine). When
 // empty, ObjectPool follows its EmptyPolicy — kFail: acquire returns nullptr and counts a miss (the hot
 // path never throws); kGrow: it allocates one more chunk of `chunk_size` slots (a heap allocation, counted
 // as a miss and a grow) and never shrinks. ConcurrentObjectPool has a fixed capacity and fails.
@@ -57,8 +60,7 @@ struct PoolStats {
 
 template <class T>
 class ObjectPool {
-  union Slot {
-    Slot* next;
+  struct Slot {
     alignas(T) unsigned char storage[sizeof(T)];
   };
   struct Chunk {
@@ -105,8 +107,8 @@ class ObjectPool {
     Slot* s = hot_;
     if (s != nullptr) {
       hot_ = nullptr;
-    } else if (HFTX_LIKELY((s = free_) != nullptr)) {
-      free_ = s->next;
+    } else if (HFTX_LIKELY(top_ != 0)) {
+      s = stack_[--top_];
     } else {
       s = carve();
       if (s == nullptr) return nullptr;
@@ -117,8 +119,7 @@ class ObjectPool {
       try {
         ::new (static_cast<void*>(s->storage)) T(std::forward<Args>(args)...);
       } catch (...) {
-        s->next = free_;
-        free_ = s;
+        stack_[top_++] = s;
         throw;
       }
     }
@@ -134,8 +135,7 @@ class ObjectPool {
     if (hot_ == nullptr) {
       hot_ = s;
     } else {
-      s->next = free_;
-      free_ = s;
+      stack_[top_++] = s;
     }
     ++released_;
   }
@@ -199,10 +199,17 @@ class ObjectPool {
   }
 
   bool add_chunk(std::size_t count, std::nothrow_t) noexcept {
+    // The free stack grows to hold every slot, the new ones included. It is empty here (a pool grows only
+    // when no slot is free), so nothing moves over.
+    assert(top_ == 0);
+    std::unique_ptr<Slot*[]> stack(new (std::nothrow) Slot*[capacity_ + count]);
+    if (stack == nullptr) return false;
     const std::size_t bytes = kHeader + count * sizeof(Slot);
     void* mem = ::operator new(bytes, std::align_val_t{kAlign}, std::nothrow);
     if (mem == nullptr) return false;
     std::memset(mem, 0, bytes);  // fault the pages in now, not on the hot path
+    std::fill_n(stack.get(), capacity_ + count, nullptr);  // faulted in now too
+    stack_ = std::move(stack);
     Chunk* c = ::new (mem) Chunk{chunks_, count};
     chunks_ = c;
     carved_total_ += static_cast<std::size_t>(bump_ - bump_begin_);
@@ -212,11 +219,12 @@ class ObjectPool {
     return true;
   }
 
-  // Hot: touched by every acquire/release. hot_ holds the most recently released slot outside the list, so
-  // the common release-then-acquire pattern hands it straight back without the dependent load of a list
-  // link that was just stored (a store-to-load forwarding chain of ~5 cycles per pair).
+  // Hot: touched by every acquire/release. hot_ holds the most recently released slot outside the stack, so
+  // the common release-then-acquire pattern hands it straight back without a store and reload of the
+  // stack's top (a store-to-load forwarding chain of ~5 cycles per pair).
   Slot* hot_ = nullptr;
-  Slot* free_ = nullptr;
+  std::unique_ptr<Slot*[]> stack_;  // free slots, [0, top_)
+  std::size_t top_ = 0;
   std::uint64_t acquired_ = 0;
   std::uint64_t released_ = 0;
   Slot* bump_ = nullptr;  // next never-used slot of the newest chunk

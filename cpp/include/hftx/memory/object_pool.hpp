@@ -69,7 +69,8 @@ class ObjectPool {
     Slot* slots() noexcept { return reinterpret_cast<Slot*>(reinterpret_cast<unsigned char*>(this) + kHeader); }
   };
   static constexpr std::size_t kAlign = std::max({alignof(Slot), alignof(Chunk), kCacheLine});
-  static constexpr std::size_t kHeader = (sizeof(Chunk) + alignof(Slot) - 1) / alignof(Slot) * alignof(Slot);
+  // The slots start on a cache line: a 64-byte object then fills one line instead of straddling two.
+  static constexpr std::size_t kHeader = (sizeof(Chunk) + kAlign - 1) / kAlign * kAlign;
 
  public:
   using value_type = T;
@@ -247,6 +248,8 @@ class ConcurrentObjectPool {
   static constexpr std::uint32_t kNil = UINT32_MAX;
   static constexpr std::size_t kSlotAlign = std::max(alignof(T), alignof(std::max_align_t));
   static constexpr std::size_t kSlotSize = (sizeof(T) + kSlotAlign - 1) / kSlotAlign * kSlotAlign;
+  // The slots start on a cache line, as in ObjectPool.
+  static constexpr std::size_t kStorageAlign = std::max(kSlotAlign, kCacheLine);
 
  public:
   using value_type = T;
@@ -256,7 +259,7 @@ class ConcurrentObjectPool {
     if (capacity == 0 || capacity > kMaxCapacity)
       throw ConfigError("ConcurrentObjectPool: capacity " + std::to_string(capacity) + " is invalid; expected 1.." +
                         std::to_string(kMaxCapacity));
-    storage_ = static_cast<unsigned char*>(::operator new(capacity * kSlotSize, std::align_val_t{kSlotAlign}));
+    storage_ = static_cast<unsigned char*>(::operator new(capacity * kSlotSize, std::align_val_t{kStorageAlign}));
     std::memset(storage_, 0, capacity * kSlotSize);  // fault the pages in now
     next_ = std::make_unique<std::atomic<std::uint32_t>[]>(capacity);
     for (std::size_t i = 0; i < capacity; ++i) next_[i].store(kNil, std::memory_order_relaxed);
@@ -267,7 +270,7 @@ class ConcurrentObjectPool {
   ConcurrentObjectPool& operator=(const ConcurrentObjectPool&) = delete;
 
   // As ObjectPool: objects still in use are not destroyed.
-  ~ConcurrentObjectPool() { ::operator delete(storage_, std::align_val_t{kSlotAlign}); }
+  ~ConcurrentObjectPool() { ::operator delete(storage_, std::align_val_t{kStorageAlign}); }
 
   // Constructs a T in a free slot; nullptr (and a miss) when every slot is in use. The hot path is one CAS.
   template <class... Args>

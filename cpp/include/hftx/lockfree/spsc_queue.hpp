@@ -22,8 +22,8 @@
 // items in order), so "word >= t + 1" means item t and every item before it in that block are there.
 // That is for latency: one item as soon as it is there. Batches (consume_n, pop_n) are for throughput and
 // go by the producer's index instead, stored after each call: a consumer that kept polling the words would
-// pull the line the producer is filling back and forth (on the 2-core machine 340-370 M items/s through
-// words against 540-570 M through the index, with try_push_n of 64 and consume_n of 256).
+// pull the line the producer is filling back and forth (on the 2-core machine 330-370 M items/s through
+// words against 560-620 M through the index, with try_push_n of 64 and consume_n of 256).
 // The producer learns about free space from the consumer's read index, which it caches and re-reads only
 // when the ring looks full; each index lives on its own pair of cache lines (adjacent-line prefetch pairs
 // lines). Slack blocks before and after the buffer keep the first and last blocks off lines that hold

@@ -18,6 +18,12 @@ namespace hftx::net {
 namespace {
 constexpr std::size_t kMinReadRoom = 16 * 1024;  // compact the receive buffer below this much free tail
 constexpr int kMaxIov = 64;
+// Queued frames are segments of the send buffer, one per frame (a frame's header sits right before its
+// payload, so frames are not contiguous unless their headers are the longest kind). The segment list is
+// reserved for one segment per this many bytes of send buffer, so that a full buffer of order-sized frames
+// (150-400 bytes) queues without the list growing: that growth would be an allocation on the hot path
+// exactly when the peer is slow.
+constexpr std::size_t kBytesPerSegment = 64;
 }  // namespace
 
 WsConnection::WsConnection(Reactor& reactor, Role role, const WsConfig& config)
@@ -29,7 +35,7 @@ WsConnection::WsConnection(Reactor& reactor, Role role, const WsConfig& config)
   rbuf_.reset(new std::uint8_t[rcap_ + kMessagePadding]());
   wcap_ = config_.write_buffer_size;
   wbuf_.reset(new std::uint8_t[wcap_]);
-  segs_.reserve(256);
+  segs_.reserve(wcap_ / kBytesPerSegment);
   frag_.reserve(4096);
   deadline_timer_ = std::make_unique<Timer>(reactor_, [this] { on_timer(); });
   ping_timer_ = std::make_unique<Timer>(reactor_, [this] { on_ping_tick(); });
@@ -470,6 +476,11 @@ bool WsConnection::make_room(std::size_t need) noexcept {
   std::memcpy(bigger.get(), wbuf_.get(), wtail_);
   wbuf_ = std::move(bigger);
   wcap_ = cap;
+  try {
+    segs_.reserve(wcap_ / kBytesPerSegment);  // growing already allocates; the list keeps up with the buffer
+  } catch (const std::bad_alloc&) {
+    // The list then grows frame by frame, as push_segment() does past its reservation.
+  }
   return true;
 }
 

@@ -70,3 +70,46 @@ TEST(WsAlloc, SteadyStateMessagePathDoesNotAllocate) {
   server_reactor.stop();
   server_thread.join();
 }
+
+// Frames queue between reactor turns (and behind a slow peer) as segments of the send buffer, one per frame.
+// A buffer's worth of order-sized frames must queue without the segment list growing: that growth was an
+// allocation on the hot path exactly when the venue is slow (the pipelined session's gateway showed it under
+// load in CI). Here 800 frames of 300 bytes are queued in one turn, within the default 256 KiB send buffer.
+TEST(WsAlloc, AFullSendBufferOfSmallFramesQueuesWithoutAllocating) {
+  ASSERT_TRUE(hftx::testing::alloc_counter_active());
+  Reactor server_reactor;
+  WsServer server(server_reactor, {});
+  std::atomic<std::size_t> server_received{0};
+  server.on_message = [&](WsConnection&, const WsMessage&) { server_received.fetch_add(1); };
+  std::thread server_thread([&] { server_reactor.run(); });
+
+  Reactor reactor;
+  WsClientConfig cfg;
+  cfg.url = "ws://127.0.0.1:" + std::to_string(server.port()) + "/";
+  WsClient client(reactor, cfg);
+  client.connect();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (client.state() != WsConnection::State::kOpen && std::chrono::steady_clock::now() < deadline) reactor.poll(10);
+  ASSERT_EQ(client.state(), WsConnection::State::kOpen);
+
+  const std::string order(300, 'o');
+  constexpr std::size_t kFrames = 800;
+  static_assert(kFrames * (300 + 14) < (std::size_t{256} << 10), "within the default send buffer");
+  // Both rounds count: the first is the one that found the list too short (a grown list keeps its capacity).
+  for (std::size_t round = 0; round < 2; ++round) {
+    hftx::testing::AllocScope scope;
+    for (std::size_t i = 0; i < kFrames; ++i) {
+      ASSERT_EQ(client.send_text(order), SendStatus::kOk) << i;
+    }
+    const auto d = scope.delta();
+    EXPECT_EQ(d.allocations, 0u) << d.bytes << " bytes for " << kFrames << " queued frames, round " << round;
+    const std::size_t want = (round + 1) * kFrames;
+    while (server_received.load() < want && std::chrono::steady_clock::now() < deadline + std::chrono::seconds(5))
+      reactor.poll(10);
+    ASSERT_EQ(server_received.load(), want);
+  }
+  client.close();
+  while (client.state() != WsConnection::State::kClosed) reactor.poll(10);
+  server_reactor.stop();
+  server_thread.join();
+}

@@ -66,11 +66,17 @@ def _names() -> list[str]:
 
 
 def _data_path() -> Path:
-    root = Path(os.environ.get("HFTX_DATA_DIR", Path(__file__).resolve().parents[3] / "shared" / "data"))
-    path = root / FILE
-    if not path.exists():
-        sys.exit(f"bench_replay_peers: {path} not found (set HFTX_DATA_DIR to the recorded data directory)")
-    return path
+    """$HFTX_DATA_DIR, else the first shared/data above this script: the checkout's sibling, whether the script
+    runs from cpp/bench/ or from a build tree's copy (build/<dir>/cpp/bench/) as `hftx bench` runs it."""
+    if "HFTX_DATA_DIR" in os.environ:
+        candidates = [Path(os.environ["HFTX_DATA_DIR"]) / FILE]
+    else:
+        candidates = [d / "shared" / "data" / FILE for d in Path(__file__).resolve().parents]
+    for path in candidates:
+        if path.exists():
+            return path
+    where = os.environ.get("HFTX_DATA_DIR", f"any shared/data above {Path(__file__).resolve().parent}")
+    sys.exit(f"bench_replay_peers: {FILE} not found in {where} (set HFTX_DATA_DIR to the recorded data directory)")
 
 
 def _fail(msg: str) -> None:

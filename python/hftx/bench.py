@@ -110,13 +110,16 @@ def _listed(program: Path, regex: str) -> list[str]:
 
 
 def run_programs(programs: list[Path], regex: str, repetitions: int, min_time: float,
-                 progress: _Printer | None = None) -> dict[str, CaseRuns]:
-    """Runs every benchmark matching ``regex``; returns the repetitions grouped by case and impl."""
+                 progress: _Printer | None = None) -> tuple[dict[str, CaseRuns], list[str]]:
+    """Runs every benchmark matching ``regex``; returns the repetitions grouped by case and impl, and a line
+    for each program that failed. A failing program does not stop the others: a full run takes minutes, and
+    one missing peer or data file should not cost the rest of the table."""
     try:
         re.compile(regex)
     except re.error as exc:
         raise BenchError(f"--filter {regex!r} is not a valid regular expression: {exc}") from exc
     cases: dict[str, CaseRuns] = {}
+    failed: list[str] = []
     for program in programs:
         names = _listed(program, regex)
         if not names:
@@ -129,10 +132,14 @@ def run_programs(programs: list[Path], regex: str, repetitions: int, min_time: f
                    f"--benchmark_out={out.name}", "--benchmark_out_format=json", "--benchmark_format=console"]
             run = subprocess.run(cmd, capture_output=True, text=True, check=False, env=_env())
             if run.returncode != 0:
-                raise BenchError(f"{program.name} exited with {run.returncode}: {run.stderr.strip()[-800:]}")
+                failed.append(f"{program.name} exited with {run.returncode}: {run.stderr.strip()[-800:]}")
+                if progress is not None:
+                    progress.print(f"[red]{program.name} failed[/] (exit status {run.returncode}), going on; "
+                                   "the reason is printed at the end")
+                continue
             data = json.loads(Path(out.name).read_text())
         collect(data, cases)
-    return cases
+    return cases, failed
 
 
 def script_main(argv: list[str], names: list[str], run_one: Callable[[str, float, Any], dict[str, Any]],
@@ -233,8 +240,8 @@ def _commit() -> str:
     return f"hftx {__version__} (no git checkout)"
 
 
-def build_report(cases: dict[str, CaseRuns], command: str) -> dict[str, Any]:
-    """The JSON document of ``hftx bench --json``."""
+def build_report(cases: dict[str, CaseRuns], command: str, failed: list[str] | None = None) -> dict[str, Any]:
+    """The JSON document of ``hftx bench --json``. ``failed``: the programs that did not run to the end."""
     out_cases: list[dict[str, Any]] = []
     for name, case in cases.items():
         impls: dict[str, Any] = {}
@@ -251,7 +258,8 @@ def build_report(cases: dict[str, CaseRuns], command: str) -> dict[str, Any]:
             }
         out_cases.append({"case": name, "unit": case.unit, "better": case.better, "impls": impls,
                           "ratio_vs_best_peer": ratio_vs_best_peer(impls, case.better)})
-    return {"machine": machine(), "commit": _commit(), "command": command, "cases": out_cases}
+    return {"machine": machine(), "commit": _commit(), "command": command, "cases": out_cases,
+            "failed": list(failed or [])}
 
 
 def ratio_vs_best_peer(impls: dict[str, Any], better: str) -> float | None:
@@ -359,4 +367,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     for cells, role in _rows(report):
         name = f"**{cells[0]}**" if role == "ours" else cells[0]
         lines.append("| " + " | ".join([name, *cells[1:]]) + " |")
+    if report.get("failed"):
+        lines += ["", "**Not in this table** (the program failed):", ""]
+        lines += [f"- {line.splitlines()[0]}" for line in report["failed"]]
     return "\n".join(lines) + "\n"

@@ -70,8 +70,8 @@ def _run_bench(args: argparse.Namespace) -> int:
     if args.min_time <= 0:
         raise bench.BenchError(f"--min-time {args.min_time}: expected seconds > 0")
     programs = bench.find_programs(args.bench_dir)
-    results = bench.run_programs(programs, args.filter, args.repetitions, args.min_time, progress=_err)
-    report = bench.build_report(results, " ".join(["hftx", "bench", *sys.argv[2:]]))
+    results, failed = bench.run_programs(programs, args.filter, args.repetitions, args.min_time, progress=_err)
+    report = bench.build_report(results, " ".join(["hftx", "bench", *sys.argv[2:]]), failed)
     _console.print(bench.render_table(report))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
@@ -80,7 +80,9 @@ def _run_bench(args: argparse.Namespace) -> int:
         previous = args.markdown.read_text() if args.markdown.exists() else None
         args.markdown.write_text(bench.merge_markdown(bench.render_markdown(report), previous))
         _err.print(f"wrote {args.markdown}")
-    return 0
+    for line in failed:
+        _err.print(f"[bold red]hftx bench:[/] {escape(line)}", highlight=False)
+    return 1 if failed else 0
 
 
 def _add_ws(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

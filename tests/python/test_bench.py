@@ -118,3 +118,32 @@ def test_bench_errors_are_clear(tmp_path: Path) -> None:
     assert out.returncode == 2 and "not a valid regular expression" in out.stderr
     out = run("--repetitions", "0")
     assert out.returncode == 2 and "--repetitions 0" in out.stderr
+
+
+def test_a_failing_program_does_not_cost_the_rest_of_the_table(tmp_path: Path) -> None:
+    """One program that fails (a missing data file, a crash) is reported, in the Markdown and the exit status,
+    and the other programs' rows are still written."""
+    clock = next(p for p in bench.find_programs() if p.name == "bench_clock")
+    bench_dir = tmp_path / "bench"
+    bench_dir.mkdir()
+    (bench_dir / "bench_clock").symlink_to(clock)
+    failing = bench_dir / "bench_broken"
+    failing.write_text(
+        "#!/bin/sh\n"
+        'for a in "$@"; do case "$a" in --benchmark_list_tests*) echo clock_read/broken; exit 0;; esac; done\n'
+        "echo 'bench_broken: [data] not found' >&2\n"
+        "exit 3\n"
+    )
+    failing.chmod(0o755)
+    md = tmp_path / "B.md"
+    out = subprocess.run(
+        [sys.executable, "-m", "hftx", "bench", "--bench-dir", str(bench_dir), "--filter", "clock_read",
+         "--repetitions", "1", "--min-time", "0.01", "--markdown", str(md)],
+        capture_output=True, text=True, check=False,
+    )
+    assert out.returncode == 1, out.stderr
+    assert "bench_broken exited with 3: bench_broken: [data] not found" in out.stderr
+    text = md.read_text()
+    assert "**clock_read/hftx**" in text and "clock_read/broken" not in text
+    assert "**Not in this table** (the program failed):" in text
+    assert "- bench_broken exited with 3: bench_broken: [data] not found" in text

@@ -369,5 +369,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines.append("| " + " | ".join([name, *cells[1:]]) + " |")
     if report.get("failed"):
         lines += ["", "**Not in this table** (the program failed):", ""]
-        lines += [f"- {line.splitlines()[0]}" for line in report["failed"]]
+        for line in report["failed"]:
+            # "<program> exited with N: <stderr tail>": its last line says why (a traceback ends with the error).
+            head, _, detail = line.partition(": ")
+            why = next((part for part in reversed(detail.splitlines()) if part.strip()), "")
+            lines.append(f"- {head}: {why}")
     return "\n".join(lines) + "\n"

@@ -131,6 +131,7 @@ def test_a_failing_program_does_not_cost_the_rest_of_the_table(tmp_path: Path) -
     failing.write_text(
         "#!/bin/sh\n"
         'for a in "$@"; do case "$a" in --benchmark_list_tests*) echo clock_read/broken; exit 0;; esac; done\n'
+        "echo 'Traceback (most recent call last):' >&2\n"
         "echo 'bench_broken: [data] not found' >&2\n"
         "exit 3\n"
     )
@@ -142,7 +143,8 @@ def test_a_failing_program_does_not_cost_the_rest_of_the_table(tmp_path: Path) -
         capture_output=True, text=True, check=False,
     )
     assert out.returncode == 1, out.stderr
-    assert "bench_broken exited with 3: bench_broken: [data] not found" in out.stderr
+    assert "bench_broken exited with 3: Traceback (most recent call last):" in out.stderr
+    assert "bench_broken: [data] not found" in out.stderr
     text = md.read_text()
     assert "**clock_read/hftx**" in text and "clock_read/broken" not in text
     assert "**Not in this table** (the program failed):" in text

@@ -110,16 +110,17 @@ def _listed(program: Path, regex: str) -> list[str]:
 
 
 def run_programs(programs: list[Path], regex: str, repetitions: int, min_time: float,
-                 progress: _Printer | None = None) -> tuple[dict[str, CaseRuns], list[str]]:
-    """Runs every benchmark matching ``regex``; returns the repetitions grouped by case and impl, and a line
-    for each program that failed. A failing program does not stop the others: a full run takes minutes, and
-    one missing peer or data file should not cost the rest of the table."""
+                 progress: _Printer | None = None) -> tuple[dict[str, CaseRuns], list[dict[str, Any]]]:
+    """Runs every benchmark matching ``regex``; returns the repetitions grouped by case and impl, and each
+    program that failed (``program``, ``exit_status``, ``stderr``: its tail). A failing program does not stop
+    the others: a full run takes minutes, and one missing peer or data file should not cost the rest of the
+    table."""
     try:
         re.compile(regex)
     except re.error as exc:
         raise BenchError(f"--filter {regex!r} is not a valid regular expression: {exc}") from exc
     cases: dict[str, CaseRuns] = {}
-    failed: list[str] = []
+    failed: list[dict[str, Any]] = []
     for program in programs:
         names = _listed(program, regex)
         if not names:
@@ -132,7 +133,8 @@ def run_programs(programs: list[Path], regex: str, repetitions: int, min_time: f
                    f"--benchmark_out={out.name}", "--benchmark_out_format=json", "--benchmark_format=console"]
             run = subprocess.run(cmd, capture_output=True, text=True, check=False, env=_env())
             if run.returncode != 0:
-                failed.append(f"{program.name} exited with {run.returncode}: {run.stderr.strip()[-800:]}")
+                failed.append({"program": program.name, "exit_status": run.returncode,
+                               "stderr": run.stderr.strip()[-800:]})
                 if progress is not None:
                     progress.print(f"[red]{program.name} failed[/] (exit status {run.returncode}), going on; "
                                    "the reason is printed at the end")
@@ -240,7 +242,17 @@ def _commit() -> str:
     return f"hftx {__version__} (no git checkout)"
 
 
-def build_report(cases: dict[str, CaseRuns], command: str, failed: list[str] | None = None) -> dict[str, Any]:
+def failure_text(failure: dict[str, Any], last_line: bool = False) -> str:
+    """A failed program (from run_programs()) in words: its stderr's tail, or only the tail's last line (where a
+    traceback puts the error)."""
+    err = failure["stderr"]
+    if last_line:
+        err = next((line for line in reversed(err.splitlines()) if line.strip()), "")
+    return f"{failure['program']} exited with {failure['exit_status']}: {err}"
+
+
+def build_report(cases: dict[str, CaseRuns], command: str,
+                 failed: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The JSON document of ``hftx bench --json``. ``failed``: the programs that did not run to the end."""
     out_cases: list[dict[str, Any]] = []
     for name, case in cases.items():
@@ -369,9 +381,5 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines.append("| " + " | ".join([name, *cells[1:]]) + " |")
     if report.get("failed"):
         lines += ["", "**Not in this table** (the program failed):", ""]
-        for line in report["failed"]:
-            # "<program> exited with N: <stderr tail>": its last line says why (a traceback ends with the error).
-            head, _, detail = line.partition(": ")
-            why = next((part for part in reversed(detail.splitlines()) if part.strip()), "")
-            lines.append(f"- {head}: {why}")
+        lines += [f"- {failure_text(f, last_line=True)}" for f in report["failed"]]
     return "\n".join(lines) + "\n"

@@ -80,8 +80,8 @@ def _run_bench(args: argparse.Namespace) -> int:
         previous = args.markdown.read_text() if args.markdown.exists() else None
         args.markdown.write_text(bench.merge_markdown(bench.render_markdown(report), previous))
         _err.print(f"wrote {args.markdown}")
-    for line in failed:
-        _err.print(f"[bold red]hftx bench:[/] {escape(line)}", highlight=False)
+    for failure in failed:
+        _err.print(f"[bold red]hftx bench:[/] {escape(bench.failure_text(failure))}", highlight=False)
     return 1 if failed else 0
 
 

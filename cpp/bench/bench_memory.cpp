@@ -3,6 +3,9 @@
 //                             stays in L1): the per-message cost of taking an order object and giving it back
 //  pool_cycle_1000/<impl>     acquire 1,000 objects, then release them in acquisition order: a working set
 //                             that cycles through the pool
+//  pool_handoff/<impl>        one thread acquires, a second releases: 64-byte objects cross between the cores
+//                             through an SPSC queue, as orders do from a strategy to a gateway (the queue's
+//                             cost is in every impl's figure)
 //  arena_random_access/<impl> dependent random 8-byte reads over a 1 GiB arena: hftx_huge (huge pages:
 //                             MAP_HUGETLB when reserved, else transparent) vs hftx_normal (4 KiB pages): the
 //                             TLB-miss cost huge pages remove
@@ -20,10 +23,12 @@
 #include <cstdlib>
 #include <memory_resource>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "bench_support.hpp"
 #include "hftx/memory/arena.hpp"
+#include "hftx/lockfree/spsc_queue.hpp"
 #include "hftx/memory/object_pool.hpp"
 
 extern "C" {
@@ -113,6 +118,13 @@ void pool_hot_hftx_concurrent(benchmark::State& s) {
   hot_loop(s, [&](std::uint64_t id) { return pool.acquire(Order{id, 0, 0, 0, {}}); },
            [&](Order* o) { pool.release(o); });
 }
+// The same pool through a per-thread cache: pops and pushes on a private array, a CAS per magazine of slots.
+void pool_hot_hftx_concurrent_cache(benchmark::State& s) {
+  hftx::ConcurrentObjectPool<Order> pool(1024);
+  auto cache = pool.make_cache();
+  hot_loop(s, [&](std::uint64_t id) { return cache.acquire(Order{id, 0, 0, 0, {}}); },
+           [&](Order* o) { cache.release(o); });
+}
 void pool_hot_malloc(benchmark::State& s) {
   hot_loop(s, [](std::uint64_t id) { return construct(__libc_malloc(sizeof(Order)), id); },
            [](Order* o) { __libc_free(o); });
@@ -171,6 +183,12 @@ void pool_cycle_hftx_concurrent(benchmark::State& s) {
   cycle_loop(s, [&](std::uint64_t id) { return pool.acquire(Order{id, 0, 0, 0, {}}); },
              [&](Order* o) { pool.release(o); });
 }
+void pool_cycle_hftx_concurrent_cache(benchmark::State& s) {
+  hftx::ConcurrentObjectPool<Order> pool(1000);
+  auto cache = pool.make_cache();
+  cycle_loop(s, [&](std::uint64_t id) { return cache.acquire(Order{id, 0, 0, 0, {}}); },
+             [&](Order* o) { cache.release(o); });
+}
 void pool_cycle_malloc(benchmark::State& s) {
   cycle_loop(s, [](std::uint64_t id) { return construct(__libc_malloc(sizeof(Order)), id); },
              [](Order* o) { __libc_free(o); });
@@ -189,6 +207,92 @@ void pool_cycle_pmr(benchmark::State& s) {
   std::pmr::unsynchronized_pool_resource res;
   cycle_loop(s, [&](std::uint64_t id) { return construct(res.allocate(sizeof(Order), alignof(Order)), id); },
              [&](Order* o) { res.deallocate(o, sizeof(Order), alignof(Order)); });
+}
+
+// ---- pool_handoff --------------------------------------------------------------------------------------
+
+// make_acquire() and make_release() are called on the thread that will use what they return (a cache is
+// per-thread). Items: objects acquired on the first CPU and released on the second.
+template <class MakeAcquire, class MakeRelease>
+void handoff_loop(benchmark::State& state, MakeAcquire make_acquire, MakeRelease make_release) {
+  if (hftx::bench::allowed_cpus().size() < 2) {
+    state.SkipWithError("needs two CPUs");
+    return;
+  }
+  auto q = std::make_unique<hftx::SpscQueue<Order*, hftx::BusySpinWait>>(1024);
+  std::thread consumer([&] {
+    hftx::bench::pin_self(hftx::bench::cpu_at(1));
+    auto release = make_release();
+    for (;;) {
+      Order* const* front = q->front();
+      if (front == nullptr) {
+        hftx::cpu_relax();
+        continue;
+      }
+      Order* o = *front;
+      q->pop();
+      if (o == nullptr) break;  // the end
+      use(o);
+      release(o);
+    }
+  });
+  hftx::bench::PinScope pin(hftx::bench::cpu_at(0));
+  bool failed = false;
+  {
+    auto acquire = make_acquire();
+    std::uint64_t id = 0;
+    for (auto _ : state) {
+      for (int i = 0; i < kBatch && !failed; ++i) {
+        Order* o = acquire(id++);
+        failed = o == nullptr;
+        while (o != nullptr && !q->try_push(o)) hftx::cpu_relax();
+      }
+    }
+  }
+  q->push(nullptr);
+  consumer.join();
+  if (failed) state.SkipWithError("the pool ran out of objects");
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+
+// Room for the queue's 1,024 in flight and both caches' arrays.
+constexpr std::size_t kHandoffPool = 4096;
+
+void pool_handoff_hftx_concurrent_cache(benchmark::State& s) {
+  hftx::ConcurrentObjectPool<Order> pool(kHandoffPool);
+  const auto side = [&](auto op) {
+    return [&pool, op] {
+      return [cache = pool.make_cache(), op](auto arg) mutable { return op(cache, arg); };
+    };
+  };
+  handoff_loop(s, side([](auto& c, std::uint64_t id) { return c.acquire(Order{id, 0, 0, 0, {}}); }),
+               side([](auto& c, Order* o) { c.release(o); }));
+}
+void pool_handoff_hftx_concurrent(benchmark::State& s) {
+  hftx::ConcurrentObjectPool<Order> pool(kHandoffPool);
+  handoff_loop(s, [&] { return [&](std::uint64_t id) { return pool.acquire(Order{id, 0, 0, 0, {}}); }; },
+               [&] { return [&](Order* o) { pool.release(o); }; });
+}
+void pool_handoff_malloc(benchmark::State& s) {
+  handoff_loop(s, [] { return [](std::uint64_t id) { return construct(__libc_malloc(sizeof(Order)), id); }; },
+               [] { return [](Order* o) { __libc_free(o); }; });
+}
+void pool_handoff_mimalloc(benchmark::State& s) {
+  const Mimalloc& mi = mimalloc();
+  if (!mi.isolated) {
+    s.SkipWithError("libmimalloc could not be loaded in isolation");
+    return;
+  }
+  handoff_loop(s, [&] { return [&](std::uint64_t id) { return construct(mi.malloc(sizeof(Order)), id); }; },
+               [&] { return [&](Order* o) { mi.free(o); }; });
+  s.counters["mimalloc_isolated"] = 1;
+}
+// The standard's thread-safe pool (the unsynchronized one cannot be shared).
+void pool_handoff_pmr(benchmark::State& s) {
+  std::pmr::synchronized_pool_resource res;
+  handoff_loop(
+      s, [&] { return [&](std::uint64_t id) { return construct(res.allocate(sizeof(Order), alignof(Order)), id); }; },
+      [&] { return [&](Order* o) { res.deallocate(o, sizeof(Order), alignof(Order)); }; });
 }
 
 // ---- arena_random_access -------------------------------------------------------------------------------
@@ -230,14 +334,21 @@ void arena_normal(benchmark::State& s) { arena_random_access(s, hftx::PageReques
 
 BENCHMARK(pool_hot_hftx)->Name("pool_hot/hftx");
 BENCHMARK(pool_hot_hftx_concurrent)->Name("pool_hot/hftx_concurrent");
+BENCHMARK(pool_hot_hftx_concurrent_cache)->Name("pool_hot/hftx_concurrent_cache");
 BENCHMARK(pool_hot_malloc)->Name("pool_hot/malloc");
 BENCHMARK(pool_hot_mimalloc)->Name("pool_hot/mimalloc");
 BENCHMARK(pool_hot_pmr)->Name("pool_hot/pmr_pool");
 BENCHMARK(pool_cycle_hftx)->Name("pool_cycle_1000/hftx");
 BENCHMARK(pool_cycle_hftx_concurrent)->Name("pool_cycle_1000/hftx_concurrent");
+BENCHMARK(pool_cycle_hftx_concurrent_cache)->Name("pool_cycle_1000/hftx_concurrent_cache");
 BENCHMARK(pool_cycle_malloc)->Name("pool_cycle_1000/malloc");
 BENCHMARK(pool_cycle_mimalloc)->Name("pool_cycle_1000/mimalloc");
 BENCHMARK(pool_cycle_pmr)->Name("pool_cycle_1000/pmr_pool");
+BENCHMARK(pool_handoff_hftx_concurrent_cache)->Name("pool_handoff/hftx_concurrent_cache")->UseRealTime();
+BENCHMARK(pool_handoff_hftx_concurrent)->Name("pool_handoff/hftx_concurrent")->UseRealTime();
+BENCHMARK(pool_handoff_malloc)->Name("pool_handoff/malloc")->UseRealTime();
+BENCHMARK(pool_handoff_mimalloc)->Name("pool_handoff/mimalloc")->UseRealTime();
+BENCHMARK(pool_handoff_pmr)->Name("pool_handoff/pmr_sync_pool")->UseRealTime();
 BENCHMARK(arena_huge)->Name("arena_random_access/hftx_huge")->Unit(benchmark::kMillisecond);
 BENCHMARK(arena_normal)->Name("arena_random_access/hftx_normal")->Unit(benchmark::kMillisecond);
 

@@ -85,6 +85,7 @@ TEST(LockfreeAlloc, QueuesAndSeqLockDoNotAllocate) {
 TEST(LockfreeAlloc, PoolsAndArenaDoNotAllocate) {
   hftx::ObjectPool<Order> pool(1000);
   hftx::ConcurrentObjectPool<Order> cpool(1000);
+  auto cache = cpool.make_cache();  // setup: allocates its array
   const hftx::BufferClass classes[] = {{512, 64}, {4096, 16}};
   hftx::BufferPool buffers(classes);
   hftx::ArenaOptions ao;
@@ -106,6 +107,9 @@ TEST(LockfreeAlloc, PoolsAndArenaDoNotAllocate) {
     Order* c = cpool.acquire(Order{i, 0, 0});
     sum += c->id;
     cpool.release(c);
+    Order* d = cache.acquire(Order{i, 0, 0});
+    sum += d->id;
+    cache.release(d);
     auto b = buffers.acquire(100 + i % 4000);
     sum += b.size();
     if (i % 1024 == 0) arena.reset();
@@ -114,10 +118,14 @@ TEST(LockfreeAlloc, PoolsAndArenaDoNotAllocate) {
   for (std::uint64_t r = 0; r < kOps / 1000; ++r) {  // cycling 1,000 objects
     for (std::uint64_t k = 0; k < 1000; ++k) held[k] = pool.acquire(Order{k, 0, 0});
     for (std::uint64_t k = 0; k < 1000; ++k) pool.release(held[k]);
+    // Through the cache: it trades magazines with the depot every 32.
+    for (std::uint64_t k = 0; k < 1000; ++k) held[k] = cache.acquire(Order{k, 0, 0});
+    for (std::uint64_t k = 0; k < 1000; ++k) cache.release(held[k]);
   }
   EXPECT_EQ(scope.delta().allocations, 0u);
   EXPECT_EQ(pool.stats().misses, 0u);
   EXPECT_EQ(pool.stats().high_water, 1000u);
+  EXPECT_EQ(cpool.stats().misses, 0u);
   EXPECT_GT(sum, 0u);
 }
 

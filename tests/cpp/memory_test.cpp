@@ -193,8 +193,6 @@ TEST(ObjectPool, BadCapacity) {
   EXPECT_THROW(hftx::ConcurrentObjectPool<int>(std::size_t{1} << 33), hftx::ConfigError);
 }
 
-// Several threads acquire and release concurrently; every slot is handed to one holder at a time and no
-// slot is lost.
 // A 64-byte object fills exactly one cache line: the slots start on a line (they started 16 bytes in, so each
 // object straddled two lines and the hot acquire+release pair cost 1.7-1.9 instead of 1.25-1.5 ns).
 TEST(ObjectPool, SlotsOfALineSizedObjectEachFillOneLine) {
@@ -218,77 +216,203 @@ TEST(ObjectPool, SlotsOfALineSizedObjectEachFillOneLine) {
   for (Line* p : held) shared.release(p);
 }
 
-TEST(ConcurrentObjectPool, NoLossNoDoubleHandOut) {
-  constexpr std::size_t kCap = 64;
-  hftx::ConcurrentObjectPool<Tracked> pool(kCap);
+// ---- ConcurrentObjectPool -----------------------------------------------------------------------------
+
+// Threads acquire and release concurrently, each through its own cache (cached[t]) or the uncached calls, and
+// every fifth release instead swaps the object into one of 8 mailboxes and takes over whatever was there, so
+// that objects are released by threads (and caches) other than the ones that acquired them. Checks that every
+// slot is handed to one holder at a time, that objects arrive intact, that the caches' counts are exact, and
+// that no slot is lost: afterwards all capacity() slots can be acquired again, each once.
+void stress_concurrent_pool(hftx::ConcurrentObjectPool<Tracked>& pool, const std::vector<bool>& cached,
+                            std::uint64_t iters) {
+  Tracked::live = 0;
+  const std::size_t cap = pool.capacity();
   // Learn the slot addresses, to keep one "held by" flag per slot.
   std::vector<Tracked*> addrs;
-  for (std::size_t i = 0; i < kCap; ++i) addrs.push_back(pool.acquire(i));
+  for (std::size_t i = 0; i < cap; ++i) addrs.push_back(pool.acquire(i));
   for (Tracked* p : addrs) pool.release(p);
   std::sort(addrs.begin(), addrs.end());
   ASSERT_EQ(std::unique(addrs.begin(), addrs.end()), addrs.end());
-  const auto slot_of = [&](Tracked* p) {
+  const auto slot_of = [&](const Tracked* p) {
     return static_cast<std::size_t>(std::lower_bound(addrs.begin(), addrs.end(), p) - addrs.begin());
   };
-  std::vector<std::atomic<int>> holders(kCap);
-  std::atomic<std::uint64_t> double_handouts{0}, corrupt{0}, acquired{0};
-  const std::uint64_t iters = scaled(100'000);
+  std::vector<std::atomic<int>> holders(cap);
+  std::atomic<Tracked*> mailbox[8] = {};
+  std::atomic<std::uint64_t> double_handouts{0}, corrupt{0}, acquired{0}, cached_acquires{0}, cached_releases{0};
   std::vector<std::thread> threads;
-  for (unsigned t = 0; t < 4; ++t) {
+  for (unsigned t = 0; t < cached.size(); ++t) {
     threads.emplace_back([&, t] {
+      hftx::ConcurrentObjectPool<Tracked>::Cache cache;
+      if (cached[t]) cache = pool.make_cache();
+      std::uint64_t my_acquires = 0, my_releases = 0;
+      const auto release = [&](Tracked* p) {
+        if (holders[slot_of(p)].fetch_sub(1) != 1) double_handouts.fetch_add(1);
+        if (cached[t]) {
+          cache.release(p);
+          ++my_releases;
+        } else {
+          pool.release(p);
+        }
+      };
       Tracked* held[24] = {};
-      std::uint64_t token[24] = {};
       for (std::uint64_t i = 0; i < iters; ++i) {
         const std::size_t k = (i * 7 + t) % 24;
         if (held[k] != nullptr) {
-          if (held[k]->a != token[k] || held[k]->b != ~token[k]) corrupt.fetch_add(1);
-          if (holders[slot_of(held[k])].fetch_sub(1) != 1) double_handouts.fetch_add(1);
-          pool.release(held[k]);
-          held[k] = nullptr;
-        } else {
-          token[k] = (std::uint64_t{t} << 32) | i;
-          Tracked* p = pool.acquire(token[k]);
-          if (p == nullptr) {
-            std::this_thread::yield();  // every slot held right now (4 x 24 > 64)
+          if (held[k]->b != ~held[k]->a) corrupt.fetch_add(1);
+          if (i % 5 == 0) {  // hand it over; the flag stays set while it is in a mailbox
+            held[k] = mailbox[(i + t) % 8].exchange(held[k], std::memory_order_acq_rel);
             continue;
           }
+          release(held[k]);
+          held[k] = nullptr;
+        } else {
+          const std::uint64_t token = (std::uint64_t{t} << 32) | i;
+          Tracked* p = cached[t] ? cache.acquire(token) : pool.acquire(token);
+          if (p == nullptr) {
+            std::this_thread::yield();  // every free slot is in use or in other caches right now
+            continue;
+          }
+          my_acquires += cached[t];
           const std::size_t s = slot_of(p);
-          if (s >= kCap || addrs[s] != p || holders[s].fetch_add(1) != 0) double_handouts.fetch_add(1);
+          if (s >= cap || addrs[s] != p || holders[s].fetch_add(1) != 0) double_handouts.fetch_add(1);
+          if (p->a != token) corrupt.fetch_add(1);
           acquired.fetch_add(1, std::memory_order_relaxed);
           held[k] = p;
         }
       }
-      for (std::size_t k = 0; k < 24; ++k) {
-        if (held[k] == nullptr) continue;
-        holders[slot_of(held[k])].fetch_sub(1);
-        pool.release(held[k]);
-      }
-    });
+      for (Tracked* p : held)
+        if (p != nullptr) release(p);
+      cached_acquires += my_acquires;
+      cached_releases += my_releases;
+    });  // the cache, if any, hands its slots back here
   }
   for (auto& th : threads) th.join();
+  for (auto& m : mailbox) {
+    if (Tracked* p = m.load()) {
+      holders[slot_of(p)].fetch_sub(1);
+      pool.release(p);
+    }
+  }
   EXPECT_EQ(double_handouts.load(), 0u);
   EXPECT_EQ(corrupt.load(), 0u);
+  EXPECT_EQ(Tracked::live, 0);
+  EXPECT_GT(acquired.load(), iters);  // the threads got objects most of the time
   const hftx::PoolStats s = pool.stats();
-  EXPECT_GT(acquired.load(), iters);  // every thread got objects most of the time
-  EXPECT_EQ(s.in_use, 0u);            // every slot is back on the free list
-  EXPECT_EQ(s.high_water, kCap);
-  // No slot lost: all kCap can be acquired again, all distinct.
+  EXPECT_EQ(s.in_use, 0u);  // every slot is free again: in the depot or on the free list
+  EXPECT_EQ(s.high_water, cap);
+  EXPECT_EQ(s.hits, cached_acquires.load());
+  EXPECT_EQ(s.releases, cached_releases.load());
+  // No slot lost: all cap can be acquired again, all distinct.
   std::set<Tracked*> all;
-  std::vector<Tracked*> v;
-  for (std::size_t i = 0; i < kCap; ++i) {
+  for (std::size_t i = 0; i < cap; ++i) {
     Tracked* p = pool.acquire(i);
     ASSERT_NE(p, nullptr) << "slot lost";
     EXPECT_TRUE(pool.owns(p));
     all.insert(p);
-    v.push_back(p);
   }
-  EXPECT_EQ(all.size(), kCap);
+  EXPECT_EQ(all.size(), cap);
   const std::uint64_t misses_before = pool.stats().misses;
   EXPECT_EQ(pool.acquire(1), nullptr);
   EXPECT_EQ(pool.stats().misses, misses_before + 1);
-  EXPECT_EQ(pool.stats().in_use, kCap);
-  for (Tracked* p : v) pool.release(p);
+  EXPECT_EQ(pool.stats().in_use, cap);
+  for (Tracked* p : all) pool.release(p);
   EXPECT_EQ(Tracked::live, 0);
+}
+
+TEST(ConcurrentObjectPool, NoLossNoDoubleHandOut) {
+  hftx::ConcurrentObjectPool<Tracked> pool(64);  // 4 x 24 held > 64: acquires also fail, and retry
+  stress_concurrent_pool(pool, {false, false, false, false}, scaled(100'000));
+}
+
+// Three threads through caches, one uncached, with a small batch so that caches trade magazines with the
+// depot all the time.
+TEST(ConcurrentObjectPool, CachesAndUncachedCallsShareSlotsAcrossThreads) {
+  hftx::ConcurrentObjectPool<Tracked> pool(160, 4);
+  stress_concurrent_pool(pool, {true, false, true, true}, scaled(200'000));
+}
+
+TEST(ConcurrentObjectPool, CacheHandsOutEverySlotOnceAndGivesThemAllBack) {
+  Tracked::live = 0;
+  hftx::ConcurrentObjectPool<Tracked> pool(100, 8);
+  EXPECT_EQ(pool.batch(), 8u);
+  {
+    auto cache = pool.make_cache();
+    std::set<Tracked*> distinct;
+    std::vector<Tracked*> v;
+    for (std::uint64_t i = 0; i < 100; ++i) {
+      Tracked* p = cache.acquire(i);
+      ASSERT_NE(p, nullptr) << i;
+      ASSERT_TRUE(pool.owns(p));
+      EXPECT_EQ(p->a, i);
+      distinct.insert(p);
+      v.push_back(p);
+    }
+    EXPECT_EQ(distinct.size(), 100u);
+    EXPECT_EQ(cache.acquire(100), nullptr);  // every slot in use
+    hftx::PoolStats s = pool.stats();
+    EXPECT_EQ(s.hits, 100u);
+    EXPECT_EQ(s.misses, 1u);
+    EXPECT_EQ(s.in_use, 100u);
+    EXPECT_EQ(s.high_water, 100u);
+    for (Tracked* p : v) cache.release(p);  // past 2 x 8 held, each further 8 go to the depot in a magazine
+    EXPECT_EQ(cache.held(), 12u);           // 8 kept at the last bag, and 4 since
+    s = pool.stats();
+    EXPECT_EQ(s.releases, 100u);
+    EXPECT_EQ(s.in_use, 0u);
+  }  // the cache hands its 12 back
+  EXPECT_EQ(Tracked::live, 0);
+  // Uncached now: every slot comes back, from the depot's magazines and the free list, each once.
+  std::set<Tracked*> again;
+  for (std::uint64_t i = 0; i < 100; ++i) {
+    Tracked* p = pool.acquire(i);
+    ASSERT_NE(p, nullptr) << i;
+    again.insert(p);
+  }
+  EXPECT_EQ(again.size(), 100u);
+  EXPECT_EQ(pool.acquire(0), nullptr);
+  EXPECT_EQ(pool.stats().in_use, 100u);
+  EXPECT_EQ(pool.stats().misses, 2u);
+  for (Tracked* p : again) pool.release(p);
+  // A later cache reuses the first one's state, so its counts carry on.
+  auto cache = pool.make_cache();
+  Tracked* p = cache.acquire(7);
+  ASSERT_NE(p, nullptr);
+  auto moved = std::move(cache);  // a Cache moves; the moved-from one is detached
+  EXPECT_EQ(cache.held(), 0u);
+  moved.release(p);
+  EXPECT_EQ(pool.stats().hits, 101u);
+  EXPECT_EQ(pool.stats().releases, 101u);
+  EXPECT_EQ(pool.stats().in_use, 0u);
+}
+
+TEST(ConcurrentObjectPool, ThrowingConstructorKeepsTheSlot) {
+  hftx::ConcurrentObjectPool<ThrowsOnZero> pool(4, 2);
+  auto cache = pool.make_cache();
+  EXPECT_THROW((void)cache.acquire(0), std::runtime_error);  // carved 2 into the cache, used neither
+  EXPECT_EQ(cache.held(), 2u);
+  EXPECT_EQ(pool.stats().hits, 0u);
+  ThrowsOnZero* a = cache.acquire(1);
+  EXPECT_THROW((void)pool.acquire(0), std::runtime_error);  // carves the third slot, then frees it
+  ThrowsOnZero* b = pool.acquire(2);
+  ThrowsOnZero* c = pool.acquire(3);
+  ThrowsOnZero* d = cache.acquire(4);
+  ASSERT_TRUE(a && b && c && d);
+  EXPECT_EQ(std::set<ThrowsOnZero*>({a, b, c, d}).size(), 4u);
+  EXPECT_EQ(pool.acquire(5), nullptr);
+  for (ThrowsOnZero* p : {a, b, c, d}) cache.release(p);
+}
+
+TEST(ConcurrentObjectPool, BatchDefaultsAndBadBatch) {
+  EXPECT_EQ(hftx::ConcurrentObjectPool<int>(1000).batch(), 32u);
+  EXPECT_EQ(hftx::ConcurrentObjectPool<int>(64).batch(), 8u);
+  EXPECT_EQ(hftx::ConcurrentObjectPool<int>(3).batch(), 1u);
+  EXPECT_EQ(hftx::ConcurrentObjectPool<int>(3, 3).batch(), 3u);
+  try {
+    hftx::ConcurrentObjectPool<int> pool(10, 11);
+    FAIL() << "no error";
+  } catch (const hftx::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("batch 11"), std::string::npos) << e.what();
+  }
 }
 
 // ---- BufferPool ----------------------------------------------------------------------------------------

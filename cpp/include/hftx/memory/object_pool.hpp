@@ -13,18 +13,19 @@
 //    whichever path (release CAS / acquire load on the stack the slot travels through).
 //    Free slots live in three places: each cache's private array (up to 2 * batch), the depot (a Treiber
 //    stack of magazines of `batch` slots) and a Treiber stack of single slots for the uncached calls. Both
-//    stacks are TaggedIndexStack: 32-bit indices under a head with a 32-bit ABA tag. A cached acquire or
-//    release touches no shared line until its array runs empty or full, then trades one magazine with one CAS
-//    (two, counting the magazine's own return trip); the uncached calls cost one CAS each.
+//    stacks are TaggedIndexStack: 32-bit indices under a head with a 32-bit ABA tag (empty magazines wait on a
+//    third). A cached acquire or release touches no shared line until its array runs empty or full; then it
+//    trades one magazine with the depot, two CASes for `batch` objects (one on the depot, one on the stack of
+//    empty magazines). The uncached calls cost one CAS each.
 //
 // Both pools preallocate (and pre-fault) at construction; acquire() constructs T in place and release()
 // destroys it. Slots are carved lazily: the free list holds released slots, and a never-used slot is taken
 // only when the free list is empty — i.e. when every slot handed out so far is in use — so the number of
 // slots ever carved is exactly the high-water mark, with no compare on the hot path (a ConcurrentObjectPool
-// cache carves a batch at a time: see its stats()). ObjectPool keeps its
-// free slots in an array of pointers (8 bytes per slot) rather than linking them through the slots: taking
-// a slot then never waits on a load from the slot taken before it, so a run of acquires overlaps (cycling
-// 1,000 objects: 3.0-3.1 -> 2.3-2.4 ns per acquire + release on the 2-core machine). When
+// cache carves a batch at a time: see its stats()). ObjectPool keeps its free slots in an array of pointers
+// (8 bytes per slot) rather than linking them through the slots: taking a slot then never waits on a load from
+// the slot taken before it, so a run of acquires overlaps (cycling 1,000 objects: 3.0-3.1 -> 2.3-2.4 ns per
+// acquire + release on the 2-core machine). When
 // empty, ObjectPool follows its EmptyPolicy — kFail: acquire returns nullptr and counts a miss (the hot
 // path never throws); kGrow: it allocates one more chunk of `chunk_size` slots (a heap allocation, counted
 // as a miss and a grow) and never shrinks. ConcurrentObjectPool has a fixed capacity and fails.
@@ -333,12 +334,13 @@ class ConcurrentObjectPool {
  public:
   using value_type = T;
   static constexpr std::size_t kMaxCapacity = kNil - 1;
-  static constexpr std::size_t kMaxBatch = 32;
+  static constexpr std::size_t kDefaultBatch = 32;
 
   class Cache;
 
-  // `batch` (slots a cache moves to or from the shared depot at once, 1..capacity) 0 means
-  // min(kMaxBatch, max(1, capacity / 8)). Throws ConfigError for a capacity or batch out of range.
+  // `batch`: the slots a cache moves to or from the shared depot at once, 1..capacity; 0 takes
+  // min(kDefaultBatch, max(1, capacity / 8)), so that one cache holds at most a quarter of a small pool. Throws
+  // ConfigError for a capacity or batch out of range.
   explicit ConcurrentObjectPool(std::size_t capacity, std::size_t batch = 0) : capacity_(capacity) {
     if (capacity == 0 || capacity > kMaxCapacity)
       throw ConfigError("ConcurrentObjectPool: capacity " + std::to_string(capacity) + " is invalid; expected 1.." +
@@ -346,7 +348,7 @@ class ConcurrentObjectPool {
     if (batch > capacity)
       throw ConfigError("ConcurrentObjectPool: batch " + std::to_string(batch) + " is invalid; expected 1..capacity (" +
                         std::to_string(capacity) + "), or 0 for the default");
-    batch_ = static_cast<std::uint32_t>(batch != 0 ? batch : std::clamp<std::size_t>(capacity / 8, 1, kMaxBatch));
+    batch_ = static_cast<std::uint32_t>(batch != 0 ? batch : std::clamp<std::size_t>(capacity / 8, 1, kDefaultBatch));
     storage_ = static_cast<unsigned char*>(::operator new(capacity * kSlotSize, std::align_val_t{kStorageAlign}));
     std::memset(storage_, 0, capacity * kSlotSize);  // fault the pages in now
     slot_next_ = std::make_unique<std::atomic<std::uint32_t>[]>(capacity);
@@ -436,7 +438,7 @@ class ConcurrentObjectPool {
   // A thread's front for the pool (per-thread caches over a shared depot, after Bonwick's magazines): it keeps
   // up to 2 * batch free slots in a private array, so its acquire and release are a pop and a push there, with
   // no atomic read-modify-write, and it trades whole magazines of `batch` slots with the depot (a Treiber stack
-  // of magazines) at one CAS per batch each way. On the 2-core machine: 2.0-2.3 ns a hot acquire + release
+  // of magazines) at two CASes a magazine. On the 2-core machine: 2.0-2.3 ns a hot acquire + release
   // against 18 ns uncached (two CASes), and 21-22 ns against 260-310 ns an object acquired on one core and
   // released on the other (pool_handoff: uncached, both cores CAS the one head line for every object).
   // Objects may be released through any cache or uncached, whoever acquired them. The slots a cache holds are

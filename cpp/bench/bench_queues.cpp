@@ -1,6 +1,10 @@
 // Queues: hftx SpscQueue / MpmcQueue against moodycamel ReaderWriterQueue / ConcurrentQueue,
 // boost::lockfree spsc_queue / queue and atomic_queue, in one binary.
 //  spsc_throughput/<impl>      items/s, producer pinned to the first allowed CPU, consumer to the second
+//  spsc_throughput_{16,32,64}b/<impl>  the same with 16-, 32- and 64-byte messages (an id and zeros; the consumer
+//                              reads the first and the last word): where each queue's two sides settle, far
+//                              apart or on the same lines, changes with the size (atomic_queue takes only
+//                              atomic-sized elements, so it is not in these)
 //  spsc_round_trip/<impl>      ping-pong through two queues, p50 of TSC-stamped round trips (figure_p50);
 //                              `limit` = the same ping-pong through two bare atomic words (core-to-core)
 //  mpmc_throughput_1p1c/<impl> items/s, one producer, one consumer
@@ -16,6 +20,7 @@
 #include <boost/lockfree/spsc_queue.hpp>
 #include <concurrentqueue/concurrentqueue.h>
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <readerwriterqueue/readerwriterqueue.h>
 #include <thread>
@@ -85,6 +90,60 @@ struct AtomicQueueSpsc {
   HFTX_FORCE_INLINE bool try_pop(std::uint64_t& v) noexcept {
     if (!q.try_pop(v)) return false;
     v = aq_decode(v);
+    return true;
+  }
+};
+
+// ---- sized messages ------------------------------------------------------------------------------------
+
+template <std::size_t Bytes>
+struct Msg {
+  std::uint64_t id;
+  std::uint64_t rest[Bytes / 8 - 1];
+};
+template <class M>
+HFTX_FORCE_INLINE M make_msg(std::uint64_t v) noexcept {
+  M m{};
+  m.id = v;
+  return m;
+}
+// The first and the last word, so that every impl brings the whole object to the consumer's core.
+template <class M>
+HFTX_FORCE_INLINE std::uint64_t read_msg(const M& m) noexcept {
+  return m.id + m.rest[std::size(m.rest) - 1];
+}
+
+template <class M>
+struct HftxSpscOf {
+  hftx::SpscQueue<M, hftx::BusySpinWait> q{kCapacity};
+  HFTX_FORCE_INLINE bool try_push(std::uint64_t v) noexcept { return q.try_push(make_msg<M>(v)); }
+  HFTX_FORCE_INLINE bool try_pop(std::uint64_t& v) noexcept {
+    const M* p = q.front();
+    if (p == nullptr) return false;
+    v = read_msg(*p);
+    q.pop();
+    return true;
+  }
+};
+template <class M>
+struct MoodycamelRwqOf {
+  moodycamel::ReaderWriterQueue<M> q{kCapacity};
+  HFTX_FORCE_INLINE bool try_push(std::uint64_t v) noexcept { return q.try_enqueue(make_msg<M>(v)); }
+  HFTX_FORCE_INLINE bool try_pop(std::uint64_t& v) noexcept {
+    M m;
+    if (!q.try_dequeue(m)) return false;
+    v = read_msg(m);
+    return true;
+  }
+};
+template <class M>
+struct BoostSpscOf {
+  boost::lockfree::spsc_queue<M> q{kCapacity};
+  HFTX_FORCE_INLINE bool try_push(std::uint64_t v) noexcept { return q.push(make_msg<M>(v)); }
+  HFTX_FORCE_INLINE bool try_pop(std::uint64_t& v) noexcept {
+    M m;
+    if (!q.pop(m)) return false;
+    v = read_msg(m);
     return true;
   }
 };
@@ -414,6 +473,16 @@ BENCHMARK(spsc_throughput<MoodycamelRwq>)->Name("spsc_throughput/moodycamel")->U
 BENCHMARK(spsc_throughput<BoostSpsc>)->Name("spsc_throughput/boost")->UseRealTime();
 BENCHMARK(spsc_throughput_boost_bulk)->Name("spsc_throughput/boost_bulk")->UseRealTime();
 BENCHMARK(spsc_throughput<AtomicQueueSpsc>)->Name("spsc_throughput/atomic_queue")->UseRealTime();
+
+BENCHMARK(spsc_throughput<HftxSpscOf<Msg<16>>>)->Name("spsc_throughput_16b/hftx")->UseRealTime();
+BENCHMARK(spsc_throughput<MoodycamelRwqOf<Msg<16>>>)->Name("spsc_throughput_16b/moodycamel")->UseRealTime();
+BENCHMARK(spsc_throughput<BoostSpscOf<Msg<16>>>)->Name("spsc_throughput_16b/boost")->UseRealTime();
+BENCHMARK(spsc_throughput<HftxSpscOf<Msg<32>>>)->Name("spsc_throughput_32b/hftx")->UseRealTime();
+BENCHMARK(spsc_throughput<MoodycamelRwqOf<Msg<32>>>)->Name("spsc_throughput_32b/moodycamel")->UseRealTime();
+BENCHMARK(spsc_throughput<BoostSpscOf<Msg<32>>>)->Name("spsc_throughput_32b/boost")->UseRealTime();
+BENCHMARK(spsc_throughput<HftxSpscOf<Msg<64>>>)->Name("spsc_throughput_64b/hftx")->UseRealTime();
+BENCHMARK(spsc_throughput<MoodycamelRwqOf<Msg<64>>>)->Name("spsc_throughput_64b/moodycamel")->UseRealTime();
+BENCHMARK(spsc_throughput<BoostSpscOf<Msg<64>>>)->Name("spsc_throughput_64b/boost")->UseRealTime();
 
 BENCHMARK(spsc_round_trip<HftxSpsc>)->Name("spsc_round_trip/hftx")->UseRealTime();
 BENCHMARK(spsc_round_trip<MoodycamelRwq>)->Name("spsc_round_trip/moodycamel")->UseRealTime();

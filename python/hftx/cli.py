@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -429,12 +431,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _take_sigint_back() -> None:
+    """Ctrl-C / SIGINT stops every command (``hftx run`` cleanly, with its report). A process that starts with
+    SIGINT ignored, as a script's background job does (``hftx run conf.yaml &``), keeps it ignored under Python's
+    rules, and ``kill -INT`` would then do nothing; so hftx installs Python's handler again."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
+    _take_sigint_back()
     try:
         return _COMMANDS[args.command][1](args)
     except (HftxError, OSError, ValueError) as exc:

@@ -27,8 +27,8 @@
 #include <vector>
 
 #include "bench_support.hpp"
-#include "hftx/memory/arena.hpp"
 #include "hftx/lockfree/spsc_queue.hpp"
+#include "hftx/memory/arena.hpp"
 #include "hftx/memory/object_pool.hpp"
 
 extern "C" {
@@ -118,7 +118,7 @@ void pool_hot_hftx_concurrent(benchmark::State& s) {
   hot_loop(s, [&](std::uint64_t id) { return pool.acquire(Order{id, 0, 0, 0, {}}); },
            [&](Order* o) { pool.release(o); });
 }
-// The same pool through a per-thread cache: pops and pushes on a private array, a CAS per magazine of slots.
+// The same pool through a per-thread cache: pops and pushes on a private array, two CASes per magazine of slots.
 void pool_hot_hftx_concurrent_cache(benchmark::State& s) {
   hftx::ConcurrentObjectPool<Order> pool(1024);
   auto cache = pool.make_cache();

@@ -151,9 +151,14 @@ def test_drop_connections_and_skip_sequence(sim: hftx.Simulator) -> None:
                 ws.recv(timeout=5)
 
 
-def test_cli_sim_prints_urls_and_exits_0_on_sigint() -> None:
-    with subprocess.Popen([sys.executable, "-m", "hftx", "sim", "--rate", "1000"], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True) as proc:
+@pytest.mark.parametrize("sigint_ignored", [False, True], ids=["foreground", "started_with_sigint_ignored"])
+def test_cli_sim_prints_urls_and_exits_0_on_sigint(sigint_ignored: bool) -> None:
+    """With sigint_ignored, hftx sim starts the way a script's background job does (``hftx sim &``): ``trap ''
+    INT`` ignores SIGINT and exec keeps it ignored. ``kill -INT`` must stop it all the same."""
+    cmd = [sys.executable, "-m", "hftx", "sim", "--rate", "1000"]
+    if sigint_ignored:
+        cmd = ["sh", "-c", "trap '' INT; exec " + shlex.join(cmd)]
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
         try:
             assert proc.stdout is not None
             first = proc.stdout.readline()
@@ -164,24 +169,6 @@ def test_cli_sim_prints_urls_and_exits_0_on_sigint() -> None:
                 assert json.loads(ws.recv(timeout=5))["stream"].startswith("btcusdt@")
             stats_line = proc.stdout.readline()
             assert stats_line.startswith("events/s")
-            proc.send_signal(signal.SIGINT)
-            assert proc.wait(timeout=10) == 0
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-
-
-def test_cli_sim_stops_on_sigint_even_when_started_with_sigint_ignored() -> None:
-    """A script's background job (``hftx sim &``) starts with SIGINT ignored; ``kill -INT`` must still stop it.
-    ``trap '' INT`` ignores it the way such a shell does, and exec keeps it ignored."""
-    script = f"trap '' INT; exec {shlex.quote(sys.executable)} -m hftx sim --rate 1000"
-    with subprocess.Popen(["sh", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
-        try:
-            assert proc.stdout is not None
-            assert proc.stdout.readline().startswith("market  ws://127.0.0.1:")
-            assert proc.stdout.readline().startswith("api     ws://127.0.0.1:")
-            assert proc.stdout.readline().startswith("events/s")
             proc.send_signal(signal.SIGINT)
             assert proc.wait(timeout=10) == 0
         finally:

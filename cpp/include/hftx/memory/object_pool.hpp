@@ -559,14 +559,23 @@ class ConcurrentObjectPool {
     return 0;
   }
 
-  // Pushes n slots onto the uncached free list as one chain (one CAS); index(i) is the i-th.
-  template <class Index>
-  void push_slots(std::uint32_t n, Index index) noexcept {
+  // Pushes slots[0, n) onto the uncached free list as one chain (one CAS).
+  void push_slots(unsigned char* const* slots, std::uint32_t n) noexcept {
     if (n == 0) return;
-    for (std::uint32_t i = 0; i + 1 < n; ++i) slot_next_[index(i)].store(index(i + 1), std::memory_order_relaxed);
-    free_.push_chain(index(0), index(n - 1));
+    for (std::uint32_t i = 0; i + 1 < n; ++i)
+      slot_next_[index_of(slots[i])].store(index_of(slots[i + 1]), std::memory_order_relaxed);
+    free_.push_chain(index_of(slots[0]), index_of(slots[n - 1]));
   }
 
+  // Hands slots[0, batch) to the depot in an empty magazine or, when none is at hand, to the free list.
+  void stow(unsigned char* const* slots) noexcept {
+    if (const std::uint32_t m = empty_.try_pop(); m != kNil) {
+      std::copy_n(slots, batch_, magazine(m));
+      full_.push(m);
+    } else {
+      push_slots(slots, batch_);
+    }
+  }
 
   // The uncached acquire found no free single slot: break a full magazine (its other slots go onto the free
   // list as one chain), else carve one. kNil (and a miss) when neither has any.
@@ -574,7 +583,7 @@ class ConcurrentObjectPool {
     if (const std::uint32_t m = full_.try_pop(); m != kNil) {
       unsigned char* const* slots = magazine(m);
       const std::uint32_t index = index_of(slots[batch_ - 1]);
-      push_slots(batch_ - 1, [&](std::uint32_t i) { return index_of(slots[i]); });
+      push_slots(slots, batch_ - 1);
       empty_.push(m);
       return index;
     }
@@ -605,35 +614,23 @@ class ConcurrentObjectPool {
     return n;
   }
 
-  // A full cache (n = 2 * batch slots): its newest `batch` stay, the older `batch` go to the depot in a
-  // magazine (or, when no empty magazine is at hand, onto the free list as one chain). Returns how many it
-  // now holds.
+  // A full cache (n = 2 * batch slots): its newest `batch` stay, the older `batch` are stowed. Returns how
+  // many it now holds.
   HFTX_COLD std::uint32_t bag(CacheState& s, std::uint32_t n) noexcept {
     unsigned char** slots = s.slots.get();
-    if (const std::uint32_t m = empty_.try_pop(); m != kNil) {
-      std::copy_n(slots, batch_, magazine(m));
-      full_.push(m);
-    } else {
-      push_slots(batch_, [&](std::uint32_t i) { return index_of(slots[i]); });
-    }
+    stow(slots);
     std::copy(slots + batch_, slots + n, slots);
     n -= batch_;
     s.count.store(n, std::memory_order_relaxed);
     return n;
   }
 
-  // A Cache is going away: every slot it holds goes back (whole magazines to the depot, the rest onto the free
-  // list), and its state is free for the next make_cache().
+  // A Cache is going away: every slot it holds goes back (whole batches stowed, the rest onto the free list),
+  // and its state is free for the next make_cache().
   void retire(CacheState& s) noexcept {
     std::uint32_t n = s.count.load(std::memory_order_relaxed);
-    while (n >= batch_) {
-      const std::uint32_t m = empty_.try_pop();
-      if (m == kNil) break;
-      std::copy_n(s.slots.get() + n - batch_, batch_, magazine(m));
-      full_.push(m);
-      n -= batch_;
-    }
-    push_slots(n, [&](std::uint32_t i) { return index_of(s.slots[i]); });
+    for (; n >= batch_; n -= batch_) stow(s.slots.get() + n - batch_);
+    push_slots(s.slots.get(), n);
     s.count.store(0, std::memory_order_relaxed);
     std::lock_guard lock(caches_mutex_);
     s.live = false;

@@ -1,6 +1,11 @@
 // Queues: hftx SpscQueue / MpmcQueue against moodycamel ReaderWriterQueue / ConcurrentQueue,
 // boost::lockfree spsc_queue / queue and atomic_queue, in one binary.
 //  spsc_throughput/<impl>      items/s, producer pinned to the first allowed CPU, consumer to the second
+//                              (hftx_batch, boost_bulk: both sides in the queue's batch calls, 64 in, up to
+//                              256 out)
+//  spsc_throughput_drain/<impl>  single pushes, drained in batch calls of up to 256 (hftx consume_n, boost
+//                              bulk pop): a feed thread pushing each message as it comes, a consumer taking
+//                              what has piled up
 //  spsc_throughput_{16,32,64}b/<impl>  the same with 16-, 32- and 64-byte messages (an id and zeros; the consumer
 //                              reads the first and the last word): where each queue's two sides settle, far
 //                              apart or on the same lines, changes with the size (atomic_queue takes only
@@ -57,9 +62,18 @@ struct Spin {
 
 // ---- adapters: one spelling per queue ------------------------------------------------------------------
 
+constexpr std::size_t kDrainMax = 256;  // most items one drain call takes
+
 struct HftxSpsc {
   hftx::SpscQueue<std::uint64_t, hftx::BusySpinWait> q{kCapacity};
   HFTX_FORCE_INLINE bool try_push(std::uint64_t v) noexcept { return q.try_push(v); }
+  HFTX_FORCE_INLINE std::size_t try_push_n(const std::uint64_t* p, std::size_t n) noexcept {
+    return q.try_push_n(p, n);
+  }
+  template <class F>
+  HFTX_FORCE_INLINE std::size_t drain(F&& f) noexcept {
+    return q.consume_n([&](std::uint64_t v) { f(v); }, kDrainMax);
+  }
   HFTX_FORCE_INLINE bool try_pop(std::uint64_t& v) noexcept {
     const std::uint64_t* p = q.front();
     if (p == nullptr) return false;
@@ -77,6 +91,15 @@ struct BoostSpsc {
   boost::lockfree::spsc_queue<std::uint64_t> q{kCapacity};
   HFTX_FORCE_INLINE bool try_push(std::uint64_t v) noexcept { return q.push(v); }
   HFTX_FORCE_INLINE bool try_pop(std::uint64_t& v) noexcept { return q.pop(v); }
+  // Its bulk push and pop: the peer's own batch API.
+  HFTX_FORCE_INLINE std::size_t try_push_n(const std::uint64_t* p, std::size_t n) noexcept { return q.push(p, n); }
+  template <class F>
+  HFTX_FORCE_INLINE std::size_t drain(F&& f) noexcept {
+    std::uint64_t buf[kDrainMax];
+    const std::size_t k = q.pop(buf, kDrainMax);
+    for (std::size_t i = 0; i < k; ++i) f(buf[i]);
+    return k;
+  }
 };
 // atomic_queue stores atomic elements with a NIL value (0) marking empty slots: items travel as v + 1, and
 // the stop marker (all ones, whose + 1 would be NIL) as itself.
@@ -191,7 +214,12 @@ struct AtomicQueueMpmc {
 
 // ---- SPSC throughput -----------------------------------------------------------------------------------
 
-template <class Q>
+// How items go in and come out of an SPSC throughput case: one at a time (try_push, try_pop), or in the
+// queue's batch calls (try_push_n of 64, drain of up to 256).
+enum class In { kOne, kBatches };
+enum class Out { kOne, kDrain };
+
+template <class Q, In kIn = In::kOne, Out kOut = Out::kOne>
 void spsc_throughput(benchmark::State& state) {
   if (allowed_cpus().size() < 2) {
     state.SkipWithError("needs two CPUs");
@@ -201,15 +229,26 @@ void spsc_throughput(benchmark::State& state) {
   std::atomic<std::uint64_t> received{0};
   std::thread consumer([&] {
     pin_self(cpu_at(1));
-    std::uint64_t v = 0, n = 0, sum = 0;
-    for (;;) {
-      if (!q->try_pop(v)) {
-        hftx::cpu_relax();
-        continue;
+    std::uint64_t n = 0, sum = 0;
+    if constexpr (kOut == Out::kOne) {
+      std::uint64_t v = 0;
+      for (;;) {
+        if (!q->try_pop(v)) {
+          hftx::cpu_relax();
+          continue;
+        }
+        if (v == kStop) break;
+        sum += v;
+        ++n;
       }
-      if (v == kStop) break;
-      sum += v;
-      ++n;
+    } else {
+      for (bool stop = false; !stop;) {
+        const std::size_t k = q->drain([&](std::uint64_t v) {
+          if (v == kStop) stop = true;
+          else sum += v, ++n;
+        });
+        if (k == 0) hftx::cpu_relax();
+      }
     }
     hftx::do_not_optimize(sum);
     received.store(n, std::memory_order_release);
@@ -217,106 +256,26 @@ void spsc_throughput(benchmark::State& state) {
   PinScope pin(cpu_at(0));
   hftx::bench::AllocMeter alloc;
   std::uint64_t sent = 0;
+  std::uint64_t block[64];
   for (auto _ : state) {
-    for (std::uint64_t i = 0; i < kBatch; ++i) {
-      while (!q->try_push(sent)) hftx::cpu_relax();
-      ++sent;
+    if constexpr (kIn == In::kOne) {
+      for (std::uint64_t i = 0; i < kBatch; ++i) {
+        while (!q->try_push(sent)) hftx::cpu_relax();
+        ++sent;
+      }
+    } else {
+      for (std::uint64_t i = 0; i < kBatch; i += 64) {
+        for (std::uint64_t k = 0; k < 64; ++k) block[k] = sent + k;
+        for (std::size_t done = 0; done < 64;) {
+          const std::size_t k = q->try_push_n(block + done, 64 - done);
+          if (k == 0) hftx::cpu_relax();
+          done += k;
+        }
+        sent += 64;
+      }
     }
   }
   while (!q->try_push(kStop)) hftx::cpu_relax();
-  consumer.join();
-  alloc.publish(state);
-  if (received.load() != sent) state.SkipWithError("items lost");
-  state.SetItemsProcessed(static_cast<std::int64_t>(sent));
-}
-
-// hftx's batch calls: try_push_n / consume_n publish each batch with one index store.
-void spsc_throughput_hftx_batch(benchmark::State& state) {
-  if (allowed_cpus().size() < 2) {
-    state.SkipWithError("needs two CPUs");
-    return;
-  }
-  auto q = std::make_unique<hftx::SpscQueue<std::uint64_t, hftx::BusySpinWait>>(kCapacity);
-  std::atomic<std::uint64_t> received{0};
-  std::thread consumer([&] {
-    pin_self(cpu_at(1));
-    std::uint64_t n = 0, sum = 0;
-    bool stop = false;
-    while (!stop) {
-      const std::size_t k = q->consume_n([&](std::uint64_t v) {
-        if (v == kStop) stop = true;
-        else sum += v, ++n;
-      }, 256);
-      if (k == 0) hftx::cpu_relax();
-    }
-    hftx::do_not_optimize(sum);
-    received.store(n, std::memory_order_release);
-  });
-  PinScope pin(cpu_at(0));
-  hftx::bench::AllocMeter alloc;
-  std::uint64_t sent = 0;
-  std::uint64_t block[64];
-  for (auto _ : state) {
-    for (std::uint64_t i = 0; i < kBatch;) {
-      for (std::uint64_t k = 0; k < 64; ++k) block[k] = sent + k;
-      std::size_t done = 0;
-      while (done < 64) {
-        const std::size_t k = q->try_push_n(block + done, 64 - done);
-        if (k == 0) hftx::cpu_relax();
-        done += k;
-      }
-      sent += 64;
-      i += 64;
-    }
-  }
-  q->push(kStop);
-  consumer.join();
-  alloc.publish(state);
-  if (received.load() != sent) state.SkipWithError("items lost");
-  state.SetItemsProcessed(static_cast<std::int64_t>(sent));
-}
-
-// boost::lockfree::spsc_queue's bulk push/pop: the peer's own batch API.
-void spsc_throughput_boost_bulk(benchmark::State& state) {
-  if (allowed_cpus().size() < 2) {
-    state.SkipWithError("needs two CPUs");
-    return;
-  }
-  auto q = std::make_unique<boost::lockfree::spsc_queue<std::uint64_t>>(kCapacity);
-  std::atomic<std::uint64_t> received{0};
-  std::thread consumer([&] {
-    pin_self(cpu_at(1));
-    std::uint64_t n = 0, sum = 0;
-    std::uint64_t buf[256];
-    for (bool stop = false; !stop;) {
-      const std::size_t k = q->pop(buf, 256);
-      if (k == 0) hftx::cpu_relax();
-      for (std::size_t i = 0; i < k; ++i) {
-        if (buf[i] == kStop) stop = true;
-        else sum += buf[i], ++n;
-      }
-    }
-    hftx::do_not_optimize(sum);
-    received.store(n, std::memory_order_release);
-  });
-  PinScope pin(cpu_at(0));
-  hftx::bench::AllocMeter alloc;
-  std::uint64_t sent = 0;
-  std::uint64_t block[64];
-  for (auto _ : state) {
-    for (std::uint64_t i = 0; i < kBatch;) {
-      for (std::uint64_t k = 0; k < 64; ++k) block[k] = sent + k;
-      std::size_t done = 0;
-      while (done < 64) {
-        const std::size_t k = q->push(block + done, 64 - done);
-        if (k == 0) hftx::cpu_relax();
-        done += k;
-      }
-      sent += 64;
-      i += 64;
-    }
-  }
-  while (!q->push(kStop)) hftx::cpu_relax();
   consumer.join();
   alloc.publish(state);
   if (received.load() != sent) state.SkipWithError("items lost");
@@ -468,11 +427,14 @@ void mpmc_2p2c(benchmark::State& s) { mpmc_throughput<Q>(s, 2, 2); }
 }  // namespace
 
 BENCHMARK(spsc_throughput<HftxSpsc>)->Name("spsc_throughput/hftx")->UseRealTime();
-BENCHMARK(spsc_throughput_hftx_batch)->Name("spsc_throughput/hftx_batch")->UseRealTime();
+BENCHMARK(spsc_throughput<HftxSpsc, In::kBatches, Out::kDrain>)->Name("spsc_throughput/hftx_batch")->UseRealTime();
 BENCHMARK(spsc_throughput<MoodycamelRwq>)->Name("spsc_throughput/moodycamel")->UseRealTime();
 BENCHMARK(spsc_throughput<BoostSpsc>)->Name("spsc_throughput/boost")->UseRealTime();
-BENCHMARK(spsc_throughput_boost_bulk)->Name("spsc_throughput/boost_bulk")->UseRealTime();
+BENCHMARK(spsc_throughput<BoostSpsc, In::kBatches, Out::kDrain>)->Name("spsc_throughput/boost_bulk")->UseRealTime();
 BENCHMARK(spsc_throughput<AtomicQueueSpsc>)->Name("spsc_throughput/atomic_queue")->UseRealTime();
+
+BENCHMARK(spsc_throughput<HftxSpsc, In::kOne, Out::kDrain>)->Name("spsc_throughput_drain/hftx")->UseRealTime();
+BENCHMARK(spsc_throughput<BoostSpsc, In::kOne, Out::kDrain>)->Name("spsc_throughput_drain/boost")->UseRealTime();
 
 BENCHMARK(spsc_throughput<HftxSpscOf<Msg<16>>>)->Name("spsc_throughput_16b/hftx")->UseRealTime();
 BENCHMARK(spsc_throughput<MoodycamelRwqOf<Msg<16>>>)->Name("spsc_throughput_16b/moodycamel")->UseRealTime();

@@ -7,6 +7,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
+#include <iterator>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -220,6 +222,118 @@ void spsc_fill_drain_wrap() {
 TEST(SpscQueue, FillDrainWrapAtEveryCapacity) {
   spsc_fill_drain_wrap<Counted>();     // 3 per block: the ring has unused slots at most capacities
   spsc_fill_drain_wrap<BigCounted>();  // 1 per block
+}
+
+// Every way in and out, interleaved at random on one thread, against a std::deque: single pushes succeed
+// exactly while fewer than capacity() are queued, try_push_n takes exactly the room there is, and consume_n
+// returns 0 only when the queue is empty (it may stop at the end of a try_push_n batch) and never more than
+// is queued, in order. Capacities 1..70 put the consumer at every offset of a block while the producer
+// refills that block's front a lap ahead.
+std::uint64_t value_of(std::uint64_t v) { return v; }
+std::uint64_t value_of(const Counted& c) { return c.value; }
+
+template <class E>
+void spsc_model(std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  for (std::size_t cap = 1; cap <= 70; ++cap) {
+    Counted::reset();
+    {
+      hftx::SpscQueue<E> q(cap);
+      const std::size_t real = q.capacity();
+      std::deque<std::uint64_t> model;
+      std::uint64_t next_in = 0;
+      std::vector<E> src;
+      src.reserve(2 * real + 3);
+      const auto take = [&](std::uint64_t v) {
+        ASSERT_FALSE(model.empty());
+        ASSERT_EQ(v, model.front()) << "cap " << cap;
+        model.pop_front();
+      };
+      for (int op = 0; op < 3000; ++op) {
+        switch (rng() % 6) {
+          case 0: {  // single push
+            const bool room = model.size() < real;
+            ASSERT_EQ(q.try_emplace(next_in), room) << "cap " << cap << " size " << model.size();
+            if (room) model.push_back(next_in++);
+            break;
+          }
+          case 1: {  // a batch of 0 .. 2 * capacity + 2
+            src.clear();
+            const std::size_t n = rng() % (2 * real + 3);
+            for (std::size_t i = 0; i < n; ++i) src.emplace_back(next_in + i);
+            const std::size_t pushed = q.try_push_n(src.begin(), n);
+            ASSERT_EQ(pushed, std::min(n, real - model.size())) << "cap " << cap;
+            for (std::size_t i = 0; i < pushed; ++i) model.push_back(next_in++);
+            break;
+          }
+          case 2:  // front + pop
+            if (E* f = q.front()) {
+              take(value_of(*f));
+              q.pop();
+            } else {
+              ASSERT_TRUE(model.empty()) << "cap " << cap;
+            }
+            break;
+          case 3:
+          case 4: {  // consume_n with a random limit
+            const std::size_t before = model.size();
+            const std::size_t max = 1 + rng() % (real + 2);
+            const std::size_t got = q.consume_n([&](E& e) { take(value_of(e)); }, max);
+            ASSERT_EQ(got, before - model.size());
+            ASSERT_LE(got, max);
+            ASSERT_EQ(got == 0, before == 0) << "cap " << cap << ": consume_n returned 0 with items queued";
+            break;
+          }
+          default: {  // pop_n of everything, in as many calls as it takes
+            std::vector<E> out;
+            while (!model.empty()) {
+              const std::size_t before = out.size();
+              ASSERT_GT(q.pop_n(std::back_inserter(out), SIZE_MAX), 0u) << "cap " << cap;
+              for (std::size_t i = before; i < out.size(); ++i) take(value_of(out[i]));
+            }
+            ASSERT_EQ(q.pop_n(std::back_inserter(out), SIZE_MAX), 0u);
+            break;
+          }
+        }
+        ASSERT_EQ(q.size(), model.size()) << "cap " << cap;
+      }
+      if constexpr (std::is_same_v<E, Counted>) {
+        EXPECT_EQ(Counted::live(), static_cast<long>(model.size() + src.size()));
+      }
+    }
+    ASSERT_EQ(Counted::live(), 0) << "cap " << cap;
+  }
+}
+
+TEST(SpscQueue, EveryVerbAgainstADequeAtEveryOffset) {
+  spsc_model<std::uint64_t>(1);  // 7 per block
+  spsc_model<Counted>(2);        // 3 per block
+  spsc_model<BigCounted>(3);     // 1 per block
+}
+
+// Capacity 4 of 8-byte items is one block of 7 slots. Once the consumer is at offset 5 the producer has
+// refilled offsets 0 and 1 a lap ahead, so the block's word (9) counts past the block's end: consume_n must
+// take the 2 items left in this lap and then the 2 of the next, in order.
+TEST(SpscQueue, ConsumeNInsideABlockTheProducerHasLapped) {
+  hftx::SpscQueue<std::uint64_t> q(4);
+  ASSERT_EQ(q.capacity(), 4u);
+  std::uint64_t next = 0;
+  const auto push = [&](int n) {
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(q.try_push(next++));
+  };
+  const auto pop = [&](int n) {
+    for (int i = 0; i < n; ++i) q.pop();
+  };
+  push(4);
+  pop(3);
+  push(3);
+  pop(2);
+  push(2);  // tickets 7 and 8, in offsets 0 and 1
+  ASSERT_FALSE(q.try_push(next));
+  std::vector<std::uint64_t> got;
+  EXPECT_EQ(q.consume_n([&](std::uint64_t v) { got.push_back(v); }), 4u);
+  EXPECT_EQ(got, (std::vector<std::uint64_t>{5, 6, 7, 8}));
+  EXPECT_TRUE(q.empty());
 }
 
 TEST(SpscQueue, MoveOnlyBatchAndCallerMemory) {

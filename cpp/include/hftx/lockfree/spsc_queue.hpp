@@ -6,9 +6,9 @@
 //    time only through an external happens-before, e.g. a thread join.)
 //  - size()/empty()/capacity() may be called from any thread; size() is a snapshot.
 //  - An element's construction by the producer happens-before its observation by the consumer (release
-//    store of its block's sequence word / acquire load; for consume_n, of the write index), and its
-//    destruction by the consumer happens-before the producer reuses the slot (release store of the read
-//    index / acquire load).
+//    store of its block's sequence word / acquire load; for a whole try_push_n batch taken by consume_n,
+//    of the batch index), and its destruction by the consumer happens-before the producer reuses the slot
+//    (release store of the read index / acquire load).
 //  - Construction and destruction of the queue itself are not concurrent with anything.
 //
 // Design: a ring indexed by free-running 64-bit counters (after rigtorp::SPSCQueue), with one change that
@@ -20,17 +20,22 @@
 // ones (poll the producer's index, then fetch the slot), and small elements share that line with six
 // neighbours instead of paying a word per element. A word only grows (the producer writes its block's
 // items in order), so "word >= t + 1" means item t and every item before it in that block are there.
-// That is for latency: one item as soon as it is there. Batches (consume_n, pop_n) are for throughput and
-// go by the producer's index instead, stored after each call: a consumer that kept polling the words would
-// pull the line the producer is filling back and forth (on the 2-core machine 330-370 M items/s through
-// words against 560-620 M through the index, with try_push_n of 64 and consume_n of 256).
+// That is for latency: one item as soon as it is there.
+// consume_n (and pop_n) takes what it can in one call, two ways. A batch from try_push_n is published, after
+// its words, by one store of a batch index on a line of its own, and consume_n takes everything up to that
+// index without looking at a word: it never polls a line that try_push_n is still filling, and the batch
+// arrives whole (on the 2-core machine 560-620 M items/s, against 330-370 M when consume_n read the words
+// of such batches). Past that index it walks the words, block by block, as pop() does. Single pushes
+// never store the batch index, so a consume_n that drains a single-item producer reads only lines it
+// consumes from: when it read an index the producer stored on every push, each of its calls took that line
+// away from the producer, and the pair ran at 23 M items/s instead of 296-300 M (spsc_throughput_drain).
 // The producer learns about free space from the consumer's read index, which it caches and re-reads only
 // when the ring looks full; each index lives on its own pair of cache lines (adjacent-line prefetch pairs
 // lines). Slack blocks before and after the buffer keep the first and last blocks off lines that hold
 // anything else. Blocking calls (push, emplace, wait_front) use the Wait strategy; try_* never wait.
 //
-// Capacity: rounded up to a power of two (the bound the producer checks per item); the ring has a
-// power-of-two number of blocks holding at least that many slots, so a few slots may go unused.
+// Capacity: rounded up to a power of two (the bound the producer checks per item); the ring has as many
+// blocks as hold that many slots, so up to kItemsPerBlock - 1 slots are never used at once.
 //
 // Elements: any type that is nothrow-destructible; moves/copies may throw in try_emplace (then nothing is
 // published). Every element constructed is destroyed exactly once: by pop/try_pop/pop_n/consume_n or by the
@@ -236,6 +241,7 @@ class SpscQueue {
     }
     wait_.notify(head.seq);
     write_.store(w + k, std::memory_order_release);
+    batched_.store(w + k, std::memory_order_release);
     return k;
   }
 
@@ -278,16 +284,15 @@ class SpscQueue {
   }
 
   // Calls f(T&) on up to `max` elements in order, destroying each, then frees their slots with one index
-  // store. Returns how many were consumed. It takes what the producer's index says is there (stored after
-  // each push, and once after a try_push_n's whole batch), not each block's word: it never polls a line the
-  // producer is still filling, and a batch arrives whole. pop() may run a few items ahead of that index (the
-  // words are stored first); consume_n then returns 0 until the index catches up.
+  // store. Returns how many were consumed (0 when empty). Whole try_push_n batches are taken by their batch
+  // index, anything else by the blocks' words (see the design note above).
   template <class F>
   std::size_t consume_n(F&& f, std::size_t max = SIZE_MAX) noexcept(noexcept(f(std::declval<T&>()))) {
     const std::size_t r = read_.load(std::memory_order_relaxed);
-    const auto ready = static_cast<std::ptrdiff_t>(write_.load(std::memory_order_acquire) - r);
-    if (ready <= 0) return 0;
-    const std::size_t n = std::min(static_cast<std::size_t>(ready), max);
+    const auto batched = static_cast<std::ptrdiff_t>(batched_.load(std::memory_order_acquire) - r);
+    const std::size_t n =
+        batched > 0 ? std::min(static_cast<std::size_t>(batched), max) : published_from(r, max);
+    if (n == 0) return 0;
     Cursor c = rpos_;
     std::size_t done = 0;
     const auto publish = [&] {
@@ -349,6 +354,24 @@ class SpscQueue {
   // ring of 4096 8-byte items stays 37 KB (one L1) instead of 64 KB.
   static constexpr std::size_t blocks_for(std::size_t capacity) noexcept { return (capacity + K - 1) / K; }
 
+  // How many elements from ticket r on (at most max) the blocks' words say are published. The producer
+  // publishes in ticket order, so a word w means every ticket below w is there: w - r of them, counted from
+  // the consumer's block. That count may run past the block's end when the producer has already refilled
+  // the block's consumed front a lap ahead; when it ends exactly at the block's end, the next block's word
+  // may say more.
+  [[nodiscard]] std::size_t published_from(std::size_t r, std::size_t max) const noexcept {
+    std::size_t n = 0;
+    for (Cursor c = rpos_; n < max;) {
+      const std::size_t word = c.block->seq.load(std::memory_order_acquire);
+      if (word <= r + n) break;
+      const std::size_t run = std::min(word - (r + n), max - n);
+      n += run;
+      if (c.index + run != K) break;
+      skip(c, run);
+    }
+    return n;
+  }
+
   // Moves `c` n elements on, within its block or exactly to its end (then to the next block, wrapping).
   HFTX_FORCE_INLINE void skip(Cursor& c, std::size_t n) const noexcept {
     c.index += n;
@@ -364,7 +387,7 @@ class SpscQueue {
     ::new (b.raw(wpos_.index)) T(std::forward<Args>(args)...);
     b.seq.store(w + 1, std::memory_order_release);
     skip(wpos_, 1);
-    write_.store(w + 1, std::memory_order_release);  // for consume_n, size() and the destructor
+    write_.store(w + 1, std::memory_order_release);  // for size() and the destructor; no consumer reads it
     wait_.notify(b.seq);
   }
 
@@ -377,6 +400,10 @@ class SpscQueue {
   // Read-mostly: empty for the spinning strategies; BlockingWait's waiter count changes only when a thread
   // is about to sleep.
   [[no_unique_address]] Wait wait_;
+
+  // The producer's index as of its last try_push_n (see consume_n): stored once a batch, read by every
+  // consume_n, so on lines of its own, away from the index single pushes store.
+  alignas(2 * kCacheLine) std::atomic<std::size_t> batched_{0};
 
   // Producer's line(s): its index, where its next element goes, and its cache of the consumer's index.
   alignas(2 * kCacheLine) std::atomic<std::size_t> write_{0};

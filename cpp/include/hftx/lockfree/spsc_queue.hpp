@@ -31,8 +31,9 @@
 // away from the producer, and the pair ran at 23 M items/s instead of 296-300 M (spsc_throughput_drain).
 // The producer learns about free space from the consumer's read index, which it caches and re-reads only
 // when the ring looks full; each index lives on its own pair of cache lines (adjacent-line prefetch pairs
-// lines). Slack blocks before and after the buffer keep the first and last blocks off lines that hold
-// anything else. Blocking calls (push, emplace, wait_front) use the Wait strategy; try_* never wait.
+// lines), and the consumer keeps its cursor and its own count apart from the index it publishes. Slack
+// blocks before and after the buffer keep the first and last blocks off lines that hold anything else.
+// Blocking calls (push, emplace, wait_front) use the Wait strategy; try_* never wait.
 //
 // Capacity: rounded up to a power of two (the bound the producer checks per item); the ring has as many
 // blocks as hold that many slots, so up to kItemsPerBlock - 1 slots are never used at once.
@@ -250,13 +251,13 @@ class SpscQueue {
   // The oldest element, or nullptr when empty.
   [[nodiscard]] HFTX_FORCE_INLINE T* front() noexcept {
     Block& b = *rpos_.block;
-    if (b.seq.load(std::memory_order_acquire) <= read_.load(std::memory_order_relaxed)) return nullptr;
+    if (b.seq.load(std::memory_order_acquire) <= rcount_) return nullptr;
     return b.ptr(rpos_.index);
   }
 
   // Blocks (per the Wait strategy) until an element is available; returns it (pop() removes it).
   [[nodiscard]] T& wait_front() noexcept {
-    const std::size_t r = read_.load(std::memory_order_relaxed);
+    const std::size_t r = rcount_;
     Block& b = *rpos_.block;
     if (b.seq.load(std::memory_order_acquire) <= r)
       wait_.wait(b.seq, [&] { return b.seq.load(std::memory_order_acquire) > r; });
@@ -265,11 +266,12 @@ class SpscQueue {
 
   // Destroys the oldest element. Precondition: front() returned non-null (or wait_front() returned).
   HFTX_FORCE_INLINE void pop() noexcept {
-    const std::size_t r = read_.load(std::memory_order_relaxed);
+    const std::size_t r = rcount_;
     Block& b = *rpos_.block;
     assert(b.seq.load(std::memory_order_acquire) > r && "SpscQueue::pop on an empty queue");
     std::destroy_at(b.ptr(rpos_.index));
     skip(rpos_, 1);
+    rcount_ = r + 1;
     read_.store(r + 1, std::memory_order_release);
     wait_.notify(read_);
   }
@@ -288,7 +290,7 @@ class SpscQueue {
   // index, anything else by the blocks' words (see the design note above).
   template <class F>
   std::size_t consume_n(F&& f, std::size_t max = SIZE_MAX) noexcept(noexcept(f(std::declval<T&>()))) {
-    const std::size_t r = read_.load(std::memory_order_relaxed);
+    const std::size_t r = rcount_;
     const auto batched = static_cast<std::ptrdiff_t>(batched_.load(std::memory_order_acquire) - r);
     const std::size_t n =
         batched > 0 ? std::min(static_cast<std::size_t>(batched), max) : published_from(r, max);
@@ -297,6 +299,7 @@ class SpscQueue {
     std::size_t done = 0;
     const auto publish = [&] {
       rpos_ = c;
+      rcount_ = r + done;
       read_.store(r + done, std::memory_order_release);
       wait_.notify(read_);
     };
@@ -410,9 +413,16 @@ class SpscQueue {
   Cursor wpos_;
   std::size_t read_cache_ = 0;
 
-  // Consumer's line(s).
+  // The consumer's index, published for the producer (which reads it when the ring looks full), size() and
+  // the destructor: stored by every pop, never read on the consumer's own hot path.
   alignas(2 * kCacheLine) std::atomic<std::size_t> read_{0};
-  Cursor rpos_;
+
+  // Consumer's private line(s): where its next element is, and its own copy of read_. When the cursor
+  // shared read_'s line and front() read read_, a producer polling a full ring met the consumer on that
+  // line every item: 16-byte items ran at 135-145 M items/s, against 215-247 M apart (8-byte: 277-307 M
+  // against 302-335 M; the run in BENCHMARKS.md Session 11).
+  alignas(2 * kCacheLine) Cursor rpos_;
+  std::size_t rcount_ = 0;  // == read_ (the consumer stores both)
 };
 
 }  // namespace hftx

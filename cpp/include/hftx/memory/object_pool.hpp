@@ -191,12 +191,8 @@ class ObjectPool {
   // chunk (so the number of slots ever carved IS the high-water mark), else grow or fail.
   HFTX_COLD Slot* carve() noexcept {
     if (bump_ == bump_end_) {
-      if (policy_ != EmptyPolicy::kGrow) {
-        ++misses_;
-        return nullptr;
-      }
-      ++misses_;
-      if (!add_chunk(chunk_size_, std::nothrow)) return nullptr;
+      ++misses_;  // failed or grew: a miss either way
+      if (policy_ != EmptyPolicy::kGrow || !add_chunk(chunk_size_, std::nothrow)) return nullptr;
       ++grows_;
     }
     return bump_++;

@@ -228,8 +228,8 @@ TEST(SpscQueue, FillDrainWrapAtEveryCapacity) {
 // exactly while fewer than capacity() are queued, try_push_n takes exactly the room there is, and consume_n
 // returns 0 only when the queue is empty (it may stop at the end of a try_push_n batch) and never more than
 // is queued, in order. Capacities 1..70 (rings of 1 to 128) include rings with fewer spare slots than a
-// block, where the producer refills the front of the consumer's block a lap ahead (2, 4, 16, 32 and 128 at 7 per
-// block; 2, 8, 32 and 128 at 3).
+// block, where the producer refills the front of the consumer's block a lap ahead (2, 4, 16, 32 and 128
+// at 7 per block; 2, 8, 32 and 128 at 3).
 std::uint64_t value_of(std::uint64_t v) { return v; }
 std::uint64_t value_of(const Counted& c) { return c.value; }
 

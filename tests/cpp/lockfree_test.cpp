@@ -1,12 +1,16 @@
 // SeqLock, SpscQueue, MpmcQueue and the wait strategies: element lifetimes at every capacity 1..1024,
 // multi-threaded stress (exactly once, FIFO per producer, random delays), bad input.
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <iterator>
 #include <memory>
@@ -417,6 +421,83 @@ TEST(SpscQueue, ThrowingCopyAndThrowingConsumerLoseNothing) {
   EXPECT_EQ(Counted::live(), 0);
 }
 
+// The queue and its buffer in one MAP_SHARED mapping taken before fork(): a producer and a consumer process
+// (children, so that a hang ends in their alarm instead of stalling the test binary). Every 1,000 items each
+// side waits until the other is asleep in the kernel (the consumer on an empty queue, the producer on a full
+// one) before it acts, so those hand-overs are futex wake-ups across processes. With process-private futexes
+// the sleeper is never woken: the children die of SIGALRM and the test fails.
+TEST(SpscQueue, AcrossProcessesInSharedMemory) {
+  using Q = hftx::SpscQueue<std::uint64_t, hftx::InterprocessBlockingWait>;
+  constexpr std::size_t kCapacity = 16;
+  const std::uint64_t items = std::max<std::uint64_t>(scaled(50'000), 5'000);
+  struct Shared {
+    std::atomic<std::uint64_t> received{0};
+    std::atomic<std::uint64_t> out_of_order{0};
+    std::atomic<std::uint64_t> sleeps_seen{0};  // rendezvous where the other side was found asleep
+  };
+  const auto round_up = [](std::size_t n) {
+    return (n + Q::kBufferAlignment - 1) / Q::kBufferAlignment * Q::kBufferAlignment;
+  };
+  const std::size_t queue_at = round_up(sizeof(Shared));
+  const std::size_t buffer_at = queue_at + round_up(sizeof(Q));
+  const std::size_t bytes = buffer_at + Q::required_bytes(kCapacity);
+  void* map = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(map, MAP_FAILED);
+  auto* base = static_cast<unsigned char*>(map);
+  auto* shared = ::new (base) Shared{};
+  auto* q = ::new (base + queue_at) Q(kCapacity, base + buffer_at, Q::required_bytes(kCapacity));
+  q->wait_strategy().spins = 16;
+
+  // Waits (up to 2 s) until the other side is registered as a sleeper, then a little longer so that it is
+  // in the kernel, not between its registration and the futex call.
+  const auto other_side_asleep = [&] {
+    for (int i = 0; i < 20'000 && q->wait_strategy().waiters() == 0; ++i) ::usleep(100);
+    if (q->wait_strategy().waiters() == 0) return;
+    ::usleep(1'000);
+    shared->sleeps_seen.fetch_add(1, std::memory_order_relaxed);
+  };
+  const auto spawn = [](auto body) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::alarm(60);
+      body();
+      ::_exit(0);
+    }
+    return pid;
+  };
+  const pid_t consumer = spawn([&] {
+    for (std::uint64_t next = 0; next < items; ++next) {
+      if (next % 1000 == 500) other_side_asleep();  // the producer has filled the ring and sleeps in push
+      const std::uint64_t v = q->wait_front();
+      q->pop();
+      if (v != 3 * next + 1) shared->out_of_order.fetch_add(1, std::memory_order_relaxed);
+      shared->received.fetch_add(1, std::memory_order_relaxed);
+    }
+  });
+  const pid_t producer = spawn([&] {
+    for (std::uint64_t i = 0; i < items; ++i) {
+      if (i % 1000 == 0) other_side_asleep();  // the consumer has drained the ring and sleeps in wait_front
+      q->push(3 * i + 1);
+    }
+  });
+  ASSERT_GT(consumer, 0);
+  ASSERT_GT(producer, 0);
+  for (const pid_t pid : {producer, consumer}) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << (pid == producer ? "producer" : "consumer") << " process "
+        << (WIFSIGNALED(status) ? std::string("killed by ") + ::strsignal(WTERMSIG(status)) : std::string("failed"));
+  }
+  EXPECT_EQ(shared->received.load(), items);
+  EXPECT_EQ(shared->out_of_order.load(), 0u);
+  // Each side found the other asleep at (nearly) every one of its rendezvous.
+  EXPECT_GE(shared->sleeps_seen.load(), 2 * (items / 1000) - 2);
+  EXPECT_EQ(q->size(), 0u);
+  q->~Q();
+  ::munmap(map, bytes);
+}
+
 TEST(SpscQueue, BadCapacityIsAConfigError) {
   EXPECT_THROW(hftx::SpscQueue<int>(0), hftx::ConfigError);
   EXPECT_THROW(hftx::SpscQueue<int>(hftx::SpscQueue<int>::kMaxCapacity + 1), hftx::ConfigError);
@@ -615,8 +696,10 @@ TEST(MpmcQueue, StressExactlyOnceAndPerProducerFifo) {
 
 // ---- wait strategies -----------------------------------------------------------------------------------
 
-TEST(WaitStrategy, BlockingWaitSleepsAndIsWoken) {
-  hftx::BlockingWait w;
+// Both futex flavours: InterprocessBlockingWait's shared futexes work in private memory too.
+template <class W>
+void sleeps_and_is_woken() {
+  W w;
   w.spins = 16;
   std::atomic<std::uint64_t> word{0};
   std::atomic<bool> woke{false};
@@ -638,6 +721,11 @@ TEST(WaitStrategy, BlockingWaitSleepsAndIsWoken) {
   EXPECT_EQ(w.waiters(), 0u);
 }
 
+TEST(WaitStrategy, BlockingWaitSleepsAndIsWoken) {
+  sleeps_and_is_woken<hftx::BlockingWait>();
+  sleeps_and_is_woken<hftx::InterprocessBlockingWait>();
+}
+
 TEST(WaitStrategy, AllStrategiesReturnOnceReady) {
   std::atomic<std::uint32_t> word{0};
   auto run = [&](auto strategy) {
@@ -655,7 +743,8 @@ TEST(WaitStrategy, AllStrategiesReturnOnceReady) {
   run(hftx::SpinThenYieldWait{});
   run(hftx::BackoffWait{});
   static_assert(hftx::WaitStrategy<hftx::BusySpinWait> && hftx::WaitStrategy<hftx::BackoffWait> &&
-                hftx::WaitStrategy<hftx::BlockingWait> && hftx::WaitStrategy<hftx::SpinThenYieldWait>);
+                hftx::WaitStrategy<hftx::BlockingWait> && hftx::WaitStrategy<hftx::SpinThenYieldWait> &&
+                hftx::WaitStrategy<hftx::InterprocessBlockingWait>);
 }
 
 }  // namespace

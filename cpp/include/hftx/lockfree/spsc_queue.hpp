@@ -2,8 +2,9 @@
 //
 // Threading contract:
 //  - Exactly one producer thread calls push/emplace/try_push/try_emplace/try_push_n; exactly one consumer
-//    thread calls front/pop/try_pop/pop_n/consume_n/wait_front. (Which threads these are may change over
-//    time only through an external happens-before, e.g. a thread join.)
+//    thread calls front/pop/try_pop/pop_n/consume_n/wait_front, in one process or two (see "Across
+//    processes" below). (Which threads these are may change over time only through an external
+//    happens-before, e.g. a thread join.)
 //  - size()/empty()/capacity() may be called from any thread; size() is a snapshot.
 //  - An element's construction by the producer happens-before its observation by the consumer (release
 //    store of its block's sequence word / acquire load; for a whole try_push_n batch taken by consume_n,
@@ -45,6 +46,14 @@
 // Memory: the buffer comes from the heap (aligned operator new) at construction, or from caller-provided
 // memory (an arena, a huge-page mapping) of at least required_bytes(capacity) bytes aligned to
 // kBufferAlignment; nothing is allocated after construction.
+//
+// Across processes: the producer and the consumer may be threads of two processes when the queue object
+// itself (placement new) and its buffer lie in memory both map MAP_SHARED at the same address (mapped before
+// fork(), or with MAP_FIXED_NOREPLACE at the creator's address): the queue holds pointers into its buffer,
+// so a mapping at another address is not the same queue. One process constructs and finally destroys it;
+// elements must not point into either process's private memory. Wait must be one that works across
+// processes: BusySpinWait, SpinThenYieldWait, BackoffWait or InterprocessBlockingWait, never BlockingWait,
+// whose process-private futexes would leave a sleeper unwoken (lockfree_test AcrossProcessesInSharedMemory).
 #pragma once
 
 #include <algorithm>

@@ -9,7 +9,14 @@
 //                      waiter costs almost nothing, a busy one reacts within one sleep step.
 //   BlockingWait       spin, then sleep in the kernel (futex) until the other side notifies. The only
 //                      strategy whose notify() does work: one seq_cst fence and a relaxed load of the waiter
-//                      count, plus a FUTEX_WAKE syscall only while somebody actually sleeps.
+//                      count, plus a FUTEX_WAKE syscall only while somebody actually sleeps. Its futexes are
+//                      process-private (the kernel keys them by address space), so both sides must be threads
+//                      of one process.
+//   InterprocessBlockingWait  the same with shared futexes (keyed by the page), for a queue placed in memory
+//                      that several processes map (MAP_SHARED): a sleeper in one process is woken by a
+//                      notify in another. A private futex there would never be woken: a hang, not an error.
+//                      The three strategies above watch nothing but the word itself (no futex), so they work
+//                      across processes as they are.
 //
 // Interface (a concept, WaitStrategy): the queue owns one strategy object.
 //   wait(word, ready)  returns once ready() is true. ready() must read `word` (an std::atomic whose change is
@@ -50,13 +57,17 @@ inline std::uint32_t* futex_word(const std::atomic<W>& word) noexcept {
   return reinterpret_cast<std::uint32_t*>(const_cast<std::atomic<W>*>(&word));
 }
 
+// kShared: a futex other processes mapping the same page can wait on and wake (FUTEX_WAIT / FUTEX_WAKE
+// without FUTEX_PRIVATE_FLAG).
+template <bool kShared>
 inline void futex_wait(std::uint32_t* addr, std::uint32_t expected) noexcept {
   // EAGAIN (word already changed), EINTR and spurious wake-ups all just return: callers re-check.
-  (void)::syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
+  (void)::syscall(SYS_futex, addr, kShared ? FUTEX_WAIT : FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
 }
 
+template <bool kShared>
 inline void futex_wake_all(std::uint32_t* addr) noexcept {
-  (void)::syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
+  (void)::syscall(SYS_futex, addr, kShared ? FUTEX_WAKE : FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
 }
 
 inline void sleep_ns(long ns) noexcept {
@@ -120,13 +131,15 @@ struct BackoffWait {
 };
 
 // Spin, then sleep on a futex until notified. The object is shared by all waiters of one queue and sits on
-// its own cache line (the waiter count is written only by threads about to sleep).
-struct alignas(kCacheLine) BlockingWait {
+// its own cache line (the waiter count is written only by threads about to sleep). kInterprocess: shared
+// futexes (see InterprocessBlockingWait).
+template <bool kInterprocess>
+struct alignas(kCacheLine) BasicBlockingWait {
   std::uint32_t spins = 512;
 
-  BlockingWait() = default;
-  BlockingWait(const BlockingWait& other) noexcept : spins(other.spins) {}
-  BlockingWait& operator=(const BlockingWait& other) noexcept {
+  BasicBlockingWait() = default;
+  BasicBlockingWait(const BasicBlockingWait& other) noexcept : spins(other.spins) {}
+  BasicBlockingWait& operator=(const BasicBlockingWait& other) noexcept {
     spins = other.spins;
     return *this;
   }
@@ -140,7 +153,7 @@ struct alignas(kCacheLine) BlockingWait {
     while (!ready()) {
       waiters_.fetch_add(1, std::memory_order_seq_cst);
       const W seen = word.load(std::memory_order_seq_cst);
-      if (!ready()) detail::futex_wait(detail::futex_word(word), static_cast<std::uint32_t>(seen));
+      if (!ready()) detail::futex_wait<kInterprocess>(detail::futex_word(word), static_cast<std::uint32_t>(seen));
       waiters_.fetch_sub(1, std::memory_order_relaxed);
     }
   }
@@ -152,10 +165,11 @@ struct alignas(kCacheLine) BlockingWait {
     // seq_cst read-modify-write of the waiter count gives the same StoreLoad ordering. Not used in normal
     // builds because it would make every notify write the shared line.
     if (HFTX_UNLIKELY(waiters_.fetch_add(0, std::memory_order_seq_cst) != 0))
-      detail::futex_wake_all(detail::futex_word(word));
+      detail::futex_wake_all<kInterprocess>(detail::futex_word(word));
 #else
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (HFTX_UNLIKELY(waiters_.load(std::memory_order_relaxed) != 0)) detail::futex_wake_all(detail::futex_word(word));
+    if (HFTX_UNLIKELY(waiters_.load(std::memory_order_relaxed) != 0))
+      detail::futex_wake_all<kInterprocess>(detail::futex_word(word));
 #endif
   }
 
@@ -164,6 +178,9 @@ struct alignas(kCacheLine) BlockingWait {
  private:
   std::atomic<std::uint32_t> waiters_{0};
 };
+
+using BlockingWait = BasicBlockingWait<false>;
+using InterprocessBlockingWait = BasicBlockingWait<true>;
 
 template <class S>
 concept WaitStrategy = requires(S s, std::atomic<std::uint64_t>& w) {

@@ -447,13 +447,24 @@ void register_session(pyb::module_& m) {
           td["fifo_requested"] = t.fifo_requested;
           td["fifo_granted"] = t.fifo_granted;
           td["warning"] = t.warning;
-          td["arena"] = t.arena;
           threads.append(td);
         }
         d["threads"] = threads;
         d["notes"] = r.notes;
-        d["memory_locked"] = r.memory_lock.locked;
-        d["memory_lock_detail"] = r.memory_lock.detail;
+        if (r.memory.mapped_bytes != 0) {
+          const ArenaReport& a = r.memory;
+          pyb::dict mem;
+          mem["pages"] = std::string(to_string(a.pages));
+          mem["page_size"] = a.page_size;
+          mem["mapped_bytes"] = a.mapped_bytes;
+          mem["used_bytes"] = r.memory_used;
+          mem["huge_backed_bytes"] = a.huge_backed_bytes;
+          mem["populated"] = a.populated;
+          mem["locked"] = a.locked;
+          mem["numa_node"] = a.numa_node;
+          mem["numa_node_observed"] = a.numa_node_observed;
+          d["memory"] = mem;
+        }
         return d;
       });
 }

@@ -168,6 +168,14 @@ def test_simulator_port_in_use_is_exit_3(tmp_path: Path) -> None:
     assert out.returncode == 3, out.stdout + out.stderr
 
 
+def test_session_arena_follows_enable_huge_pages() -> None:
+    cfg = yaml.safe_load(DEMO.read_text())
+    cfg["hft"]["performance"]["enable_huge_pages"] = False
+    with hftx.Session(cfg) as s:
+        mem = s.system_report()["memory"]
+    assert mem["pages"] == "normal" and mem["huge_backed_bytes"] == 0 and mem["populated"]
+
+
 def test_python_api(tmp_path: Path) -> None:
     with hftx.Session(DEMO) as s:
         assert s.simulator is not None and s.simulator.port > 0
@@ -187,6 +195,10 @@ def test_python_api(tmp_path: Path) -> None:
         assert {p["symbol"] for p in s.positions()} == {"BTCUSDT"}
         tl = s.timeline()
         assert tl["ttt_ns"].size == tl["ttt_t_ns"].size > 0
+        # The logs live in the session's arena: pre-faulted, carved to the byte count start() sized it for.
+        mem = s.system_report()["memory"]
+        assert mem["populated"] and 0 < mem["used_bytes"] <= mem["mapped_bytes"]
+        assert mem["pages"] in ("normal", "transparent_huge", "hugetlb")
         with pytest.raises(ValueError, match="expected one of"):
             s.latency("nope")
     assert not s.running

@@ -104,7 +104,10 @@ struct Timeline {
 struct SystemReport {
   std::vector<ThreadReport> threads;
   std::vector<std::string> notes;  // placement notes, socket notes, what was refused
-  MemoryLockReport memory_lock;
+  // The session's arena (the hot threads' logs and queues): pages, huge-page bytes, mlock, NUMA node, and
+  // each refusal. Empty before start().
+  ArenaReport memory;
+  std::size_t memory_used = 0;  // bytes of it carved
   std::string mode;
 };
 

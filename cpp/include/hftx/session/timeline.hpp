@@ -1,24 +1,31 @@
 // hftx/session/timeline.hpp — append-only sample logs that the hot thread writes and any thread reads.
 //
-// Threading contract: one writer thread calls push(); any thread calls size()/operator[] / copy().
-// Storage is reserved at construction, so push() never allocates; entries below the published size are
-// never written again, so a reader that loads the size (acquire) reads them without a race. A full log
-// stops recording and counts what it dropped (a report of the first N samples beats an allocation on the
-// hot path).
+// Threading contract: one writer thread calls push(); any thread calls size() / copy(). The storage is the
+// caller's (the session carves it from its pre-faulted arena), so push() neither allocates nor takes a page
+// fault. Entries below the published size are never written again, so a reader that loads the size
+// (acquire) reads them without a race. A full log stops recording and counts what it dropped (a report of
+// the first N samples beats an allocation on the hot path).
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
+#include <type_traits>
 #include <vector>
 
 namespace hftx::session {
 
 template <class T>
 class SampleLog {
+  static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
+
  public:
-  explicit SampleLog(std::size_t capacity) : data_(new T[capacity]), capacity_(capacity) {}
+  // Records into `storage`, which must outlive the log.
+  explicit SampleLog(std::span<T> storage) noexcept : data_(storage.data()), capacity_(storage.size()) {
+    std::uninitialized_default_construct_n(data_, capacity_);  // begins the elements' lifetimes; writes nothing
+  }
 
   // Writer only.
   void push(const T& v) noexcept {
@@ -36,11 +43,11 @@ class SampleLog {
   [[nodiscard]] std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::vector<T> copy() const {
     const std::size_t n = size();
-    return std::vector<T>(data_.get(), data_.get() + n);
+    return std::vector<T>(data_, data_ + n);
   }
 
  private:
-  std::unique_ptr<T[]> data_;
+  T* data_;
   std::size_t capacity_;
   std::atomic<std::size_t> size_{0};
   std::atomic<std::uint64_t> dropped_{0};

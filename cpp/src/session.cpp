@@ -20,6 +20,7 @@
 #include "hftx/lockfree/mpmc_queue.hpp"
 #include "hftx/lockfree/spsc_queue.hpp"
 #include "hftx/lockfree/wait.hpp"
+#include "hftx/memory/prefault.hpp"
 #include "hftx/md/binance.hpp"
 #include "hftx/net/reactor.hpp"
 #include "hftx/net/websocket.hpp"
@@ -454,8 +455,8 @@ OrderSide::OrderSide(Session::Impl& s, net::Reactor& reactor, bool subscribe_rep
   }
   // The kill switch trips inside a risk call; the cancels go out right after it (handle_kill()).
   risk_.set_kill_callback([this](risk::KillCause) { kill_pending_ = true; });
-  scratch_ids_.reserve(s.cfg.max_orders);
-  reconcile_ids_.reserve(s.cfg.max_orders);
+  reserve_mapped(scratch_ids_, s.cfg.max_orders);  // the kill switch and shutdown collect ids here
+  reserve_mapped(reconcile_ids_, s.cfg.max_orders);
   api_ = std::make_unique<net::WsClient>(reactor, s.ws_config(s.cfg.venue.api_url));
   api_->on_message = [this](net::WsConnection&, const net::WsMessage& m) { on_message(m); };
   api_->on_open = [this](net::WsConnection&) {
@@ -1139,7 +1140,7 @@ struct Session::Impl::Pipelined final : MarketSide::Sink {
           index_(index),
           md(p.s_.arena_queue<SpscQueue<MdItem>>(capacity)),
           updates(p.s_.arena_queue<SpscQueue<OrderUpdate>>(capacity)) {
-      held.reserve(capacity);
+      reserve_mapped(held, capacity);
     }
 
     ClientOrderId place(const oms::OrderRequest& request) noexcept override {

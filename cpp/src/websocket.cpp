@@ -13,6 +13,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "hftx/memory/prefault.hpp"
+
 namespace hftx::net {
 
 namespace {
@@ -34,9 +36,11 @@ WsConnection::WsConnection(Reactor& reactor, Role role, const WsConfig& config)
   rcap_ = config_.read_buffer_size;
   rbuf_.reset(new std::uint8_t[rcap_ + kMessagePadding]());
   wcap_ = config_.write_buffer_size;
-  wbuf_.reset(new std::uint8_t[wcap_]);
-  segs_.reserve(wcap_ / kBytesPerSegment);
-  frag_.reserve(4096);
+  // Written once now, like rbuf_: frames reach deeper into the send buffer only under back-pressure, and
+  // a first write into a page there would be a page fault.
+  wbuf_.reset(new std::uint8_t[wcap_]());
+  reserve_mapped(segs_, wcap_ / kBytesPerSegment);
+  reserve_mapped(frag_, 4096);
   deadline_timer_ = std::make_unique<Timer>(reactor_, [this] { on_timer(); });
   ping_timer_ = std::make_unique<Timer>(reactor_, [this] { on_ping_tick(); });
 }

@@ -31,6 +31,7 @@
 #include "hftx/book/l2_book.hpp"
 #include "hftx/md/binance.hpp"
 #include "hftx/md/events.hpp"
+#include "hftx/memory/prefault.hpp"
 
 namespace hftx::book {
 
@@ -139,8 +140,9 @@ class BasicBinanceSync {
     // A quarter more than the bounds: diffs dropped from the front leave a dead prefix that is reclaimed
     // only when the storage runs out (see make_room), so that a full buffer costs O(1) per diff amortized
     // (at most 4 levels moved per level dropped), not a move of the whole buffer on every diff.
-    buf_.reserve(with_slack(cfg_.buffer_diffs));
-    buf_levels_.reserve(with_slack(cfg_.buffer_levels));
+    // Mapped now: the buffer fills during a resync, when the book is already late.
+    reserve_mapped(buf_, with_slack(cfg_.buffer_diffs));
+    reserve_mapped(buf_levels_, with_slack(cfg_.buffer_levels));
   }
 
   // Setup: callbacks (run on the owner's thread; keep them short).

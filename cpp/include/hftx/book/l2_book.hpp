@@ -36,6 +36,7 @@
 #include "hftx/core/platform.hpp"
 #include "hftx/lockfree/seqlock.hpp"
 #include "hftx/md/events.hpp"
+#include "hftx/memory/prefault.hpp"
 
 namespace hftx::book {
 
@@ -108,7 +109,7 @@ class BookSide {
         sum_((w_ / 64 + 63) / 64, 0) {
     if (window_bits < 6 || window_bits > 26)
       throw ConfigError("L2Book window_bits = " + std::to_string(window_bits) + ": expected 6 .. 26");
-    far_.reserve(reserve);
+    reserve_mapped(far_, reserve);
   }
 
   [[nodiscard]] std::size_t size() const noexcept { return count_; }

@@ -333,7 +333,8 @@ class Session:
         return self._require().traces_json()
 
     def system_report(self) -> dict[str, Any]:
-        """What the OS granted: threads (core, pinning, scheduling policy, warnings), memory lock, arenas, notes."""
+        """What the OS granted: threads (core, pinning, scheduling policy, warnings), the session arena
+        (``memory``: pages, huge-page bytes, populated, locked, NUMA node) and notes."""
         return self._require().system_report()
 
     def simulator_stats(self) -> dict[str, int] | None:

@@ -1,6 +1,5 @@
 // ObjectPool, ConcurrentObjectPool, BufferPool, Arena (+ ArenaResource, smaps, NUMA calls).
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -662,18 +661,12 @@ TEST(Arena, BadSizesAreConfigErrors) {
 
 // ---- reserve_mapped ------------------------------------------------------------------------------------
 
-std::uint64_t minor_faults_of_this_thread() {
-  rusage ru{};
-  getrusage(RUSAGE_THREAD, &ru);
-  return static_cast<std::uint64_t>(ru.ru_minflt);
-}
-
 // Pushes into v's reserved room (no reallocation) and returns the minor faults that took.
 std::uint64_t faults_filling(std::vector<std::uint64_t>& v) {
   const std::size_t room = v.capacity() - v.size();
-  const std::uint64_t before = minor_faults_of_this_thread();
+  const std::uint64_t before = hftx::test::page_faults(::gettid()).minor;
   for (std::size_t i = 0; i < room; ++i) v.push_back(i);
-  return minor_faults_of_this_thread() - before;
+  return hftx::test::page_faults(::gettid()).minor - before;
 }
 
 TEST(ReserveMapped, KeepsTheContentsAndMapsTheRoomNow) {

@@ -10,7 +10,6 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,18 +35,10 @@ std::pair<std::uint64_t, std::size_t> session_allocations(const std::vector<Thre
   return {n, count};
 }
 
-// Minor and major page faults of one of this process's threads so far (/proc/self/task/<tid>/stat).
+// Minor and major page faults of one of the session's threads so far.
 std::uint64_t page_faults(int tid) {
-  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  // Fields after the ")" that closes the thread's name: state ppid pgrp session tty tpgid flags minflt
-  // cminflt majflt.
-  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
-  std::string skip;
-  for (int i = 0; i < 7; ++i) fields >> skip;
-  std::uint64_t minflt = 0, cminflt = 0, majflt = 0;
-  fields >> minflt >> cminflt >> majflt;
-  return minflt + majflt;
+  const test::PageFaults f = test::page_faults(tid);
+  return f.minor + f.major;
 }
 
 // With automatic NUMA balancing on several nodes, the kernel unmaps pages now and then to sample their

@@ -414,18 +414,27 @@ void register_session(pyb::module_& m) {
                qs.push_back(Scale::from_step(in.qty_step));
              }
              pyb::dict d;
-             const auto& tt = t.tick_to_trade;
+             // Each series' sampling: one kept in `every` of `seen` pushed (timeline.hpp).
+             const auto sampling = [&d](const char* name, const auto& series) {
+               d[pyb::str(std::string(name) + "_every")] = series.every;
+               d[pyb::str(std::string(name) + "_seen")] = series.seen;
+             };
+             const auto& tt = t.tick_to_trade.samples;
+             sampling("ttt", t.tick_to_trade);
              d["ttt_t_ns"] = column<std::int64_t>(tt.size(), [&](std::size_t i) { return tt[i].t_ns; });
              d["ttt_ns"] = column<std::int64_t>(tt.size(), [&](std::size_t i) { return tt[i].ttt_ns; });
-             const auto& mi = t.mids;
+             const auto& mi = t.mids.samples;
+             sampling("mid", t.mids);
              d["mid_t_ns"] = column<std::int64_t>(mi.size(), [&](std::size_t i) { return mi[i].t_ns; });
              d["mid"] = column<double>(mi.size(), [&](std::size_t i) { return to_double(mi[i].mid2, ps[mi[i].instrument]) / 2.0; });
-             const auto& fi = t.fills;
+             const auto& fi = t.fills.samples;
+             sampling("fill", t.fills);
              d["fill_t_ns"] = column<std::int64_t>(fi.size(), [&](std::size_t i) { return fi[i].t_ns; });
              d["fill_price"] = column<double>(fi.size(), [&](std::size_t i) { return to_double(fi[i].price, ps[fi[i].instrument]); });
              d["fill_qty"] = column<double>(fi.size(), [&](std::size_t i) { return to_double(fi[i].qty, qs[fi[i].instrument]); });
              d["fill_side"] = column<std::int8_t>(fi.size(), [&](std::size_t i) { return fi[i].side; });
-             const auto& oi = t.orders;
+             const auto& oi = t.orders.samples;
+             sampling("order", t.orders);
              d["order_t_ns"] = column<std::int64_t>(oi.size(), [&](std::size_t i) { return oi[i].t_ns; });
              d["order_price"] = column<double>(oi.size(), [&](std::size_t i) { return to_double(oi[i].price, ps[oi[i].instrument]); });
              d["order_side"] = column<std::int8_t>(oi.size(), [&](std::size_t i) { return oi[i].side; });

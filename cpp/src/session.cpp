@@ -41,7 +41,7 @@ using risk::RiskReason;
 namespace {
 
 constexpr std::size_t kMaxLevelsPerMessage = 1u << 14;
-constexpr std::size_t kTimelineCapacity = 1u << 20;
+constexpr std::size_t kTimelineCapacity = 1u << 20;  // entries per sample log: 32 levels of 32 Ki (timeline.hpp)
 constexpr std::int64_t kMidSampleIntervalNs = 1'000'000;  // one mid sample per ms at most
 constexpr auto kQueryTimeout = std::chrono::seconds(5);
 
@@ -1795,10 +1795,10 @@ SessionStats Session::stats() const {
 Timeline Session::timeline() const {
   Timeline t;
   if (!impl_->ttt_log) return t;  // not started: nothing recorded
-  t.tick_to_trade = impl_->ttt_log->copy();
-  t.mids = impl_->mid_log->copy();
-  t.orders = impl_->order_log->copy();
-  t.fills = impl_->fill_log->copy();
+  t.tick_to_trade = impl_->ttt_log->snapshot();
+  t.mids = impl_->mid_log->snapshot();
+  t.orders = impl_->order_log->snapshot();
+  t.fills = impl_->fill_log->snapshot();
   return t;
 }
 

@@ -348,6 +348,13 @@ def _times(tl: Mapping[str, npt.NDArray[Any]]) -> float:
     return min(starts) if starts else 0.0
 
 
+def _shown(tl: Mapping[str, npt.NDArray[Any]], prefix: str) -> str:
+    """How many samples of a series a plot shows: all, or one in `every` of the run's, evenly spread."""
+    kept = tl.get(f"{prefix}_t_ns", np.empty(0)).size
+    every = int(tl.get(f"{prefix}_every", 1))
+    return f"{kept:,}" if every == 1 else f"{kept:,} of {int(tl.get(f'{prefix}_seen', 0)):,}: 1 in {every:,}"
+
+
 def _plot_ttt(tl: Mapping[str, npt.NDArray[Any]], path: Path) -> None:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(11, 4))
@@ -358,7 +365,8 @@ def _plot_ttt(tl: Mapping[str, npt.NDArray[Any]], path: Path) -> None:
         us = y.astype(np.float64) / 1000.0
         ax.scatter(secs, us, s=3, alpha=0.35, color="tab:blue", label="sample", rasterized=True)
         width = max(float(secs.max() - secs.min()) / 50.0, 1e-3)
-        bins = np.floor((secs - secs.min()) / width).astype(np.int64)
+        # The last sample belongs to the last window, not to a 51st window of its own (a one-sample "p99").
+        bins = np.minimum(np.floor((secs - secs.min()) / width).astype(np.int64), 49)
         centers, p50, p99 = [], [], []
         for b in np.unique(bins):
             sel = us[bins == b]
@@ -370,7 +378,7 @@ def _plot_ttt(tl: Mapping[str, npt.NDArray[Any]], path: Path) -> None:
         ax.set_yscale("log")
         _plain_log(ax.yaxis)
         ax.legend(loc="upper right")
-        ax.set_title(f"tick-to-trade over time ({t.size:,} samples)")
+        ax.set_title(f"tick-to-trade over time ({_shown(tl, 'ttt')} samples)")
     else:
         ax.text(0.5, 0.5, "no tick-to-trade samples", ha="center", va="center", transform=ax.transAxes)
         ax.set_title("tick-to-trade over time")
@@ -409,9 +417,7 @@ def _plot_mid(tl: Mapping[str, npt.NDArray[Any]], path: Path) -> None:
         ax.text(0.5, 0.5, "no market or order samples", ha="center", va="center", transform=ax.transAxes)
     else:
         ax.legend(loc="upper right", fontsize="small")
-    n_orders = tl.get("order_t_ns", np.empty(0)).size
-    n_fills = tl.get("fill_t_ns", np.empty(0)).size
-    ax.set_title(f"mid price, own orders ({n_orders:,}) and fills ({n_fills:,})")
+    ax.set_title(f"mid price, own orders ({_shown(tl, 'order')}) and fills ({_shown(tl, 'fill')})")
     ax.set_xlabel("time since start (s)")
     ax.set_ylabel("price")
     ax.ticklabel_format(axis="y", useOffset=False, style="plain")

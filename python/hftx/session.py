@@ -325,7 +325,11 @@ class Session:
         return self._require().books()
 
     def timeline(self) -> dict[str, npt.NDArray[Any]]:
-        """Sampled series (TscClock ns): tick-to-trade, mids, own orders and fills — see the report's plots."""
+        """Sampled series (TscClock ns): tick-to-trade, mids, own orders and fills — see the report's plots.
+
+        Each covers the whole run in fixed memory: ``{ttt,mid,order,fill}_every`` says one sample in how many
+        is kept, evenly spread (1 until 32 Ki samples), and ``*_seen`` how many there were.
+        """
         return {k: np.asarray(v) for k, v in self._require().timeline().items()}
 
     def traces_json(self) -> str:

@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 from typing import IO
 
+import numpy as np
 import pytest
 import yaml
 
@@ -203,3 +204,14 @@ def test_python_api(tmp_path: Path) -> None:
             s.latency("nope")
     assert not s.running
     assert s.stats().elapsed_s >= 2.5  # readers still work after stop
+    # After stop, each series is an even cover of everything pushed: one sample in `every`, a power of two,
+    # from the start of the run to its end (the tick-to-trade samples at ~40,000/s pass 32 Ki within 3 s).
+    tl = s.timeline()
+    for prefix, ts in (("ttt", "ttt_t_ns"), ("mid", "mid_t_ns"), ("order", "order_t_ns"), ("fill", "fill_t_ns")):
+        every, seen, kept = int(tl[f"{prefix}_every"]), int(tl[f"{prefix}_seen"]), tl[ts].size
+        assert every & (every - 1) == 0, (prefix, every)
+        assert seen // every - 1 <= kept <= (seen + every - 1) // every, (prefix, seen, every, kept)
+        assert np.all(np.diff(tl[ts]) >= 0), prefix
+    assert int(tl["order_seen"]) == s.stats().orders_sent
+    span_s = (int(tl["ttt_t_ns"][-1]) - int(tl["ttt_t_ns"][0])) / 1e9
+    assert span_s >= 0.5 * s.stats().elapsed_s, (span_s, int(tl["ttt_every"]))

@@ -40,6 +40,7 @@
 #include "hftx/oms/types.hpp"
 #include "hftx/risk/risk.hpp"
 #include "hftx/session/config.hpp"
+#include "hftx/session/timeline.hpp"
 #include "hftx/strategy/strategy.hpp"
 
 namespace hftx::session {
@@ -94,11 +95,12 @@ struct TickSample { std::int64_t t_ns; std::int64_t ttt_ns; };
 struct MidSample { std::int64_t t_ns; std::uint16_t instrument; std::int64_t mid2; };  // mid2 = bid + ask (ticks)
 struct OrderSample { std::int64_t t_ns; std::uint16_t instrument; std::int8_t side; std::int64_t price; std::int64_t qty; };
 
+// Each series covers the whole run, thinned evenly to fixed memory (timeline.hpp).
 struct Timeline {
-  std::vector<TickSample> tick_to_trade;
-  std::vector<MidSample> mids;
-  std::vector<OrderSample> orders;
-  std::vector<OrderSample> fills;
+  SampleSeries<TickSample> tick_to_trade;
+  SampleSeries<MidSample> mids;
+  SampleSeries<OrderSample> orders;
+  SampleSeries<OrderSample> fills;
 };
 
 struct SystemReport {

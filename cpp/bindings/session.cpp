@@ -455,6 +455,17 @@ void register_session(pyb::module_& m) {
           td["policy"] = t.policy;
           td["fifo_requested"] = t.fifo_requested;
           td["fifo_granted"] = t.fifo_granted;
+          // What the thread has cost (live, or as it returned); None where the kernel does not say.
+          const auto known = [](std::int64_t v) { return v < 0 ? pyb::object(pyb::none()) : pyb::int_(v); };
+          const auto seconds = [](std::int64_t ns) {
+            return ns < 0 ? pyb::object(pyb::none()) : pyb::float_(static_cast<double>(ns) / 1e9);
+          };
+          td["cpu_s"] = seconds(t.usage.cpu_ns);
+          td["runqueue_wait_s"] = seconds(t.usage.runqueue_wait_ns);
+          td["minor_faults"] = known(t.usage.minor_faults);
+          td["major_faults"] = known(t.usage.major_faults);
+          td["voluntary_switches"] = known(t.usage.voluntary_switches);
+          td["involuntary_switches"] = known(t.usage.involuntary_switches);
           td["warning"] = t.warning;
           threads.append(td);
         }

@@ -9,9 +9,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <future>
+#include <mutex>
 #include <set>
+#include <sstream>
 
 #include "hftx/core/error.hpp"
 
@@ -30,11 +34,57 @@ std::vector<int> process_cpus() {
 
 std::string errno_text(int err) { return std::string(strerrordesc_np(err) ? strerrordesc_np(err) : "error") + " (" + strerrorname_np(err) + ")"; }
 
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
 }  // namespace
+
+ThreadUsage read_thread_usage(int tid) {
+  ThreadUsage u;
+  const std::string dir = "/proc/self/task/" + std::to_string(tid) + "/";
+  const std::string stat = read_text(dir + "stat");
+  // After the ")" that closes the thread's name (which may hold spaces): state ppid pgrp session tty_nr tpgid
+  // flags minflt cminflt majflt cmajflt utime stime.
+  long long ticks = -1;  // utime + stime, in clock ticks (10 ms): the fallback for schedstat's nanoseconds
+  if (const auto close = stat.rfind(')'); close != std::string::npos) {
+    std::istringstream fields(stat.substr(close + 1));
+    std::string skip;
+    long long minflt = 0, majflt = 0, utime = 0, stime = 0;
+    for (int i = 0; i < 7; ++i) fields >> skip;
+    if (fields >> minflt >> skip >> majflt >> skip >> utime >> stime) {
+      u.minor_faults = minflt;
+      u.major_faults = majflt;
+      ticks = utime + stime;
+    }
+  }
+  long long run_ns = 0, wait_ns = 0;
+  if (std::sscanf(read_text(dir + "schedstat").c_str(), "%lld %lld", &run_ns, &wait_ns) == 2) {
+    u.cpu_ns = run_ns;
+    u.runqueue_wait_ns = wait_ns;
+  } else if (ticks >= 0) {
+    u.cpu_ns = ticks * (1'000'000'000 / sysconf(_SC_CLK_TCK));
+  }
+  std::istringstream status(read_text(dir + "status"));
+  for (std::string line; std::getline(status, line);) {
+    long long n = 0;
+    if (std::sscanf(line.c_str(), "voluntary_ctxt_switches: %lld", &n) == 1) u.voluntary_switches = n;
+    if (std::sscanf(line.c_str(), "nonvoluntary_ctxt_switches: %lld", &n) == 1) u.involuntary_switches = n;
+  }
+  return u;
+}
 
 struct ThreadManager::Managed {
   ThreadOptions opts;
   ThreadReport report;
+  // The thread stores its usage here as it returns, under the lock that reports() holds while it reads /proc:
+  // a thread is either still there to be read, or has left its figures.
+  std::mutex usage_lock;
+  bool returned = false;
+  ThreadUsage usage_at_return;
   bool spinner = false;
   std::unique_ptr<Arena> arena;  // built by the thread, destroyed after it is joined
   std::jthread thread;
@@ -110,8 +160,8 @@ const ThreadReport& ThreadManager::start(const ThreadOptions& opts, std::functio
   const bool try_fifo = opts.realtime && fifo_refusal.empty();
   // The node of the pinned core: the arena is bound there before its pages are touched.
   const int arena_node = opts.core >= 0 ? topology_.node_of(opts.core) : -1;
-  m->thread = std::jthread([&rep, &arena = m->arena, ready = std::move(ready), opts, try_fifo, fifo_refusal,
-                            arena_node, fn = std::move(fn)](std::stop_token st) mutable {
+  m->thread = std::jthread([&rep, &arena = m->arena, managed = m.get(), ready = std::move(ready), opts, try_fifo,
+                            fifo_refusal, arena_node, fn = std::move(fn)](std::stop_token st) mutable {
     rep.tid = static_cast<int>(::gettid());
     if (!opts.name.empty()) pthread_setname_np(pthread_self(), opts.name.c_str());
     if (opts.core >= 0) {
@@ -166,6 +216,9 @@ const ThreadReport& ThreadManager::start(const ThreadOptions& opts, std::functio
     }
     ready.set_value(0);
     fn(std::move(st));
+    const std::lock_guard lock(managed->usage_lock);
+    managed->usage_at_return = read_thread_usage(rep.tid);
+    managed->returned = true;
   });
   int err = 0;
   try {
@@ -196,7 +249,12 @@ void ThreadManager::join_all() {
 std::vector<ThreadReport> ThreadManager::reports() const {
   std::vector<ThreadReport> out;
   out.reserve(threads_.size());
-  for (const auto& t : threads_) out.push_back(t->report);
+  for (const auto& t : threads_) {
+    out.push_back(t->report);
+    const std::lock_guard lock(t->usage_lock);
+    out.back().running = !t->returned;
+    out.back().usage = t->returned ? t->usage_at_return : read_thread_usage(t->report.tid);
+  }
   return out;
 }
 

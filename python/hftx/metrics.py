@@ -9,6 +9,11 @@ and exposes everything in base units:
 - ``hftx_<name>_total`` counters (events, orders, rejects, resyncs, drops, ...);
 - ``hftx_pool_<stat>{pool=...}`` gauges for memory-pool statistics;
 - ``hftx_<name>`` gauges from sources that have a ``gauges()`` method (position, PnL, open orders, ...).
+- per-thread counters from sources that have a ``thread_usage()`` method (a session's threads):
+  ``hftx_thread_cpu_seconds_total`` and ``hftx_thread_runqueue_wait_seconds_total`` (runnable, waiting for a
+  CPU), ``hftx_thread_page_faults_total{kind="minor"|"major"}`` and
+  ``hftx_thread_context_switches_total{kind="voluntary"|"involuntary"}``, each labelled ``thread``. On a pinned
+  hot thread, faults and involuntary switches should stay flat after warm-up.
 
 ``serve_metrics(port, source)`` serves them with prometheus_client's own HTTP server.
 """
@@ -92,6 +97,29 @@ def _histogram_buckets(h: LatencyHistogram) -> tuple[list[tuple[str, float]], fl
     return buckets, h.mean * h.count / 1e9
 
 
+def _thread_families(usage: Mapping[str, Mapping[str, float | None]]) -> Iterable[Metric]:
+    """Counters from ``Session.system_report()["threads"]``-shaped records; a None (unknown) is left out."""
+    thread = ["thread"]
+    cpu = CounterMetricFamily("hftx_thread_cpu_seconds", "Time each hftx thread spent on a CPU.", labels=thread)
+    wait = CounterMetricFamily("hftx_thread_runqueue_wait_seconds",
+                               "Time each hftx thread was runnable but waited for a CPU.", labels=thread)
+    faults = CounterMetricFamily("hftx_thread_page_faults", "Page faults each hftx thread took.",
+                                 labels=["thread", "kind"])
+    switches = CounterMetricFamily("hftx_thread_context_switches",
+                                   "Context switches of each hftx thread: voluntary (it blocked) or involuntary "
+                                   "(the kernel took its CPU).", labels=["thread", "kind"])
+    for name, u in sorted(usage.items()):
+        for family, key, labels in ((cpu, "cpu_s", [name]), (wait, "runqueue_wait_s", [name]),
+                                    (faults, "minor_faults", [name, "minor"]),
+                                    (faults, "major_faults", [name, "major"]),
+                                    (switches, "voluntary_switches", [name, "voluntary"]),
+                                    (switches, "involuntary_switches", [name, "involuntary"])):
+            value = u.get(key)
+            if value is not None:
+                family.add_metric(labels, float(value))
+    return [cpu, wait, faults, switches]
+
+
 class HftxCollector(Collector):
     """prometheus_client collector reading a MetricsSource at each scrape."""
 
@@ -144,6 +172,10 @@ class HftxCollector(Collector):
                     )
                 g.add_metric([pool], float(stat_value))
         yield from stats.values()
+
+        usage_fn = getattr(self._source, "thread_usage", None)
+        if usage_fn is not None:
+            yield from _thread_families(usage_fn())
 
         gauges_fn = getattr(self._source, "gauges", None)
         if gauges_fn is not None:

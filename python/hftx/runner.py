@@ -39,6 +39,8 @@ _COUNTERS = ("md_messages", "md_errors", "depth_updates", "book_tickers", "trade
              "top_first", "top_first_mismatch", "orders_sent", "orders_acked", "fills", "cancels_sent", "cancelled",
              "venue_rejects", "orders_lost", "risk_rejects", "impossible_updates", "unknown_orders", "queue_drops",
              "reconnects", "logons")
+_THREAD_USAGE = ("cpu_s", "runqueue_wait_s", "minor_faults", "major_faults", "voluntary_switches",
+                 "involuntary_switches")
 _GAUGES = ("position", "realized_pnl", "unrealized_pnl", "open_orders", "kill_switch", "events_per_s", "elapsed_s",
            "filled_qty")
 
@@ -72,6 +74,13 @@ class SessionSource:
     def gauges(self) -> Mapping[str, float]:
         s = self._stats()
         return {} if s is None else {k: float(s[k]) for k in _GAUGES}
+
+    def thread_usage(self) -> Mapping[str, Mapping[str, float | None]]:
+        try:
+            threads = self._session.system_report()["threads"]
+        except RuntimeError:
+            return {}
+        return {t["name"]: {k: t[k] for k in _THREAD_USAGE} for t in threads}
 
     def pool_stats(self) -> Mapping[str, Mapping[str, float]]:
         return {}

@@ -337,8 +337,10 @@ class Session:
         return self._require().traces_json()
 
     def system_report(self) -> dict[str, Any]:
-        """What the OS granted: threads (core, pinning, scheduling policy, warnings), the session arena
-        (``memory``: pages, huge-page bytes, populated, locked, NUMA node) and notes."""
+        """What the OS granted: threads (core, pinning, scheduling policy, warnings, and what each has cost so
+        far: ``cpu_s``, ``runqueue_wait_s``, ``minor_faults``, ``major_faults``, ``voluntary_switches``,
+        ``involuntary_switches``, None where the kernel does not say), the session arena (``memory``: pages,
+        huge-page bytes, populated, locked, NUMA node) and notes."""
         return self._require().system_report()
 
     def simulator_stats(self) -> dict[str, int] | None:

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "hftx/core/error.hpp"
+#include "hftx/cpu/thread_manager.hpp"
 #include "hftx/memory/arena.hpp"
 #include "hftx/memory/buffer_pool.hpp"
 #include "hftx/memory/object_pool.hpp"
@@ -664,9 +665,9 @@ TEST(Arena, BadSizesAreConfigErrors) {
 // Pushes into v's reserved room (no reallocation) and returns the minor faults that took.
 std::uint64_t faults_filling(std::vector<std::uint64_t>& v) {
   const std::size_t room = v.capacity() - v.size();
-  const std::uint64_t before = hftx::test::page_faults(::gettid()).minor;
+  const auto before = hftx::read_thread_usage(::gettid()).minor_faults;
   for (std::size_t i = 0; i < room; ++i) v.push_back(i);
-  return hftx::test::page_faults(::gettid()).minor - before;
+  return static_cast<std::uint64_t>(hftx::read_thread_usage(::gettid()).minor_faults - before);
 }
 
 TEST(ReserveMapped, KeepsTheContentsAndMapsTheRoomNow) {

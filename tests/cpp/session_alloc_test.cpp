@@ -37,8 +37,8 @@ std::pair<std::uint64_t, std::size_t> session_allocations(const std::vector<Thre
 
 // Minor and major page faults of one of the session's threads so far.
 std::uint64_t page_faults(int tid) {
-  const test::PageFaults f = test::page_faults(tid);
-  return f.minor + f.major;
+  const ThreadUsage u = read_thread_usage(tid);
+  return static_cast<std::uint64_t>(u.minor_faults + u.major_faults);
 }
 
 // With automatic NUMA balancing on several nodes, the kernel unmaps pages now and then to sample their

@@ -3,9 +3,6 @@
 
 #include <cstdint>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
-#include <sstream>
 #include <string>
 
 namespace hftx::test {
@@ -22,24 +19,6 @@ inline std::uint64_t scaled(std::uint64_t n) {
 inline std::string data_dir() {
   if (const char* d = std::getenv("HFTX_DATA_DIR")) return d;
   return "../shared/data";
-}
-
-// Page faults of one of this process's threads so far (/proc/self/task/<tid>/stat; gettid() for the caller).
-struct PageFaults {
-  std::uint64_t minor = 0, major = 0;
-};
-inline PageFaults page_faults(int tid) {
-  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/stat");
-  const std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  // Fields after the ")" that closes the thread's name: state ppid pgrp session tty tpgid flags minflt
-  // cminflt majflt.
-  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
-  std::string skip;
-  for (int i = 0; i < 7; ++i) fields >> skip;
-  PageFaults f;
-  std::uint64_t cminflt = 0;
-  fields >> f.minor >> cminflt >> f.major;
-  return f;
 }
 
 // Binance's example Ed25519 private key (FIX API "Signature computation example") and its public key

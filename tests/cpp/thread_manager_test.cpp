@@ -8,12 +8,15 @@
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <future>
+#include <thread>
 
 #include "hftx/core/error.hpp"
 
@@ -262,6 +265,51 @@ TEST(ThreadManagerArena, AnArenaTheMachineCannotHoldIsAnErrorFromStart) {
   bool ran = false;
   EXPECT_THROW(tm.start(opts, [&](std::stop_token) { ran = true; }), hftx::ConfigError);
   EXPECT_FALSE(ran);
+}
+
+// What a thread costs, read from /proc while it runs and kept when it returns.
+TEST(ThreadUsage, CountsFaultsSwitchesAndTimeWhileRunningAndAfterReturning) {
+  constexpr std::size_t kPages = 256;
+  const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  hftx::ThreadManager tm;
+  std::promise<void> worked, may_return;
+  auto worked_f = worked.get_future();
+  auto may_return_f = may_return.get_future();
+  const auto& rep = tm.start({"hftx-usage", -1, false, 0, false}, [&](std::stop_token) {
+    // First touches of fresh anonymous pages: one minor fault each (no THP: the mapping is asked not to).
+    void* p = mmap(nullptr, kPages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p != MAP_FAILED) {
+      madvise(p, kPages * page, MADV_NOHUGEPAGE);
+      for (std::size_t i = 0; i < kPages; ++i) static_cast<volatile char*>(p)[i * page] = 1;
+      munmap(p, kPages * page);
+    }
+    for (int i = 0; i < 10; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // blocks: voluntary
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(30);
+    while (std::chrono::steady_clock::now() < until) {}  // on a CPU
+    worked.set_value();
+    may_return_f.wait();
+  });
+  worked_f.wait();
+  const hftx::ThreadReport live = tm.reports().front();
+  EXPECT_TRUE(live.running);
+  EXPECT_GE(live.usage.minor_faults, static_cast<std::int64_t>(kPages));
+  EXPECT_GE(live.usage.major_faults, 0);
+  EXPECT_GE(live.usage.voluntary_switches, 10);
+  EXPECT_GE(live.usage.involuntary_switches, 0);
+  EXPECT_GE(live.usage.cpu_ns, 20'000'000);  // schedstat's ns; stat's 10 ms ticks where it is missing
+  may_return.set_value();
+  tm.join_all();
+  const hftx::ThreadReport after = tm.reports().front();
+  EXPECT_FALSE(after.running);
+  EXPECT_GE(after.usage.minor_faults, live.usage.minor_faults);
+  EXPECT_GE(after.usage.voluntary_switches, live.usage.voluntary_switches);
+  EXPECT_GE(after.usage.cpu_ns, live.usage.cpu_ns);
+  EXPECT_EQ(after.usage.runqueue_wait_ns < 0, live.usage.runqueue_wait_ns < 0);
+  // Gone from /proc: nothing to read, and read_thread_usage says so rather than inventing zeros.
+  const hftx::ThreadUsage gone = hftx::read_thread_usage(rep.tid);
+  EXPECT_EQ(gone.minor_faults, -1);
+  EXPECT_EQ(gone.cpu_ns, -1);
+  EXPECT_EQ(gone.voluntary_switches, -1);
 }
 
 }  // namespace

@@ -136,6 +136,13 @@ def test_metrics_are_scraped_during_a_run(tmp_path: Path) -> None:
     md = fams["hftx_md_messages"]
     assert md.type == "counter" and md.samples[0].value > 0
     assert {"hftx_position", "hftx_realized_pnl", "hftx_open_orders"} <= set(fams)
+    # Per thread: what the session thread has cost so far (it has run for seconds, so CPU time is not zero).
+    cpu = {s.labels["thread"]: s.value for s in fams["hftx_thread_cpu_seconds"].samples}
+    assert cpu.get("hftx-session", 0) > 0, cpu
+    faults = {(s.labels["thread"], s.labels["kind"]) for s in fams["hftx_thread_page_faults"].samples}
+    assert {("hftx-session", "minor"), ("hftx-session", "major")} <= faults
+    kinds = {s.labels["kind"] for s in fams["hftx_thread_context_switches"].samples}
+    assert kinds == {"voluntary", "involuntary"}
     assert proc.returncode == 0
 
 

@@ -84,6 +84,35 @@ def test_endpoint_exposes_histograms_counters_and_pools_in_seconds() -> None:
     assert {s.labels["pool"]: s.value for s in cap.samples} == {"orders": 1024, "frames": 64}  # type: ignore[attr-defined]
 
 
+class _ThreadsSource(TrackerSource):
+    def thread_usage(self) -> Mapping[str, Mapping[str, float | None]]:
+        return {
+            "hftx-session": {"cpu_s": 2.5, "runqueue_wait_s": 0.01, "minor_faults": 12, "major_faults": 0,
+                             "voluntary_switches": 300, "involuntary_switches": 4},
+            "hftx-feed": {"cpu_s": 1.0, "runqueue_wait_s": None, "minor_faults": 3, "major_faults": 1,
+                          "voluntary_switches": 7, "involuntary_switches": None},
+        }
+
+
+def test_thread_usage_is_exposed_per_thread_and_unknowns_are_left_out() -> None:
+    with serve_metrics(0, _ThreadsSource(hftx.LatencyTracker(sample_rate=0.0))) as server:
+        fams = _scrape(server.port)
+
+    def samples(name: str) -> dict[tuple[str, ...], float]:
+        fam = fams[name]
+        assert fam.type == "counter"  # type: ignore[attr-defined]
+        return {tuple(s.labels[k] for k in ("thread", "kind") if k in s.labels): s.value
+                for s in fam.samples if s.name == f"{name}_total"}  # type: ignore[attr-defined]
+
+    assert samples("hftx_thread_cpu_seconds") == {("hftx-feed",): 1.0, ("hftx-session",): 2.5}
+    assert samples("hftx_thread_runqueue_wait_seconds") == {("hftx-session",): 0.01}
+    assert samples("hftx_thread_page_faults") == {("hftx-feed", "minor"): 3, ("hftx-feed", "major"): 1,
+                                                  ("hftx-session", "minor"): 12, ("hftx-session", "major"): 0}
+    assert samples("hftx_thread_context_switches") == {("hftx-feed", "voluntary"): 7,
+                                                       ("hftx-session", "voluntary"): 300,
+                                                       ("hftx-session", "involuntary"): 4}
+
+
 def test_bad_port_is_a_clear_error() -> None:
     import pytest
 

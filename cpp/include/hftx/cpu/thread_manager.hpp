@@ -13,6 +13,7 @@
 // its CPU starves everything else there, including the kernel's per-CPU work.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <stop_token>
@@ -37,6 +38,22 @@ struct ThreadOptions {
   PageRequest arena_pages = PageRequest::kAuto;
 };
 
+// What a thread has cost so far, as the kernel counts it (/proc/self/task/<tid>/stat, status, schedstat); -1
+// where the kernel does not say (schedstat needs CONFIG_SCHED_INFO; a thread that is gone says nothing). On a
+// pinned hot thread, faults and involuntary switches should stay flat after warm-up: each is microseconds
+// off the hot path.
+struct ThreadUsage {
+  std::int64_t cpu_ns = -1;                // time on a CPU
+  std::int64_t runqueue_wait_ns = -1;      // time runnable but waiting for a CPU
+  std::int64_t minor_faults = -1;          // page faults served without I/O (first touch, COW)
+  std::int64_t major_faults = -1;          // page faults that waited for I/O
+  std::int64_t voluntary_switches = -1;    // the thread blocked (a wait, a sleep, a syscall that waited)
+  std::int64_t involuntary_switches = -1;  // the kernel took the CPU away (preemption, time slice)
+};
+
+// Reads the usage of thread `tid` of this process (gettid() for the caller).
+[[nodiscard]] ThreadUsage read_thread_usage(int tid);
+
 struct ThreadReport {
   std::string name;
   int tid = 0;                // kernel thread id
@@ -51,6 +68,9 @@ struct ThreadReport {
   std::size_t arena_bytes = 0;  // the thread's arena capacity (0: none asked)
   int arena_node = -1;          // NUMA node its first page landed on (get_mempolicy; -1: unknown)
   std::string arena;            // what the arena got: page kind, huge-page bytes, binding (ArenaReport::summary)
+  // Read at reports() while the thread runs; after it returned, what it had used when it returned.
+  ThreadUsage usage;
+  bool running = false;
 };
 
 // The result of mlockall(MCL_CURRENT | MCL_FUTURE).

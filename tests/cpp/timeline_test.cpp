@@ -85,6 +85,7 @@ TEST(SampleLog, PastTheLastLevelCountsWhatItDoesNotKeep) {
 
 TEST(SampleLog, RejectsLevelsItCannotHold) {
   std::vector<int> storage(64);
+  // The constructor checks before it touches the storage, so a span larger than `storage` is only measured.
   const auto message = [&](std::size_t levels, std::size_t entries) {
     try {
       SampleLog<int> log(std::span<int>(storage.data(), entries), levels);
@@ -93,9 +94,12 @@ TEST(SampleLog, RejectsLevelsItCannotHold) {
     }
     return std::string("no error");
   };
-  EXPECT_EQ(message(0, 64), "SampleLog: 64 entries in 0 levels; expected 1..40 levels of at least one entry each");
-  EXPECT_EQ(message(41, 64), "SampleLog: 64 entries in 41 levels; expected 1..40 levels of at least one entry each");
-  EXPECT_EQ(message(8, 7), "SampleLog: 7 entries in 8 levels; expected 1..40 levels of at least one entry each");
+  const std::string expected = " levels; expected 1..40 levels of 1..2^(63 - levels) entries each";
+  EXPECT_EQ(message(0, 64), "SampleLog: 64 entries in 0" + expected);
+  EXPECT_EQ(message(41, 64), "SampleLog: 64 entries in 41" + expected);
+  EXPECT_EQ(message(8, 7), "SampleLog: 7 entries in 8" + expected);
+  // 2^24 entries a level at 40 levels would count past 2^63 samples.
+  EXPECT_EQ(message(40, std::size_t{40} << 24), "SampleLog: 671088640 entries in 40" + expected);
   EXPECT_EQ(message(40, 40), "no error");
 }
 

@@ -42,16 +42,17 @@ class SampleLog {
   static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
 
  public:
-  static constexpr std::size_t kMaxLevels = 40;  // per_level * 2^40 stays far inside 64 bits
+  static constexpr std::size_t kMaxLevels = 40;
 
   // Records into `storage`, which must outlive the log, as `levels` levels of storage.size() / levels entries.
-  // Throws std::invalid_argument when levels is 0 or above kMaxLevels, or the storage has fewer entries.
+  // Throws std::invalid_argument when levels is 0 or above kMaxLevels, when the storage has fewer entries, or
+  // when the levels would count past 2^63 samples (per_level * 2^levels).
   explicit SampleLog(std::span<T> storage, std::size_t levels = 32)
       : data_(storage.data()), levels_(levels), per_level_(levels == 0 ? 0 : storage.size() / levels) {
-    if (levels == 0 || levels > kMaxLevels || per_level_ == 0)
+    if (levels == 0 || levels > kMaxLevels || per_level_ == 0 || per_level_ > (std::uint64_t{1} << (63 - levels)))
       throw std::invalid_argument("SampleLog: " + std::to_string(storage.size()) + " entries in " +
                                   std::to_string(levels) + " levels; expected 1.." + std::to_string(kMaxLevels) +
-                                  " levels of at least one entry each");
+                                  " levels of 1..2^(63 - levels) entries each");
     std::uninitialized_default_construct_n(data_, levels_ * per_level_);  // begins lifetimes; writes nothing
   }
 

@@ -1,8 +1,10 @@
 // hftx/cpu/thread_manager.hpp — named, pinned, optionally SCHED_FIFO threads, and their placement.
 //
-// Threading contract: a ThreadManager is driven by one owning thread (start(), stop_all(), join_all(),
-// reports()); the threads it starts only read their own options and use their own arena. start() returns once the new thread has
-// applied its name, affinity and scheduling, so its ThreadReport is final by then. The destructor asks
+// Threading contract: a ThreadManager is driven by one owning thread (start(), stop_all(), join_all()); the
+// threads it starts only read their own options and use their own arena. start() returns once the new thread
+// has applied its name, affinity and scheduling, so its ThreadReport is final by then, except `usage`.
+// reports() may be called from any thread while no start() runs: each thread's usage is read from /proc under
+// a per-thread lock that the thread takes to leave its final figures as it returns. The destructor asks
 // every thread to stop (std::stop_token) and joins them.
 //
 // What the OS grants is a request, not an assumption (DESIGN §3): a core that does not exist, or that

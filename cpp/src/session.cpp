@@ -193,8 +193,11 @@ class OrderSide {
   // Marks every position to its book's mid (unrealised PnL).
   void mark_positions() noexcept;
   Deliver deliver;
-  // Depth responses go here (the market side's snapshot handler).
-  std::function<void(std::string_view json, std::int64_t recv_ns)> on_depth;
+  // Depth responses go here (the market side's snapshot handler), with the instrument whose request they answer.
+  std::function<void(InstrumentId, std::string_view json, std::int64_t recv_ns)> on_depth;
+  // After the connection came back (and the reconciliation went out): the owner of the depth requests asks
+  // again for what it still awaits.
+  std::function<void()> on_reconnected;
 
  private:
   void on_message(const net::WsMessage& m) noexcept;
@@ -231,6 +234,9 @@ class OrderSide {
   // one), per venue.session_logon and the key.
   bool logon_;
   std::uint64_t request_n_ = 0;
+  // Per instrument, the number of the depth request awaiting its answer (0: none). Answers are matched by it: an
+  // answer to a request asked again meanwhile, or to one for another instrument, never loads the wrong book.
+  std::vector<std::uint64_t> depth_requests_;
   bool kill_pending_ = false;
   std::vector<ClientOrderId> scratch_ids_;
   // Reconciliation after a reconnect: the open orders' ids, the next to ask about, and whether its
@@ -257,9 +263,10 @@ class MarketSide {
   MarketSide(Session::Impl& s, net::Reactor& reactor, Sink& sink, std::string thread_name);
   void connect();
   void close();
-  void on_snapshot(std::string_view json, std::int64_t recv_ns) noexcept;
+  void on_snapshot(InstrumentId i, std::string_view json, std::int64_t recv_ns) noexcept;
   void poll(std::int64_t now_ns) noexcept;
-  std::function<void(InstrumentId)> request_depth;
+  // The connection depth requests go out on is back: every book still awaiting a snapshot asks again.
+  void request_snapshots_again(std::int64_t now_ns) noexcept;
   net::WsClient& connection() noexcept { return *ws_; }
   LatencyTracker::Recorder& recorder() noexcept { return *rec_; }
 
@@ -457,6 +464,7 @@ OrderSide::OrderSide(Session::Impl& s, net::Reactor& reactor, bool subscribe_rep
   risk_.set_kill_callback([this](risk::KillCause) { kill_pending_ = true; });
   reserve_mapped(scratch_ids_, s.cfg.max_orders);  // the kill switch and shutdown collect ids here
   reserve_mapped(reconcile_ids_, s.cfg.max_orders);
+  depth_requests_.assign(s.instruments.size(), 0);
   api_ = std::make_unique<net::WsClient>(reactor, s.ws_config(s.cfg.venue.api_url));
   api_->on_message = [this](net::WsConnection&, const net::WsMessage& m) { on_message(m); };
   api_->on_open = [this](net::WsConnection&) {
@@ -471,6 +479,7 @@ OrderSide::OrderSide(Session::Impl& s, net::Reactor& reactor, bool subscribe_rep
     encoder_.set_logged_on(false);  // before the reconciliation's requests go out on the new connection
     s_.counters.reconnects.add();
     reconcile();
+    if (on_reconnected) on_reconnected();
   };
   if (!orders_enabled_) s_.notes.push_back("orders disabled: " + s.cfg.venue.api_key_env + " / " + s.cfg.venue.secret_key_env +
                                            " are not set (market data only)");
@@ -563,9 +572,14 @@ void OrderSide::cancel_open_orders_and_wait(net::Reactor& reactor) noexcept {
 }
 
 void OrderSide::request_depth(InstrumentId i) noexcept {
-  // When the connection is down nothing goes out: the reconnect asks again.
+  // When the connection is down nothing goes out: the reconnect asks again (on_reconnected), and so does the
+  // book's snapshot timeout.
   const int limit = s_.instruments[i].cfg.snapshot_depth;
-  if (send([&](char* out, std::size_t cap) { return encoder_.encode_depth(i, limit, ++request_n_, out, cap); })) api_->flush();
+  const std::uint64_t n = ++request_n_;
+  if (send([&](char* out, std::size_t cap) { return encoder_.encode_depth(i, limit, n, out, cap); })) {
+    depth_requests_[i] = n;
+    api_->flush();
+  }
 }
 
 // After a reconnect: ask the venue for every open order's status; the answers bring the OMS up to date.
@@ -635,7 +649,12 @@ void OrderSide::on_message(const net::WsMessage& m) noexcept {
       if (msg.is_error()) {
         s_.counters.api_errors.add();
       } else if (on_depth) {
-        on_depth(m.data, now);
+        // An answer no request awaits (asked again since) is dropped: the newer one is on its way.
+        const auto it = std::find(depth_requests_.begin(), depth_requests_.end(), msg.request);
+        if (msg.request != 0 && it != depth_requests_.end()) {
+          *it = 0;
+          on_depth(static_cast<InstrumentId>(it - depth_requests_.begin()), m.data, now);
+        }
       }
       break;
     case oms::ApiKind::order_status: on_order_status(msg, now); break;
@@ -825,20 +844,17 @@ void MarketSide::poll(std::int64_t now_ns) noexcept {
   for (auto& in : s_.instruments) in.sync->poll(now_ns);
 }
 
-void MarketSide::on_snapshot(std::string_view json, std::int64_t recv_ns) noexcept {
-  // A WS-API depth result does not name its symbol; snapshots are requested one instrument at a time
-  // (the first one awaiting), so the answer belongs to the first instrument awaiting one.
-  for (std::size_t i = 0; i < s_.instruments.size(); ++i) {
-    Instrument& in = s_.instruments[i];
-    if (in.sync->state() != book::SyncState::awaiting_snapshot) continue;
-    const md::ParseResult r = parsers_[i].parse(json, json.size() + net::kMessagePadding, recv_ns, msg_, levels_);
-    if (!r.ok() || msg_.kind != md::MdKind::depth_snapshot) {
-      s_.counters.md_errors.add();
-      return;
-    }
-    in.sync->on_snapshot(msg_);
+void MarketSide::request_snapshots_again(std::int64_t now_ns) noexcept {
+  for (auto& in : s_.instruments) in.sync->request_again(now_ns);
+}
+
+void MarketSide::on_snapshot(InstrumentId i, std::string_view json, std::int64_t recv_ns) noexcept {
+  const md::ParseResult r = parsers_[i].parse(json, json.size() + net::kMessagePadding, recv_ns, msg_, levels_);
+  if (!r.ok() || msg_.kind != md::MdKind::depth_snapshot) {
+    s_.counters.md_errors.add();
     return;
   }
+  s_.instruments[i].sync->on_snapshot(msg_);  // ignored (and counted) unless a snapshot is awaited
 }
 
 // The strategies' turn on a book event (the top from the applied book, or predicted from the diff).
@@ -952,8 +968,10 @@ struct Session::Impl::Inline final : MarketSide::Sink, strategy::StrategyContext
   explicit Inline(Impl& s)
       : s_(s), orders(s, reactor, true), market(s, reactor, *this, "hftx-session"), timer(reactor, [this] { on_timer(); }) {
     rec_ = &market.recorder();
-    orders.on_depth = [this](std::string_view json, std::int64_t ns) { market.on_snapshot(json, ns); };
-    market.request_depth = [this](InstrumentId i) { orders.request_depth(i); };
+    orders.on_depth = [this](InstrumentId i, std::string_view json, std::int64_t ns) {
+      market.on_snapshot(i, json, ns);
+    };
+    orders.on_reconnected = [this] { market.request_snapshots_again(s_.now_ns()); };
     for (InstrumentId i = 0; i < s.instruments.size(); ++i) {
       s.instruments[i].sync->on_snapshot_request([this, i](std::int64_t) { orders.request_depth(i); });
     }
@@ -1258,7 +1276,10 @@ struct Session::Impl::Pipelined final : MarketSide::Sink {
         actions(s.cfg.threading.queue_capacity),
         feed_timer(feed_reactor, [this] { market.poll(s_.now_ns()); }),
         gateway_timer(gateway_reactor, [this] { orders.on_timer(s_.now_ns()); }) {
-    depth.on_depth = [this](std::string_view json, std::int64_t ns) { market.on_snapshot(json, ns); };
+    depth.on_depth = [this](InstrumentId i, std::string_view json, std::int64_t ns) {
+      market.on_snapshot(i, json, ns);
+    };
+    depth.on_reconnected = [this] { market.request_snapshots_again(s_.now_ns()); };
     for (InstrumentId i = 0; i < s.instruments.size(); ++i)
       s.instruments[i].sync->on_snapshot_request([this, i](std::int64_t) { depth.request_depth(i); });
     gateway_rec = &s.tracker.register_thread("hftx-gateway");

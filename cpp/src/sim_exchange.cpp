@@ -1123,6 +1123,11 @@ struct Exchange::Impl {
                            r.method == "order.status" || r.method == "openOrders.cancelAll" ||
                            r.method == "userDataStream.subscribe.signature";
     if (is_signed) e = check_signature(cs, r, logon);
+    if (r.method == "depth" && lose_depth > 0) {
+      --lose_depth;
+      stats_lost.add();
+      return;
+    }
     if (!e) {
       if (r.method == "depth") e = api_depth(cs, r);
       else if (r.method == "order.place") e = api_place(cs, r);
@@ -1584,6 +1589,7 @@ struct Exchange::Impl {
       stats_fills, stats_cancels, stats_rejects, stats_connections, stats_market, stats_api, stats_accepted,
       stats_resting, stats_slow, stats_replay_lines, stats_replay_done, stats_lost, stats_logons, stats_unsigned;
   std::array<Counter, kRejectCodes.size()> rejects_by_code;
+  std::size_t lose_depth = 0;  // test hook (loop thread): depth requests still to drop unanswered
 };
 
 // ---- Exchange ------------------------------------------------------------------------------------------------
@@ -1700,6 +1706,23 @@ void Exchange::drop_connections() {
     if (!impl_->server) return;
     impl_->server->for_each_open([](WsConnection& c) { c.abort("dropped by the simulator (test hook)"); });
   });
+}
+
+void Exchange::drop_connections(Channel channel) {
+  on_loop([this, channel] {
+    if (!impl_->server) return;
+    // Chosen first, aborted through the server's own walk: an abort closes (and forgets) its ConnState.
+    std::vector<const WsConnection*> chosen;
+    for (const auto& [id, cs] : impl_->conns)
+      if (cs->channel == channel) chosen.push_back(cs->conn);
+    impl_->server->for_each_open([&](WsConnection& c) {
+      if (std::find(chosen.begin(), chosen.end(), &c) != chosen.end()) c.abort("dropped by the simulator (test hook)");
+    });
+  });
+}
+
+void Exchange::lose_depth_requests(std::size_t n) {
+  on_loop([this, n] { impl_->lose_depth = n; });
 }
 
 void Exchange::lose_requests() {

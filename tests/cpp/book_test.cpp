@@ -386,6 +386,52 @@ TEST(BinanceSync, SpotGapRequestsAResnapshotRateLimited) {
   EXPECT_EQ(f.sync.stats().dropped_old, 1u);  // the 16..20 gap diff
 }
 
+// A request lost with its connection, or an answer that never came: the sync asks again rather than wait for good.
+TEST(BinanceSync, AnUnansweredRequestIsSentAgainAfterTheTimeout) {
+  SyncConfig cfg;
+  cfg.min_resnapshot_interval_ns = 1000;
+  cfg.snapshot_timeout_ns = 5000;
+  SyncFixture f(Market::spot, cfg);
+  f.sync.start(0);
+  ASSERT_EQ(f.requests.size(), 1u);
+  EXPECT_EQ(f.sync.on_diff(diff(1, 10, 4999)), DiffOutcome::buffered);
+  f.sync.poll(4999);
+  EXPECT_EQ(f.requests.size(), 1u);  // not yet
+  EXPECT_EQ(f.sync.on_diff(diff(11, 20, 5000)), DiffOutcome::buffered);  // on_diff polls: due now
+  ASSERT_EQ(f.requests.size(), 2u);
+  EXPECT_EQ(f.requests[1], 5000);
+  EXPECT_EQ(f.sync.stats().snapshot_timeouts, 1u);
+  f.sync.poll(9999);
+  f.sync.poll(10'000);  // the second one went unanswered too
+  EXPECT_EQ(f.requests.size(), 3u);
+  EXPECT_EQ(f.sync.stats().snapshot_timeouts, 2u);
+  // Answered: loaded and bridged by the buffer; synced, nothing more is asked for, however long it runs.
+  f.sync.on_snapshot(snapshot(12, kSnapBids, kSnapAsks));
+  ASSERT_EQ(f.sync.state(), SyncState::synced);
+  f.sync.poll(1'000'000);
+  f.sync.request_again(1'000'000);
+  EXPECT_EQ(f.requests.size(), 3u);
+  EXPECT_EQ(f.sync.stats().snapshot_timeouts, 2u);
+}
+
+// The request channel reconnected: an awaited snapshot is asked for at once, within the rate limit.
+TEST(BinanceSync, RequestAgainAsksForAnAwaitedSnapshotWithinTheRateLimit) {
+  SyncConfig cfg;
+  cfg.min_resnapshot_interval_ns = 1000;
+  SyncFixture f(Market::spot, cfg);
+  f.sync.start(0);
+  f.sync.request_again(2000);
+  ASSERT_EQ(f.requests.size(), 2u);
+  EXPECT_EQ(f.requests[1], 2000);
+  f.sync.request_again(2500);  // inside the interval: held back, sent by the first poll after it
+  EXPECT_EQ(f.requests.size(), 2u);
+  EXPECT_EQ(f.sync.stats().requests_deferred, 1u);
+  f.sync.poll(3000);
+  ASSERT_EQ(f.requests.size(), 3u);
+  EXPECT_EQ(f.requests[2], 3000);
+  EXPECT_EQ(f.sync.stats().snapshot_timeouts, 0u);
+}
+
 TEST(BinanceSync, SnapshotOlderThanTheBufferRequestsAgain) {
   SyncFixture f(Market::spot);
   (void)f.sync.on_diff(diff(50, 60));

@@ -12,8 +12,10 @@
 // not a gap. Any other break is a gap: the book goes back to awaiting_snapshot, the diff is buffered (it
 // is newer than anything applied and will bridge the next snapshot), and a new snapshot is requested —
 // rate-limited to one request per `min_resnapshot_interval_ns` (a due request that the limit holds back is
-// sent by the first on_diff()/poll() after the interval). Every state change is reported to the
-// transition callback.
+// sent by the first on_diff()/poll() after the interval). A request that no snapshot answered within
+// `snapshot_timeout_ns` is sent again by on_diff()/poll(), and request_again() asks at once when the request
+// channel reconnects: a lost request never leaves the book unsynced for good. Every state change is reported to
+// the transition callback.
 //
 // Buffering: diffs that arrive while the snapshot is pending are copied into buffers reserved at
 // construction (no allocation while they fit). When they are full the oldest diffs are discarded
@@ -119,6 +121,7 @@ struct SyncStats {
   std::uint64_t snapshots_ignored = 0;   // arrived while synced / awaiting the first diff
   std::uint64_t snapshot_requests = 0;   // requests sent (callback invoked)
   std::uint64_t requests_deferred = 0;   // requests held back by the rate limit (sent later)
+  std::uint64_t snapshot_timeouts = 0;   // requests sent again because no snapshot came in snapshot_timeout_ns
   std::uint64_t buffer_overflows = 0;    // buffered diffs discarded because the buffer was full
   std::uint64_t crossed = 0;             // applied diffs after which the book was crossed
   std::uint64_t dropped_stale_levels = 0;
@@ -128,6 +131,9 @@ struct SyncConfig {
   std::size_t buffer_diffs = 4096;       // diffs kept while the snapshot is pending
   std::size_t buffer_levels = 1u << 18;  // their levels
   std::int64_t min_resnapshot_interval_ns = 1'000'000'000;  // rate limit of snapshot requests
+  // A request that no snapshot answered in this time is sent again (poll()): a request or its answer lost with
+  // a connection would otherwise leave the book awaiting a snapshot for good.
+  std::int64_t snapshot_timeout_ns = 5'000'000'000;
 };
 
 template <class Book = L2Book>
@@ -197,9 +203,23 @@ class BasicBinanceSync {
     stats_ = SyncStats{};
   }
 
-  // Sends a request held back by the rate limit once the interval has passed.
+  // Sends a request held back by the rate limit once the interval has passed, and asks again when a snapshot
+  // awaited since the last request has not come in snapshot_timeout_ns.
   void poll(std::int64_t now_ns) {
-    if (request_pending_ && now_ns - last_request_ns_ >= cfg_.min_resnapshot_interval_ns) request(now_ns);
+    if (request_pending_) {
+      if (now_ns - last_request_ns_ >= cfg_.min_resnapshot_interval_ns) request(now_ns);
+    } else if (state_ == SyncState::awaiting_snapshot && last_request_ns_ != INT64_MIN &&
+               now_ns - last_request_ns_ >= cfg_.snapshot_timeout_ns) {
+      ++stats_.snapshot_timeouts;
+      request(now_ns);
+    }
+  }
+
+  // The channel snapshots are requested on is back (its connection reopened): a snapshot still awaited is asked
+  // for again (rate limit applies), since a request made while it was down, or in flight when it dropped, is
+  // lost.
+  void request_again(std::int64_t now_ns) {
+    if (state_ == SyncState::awaiting_snapshot) request(now_ns);
   }
 
   DiffOutcome on_diff(const md::MdMessage& m) {

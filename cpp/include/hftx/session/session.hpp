@@ -23,7 +23,10 @@
 // Recovery: both connections reconnect with backoff. A market reconnect resynchronises every book (new
 // snapshot); an order-connection reconnect re-subscribes the execution reports and reconciles every open
 // order with order.status (fills missed while disconnected are applied from the venue's cumulative
-// quantity), so nothing is lost or applied twice.
+// quantity), so nothing is lost or applied twice. A snapshot request lost on the way (a connection that
+// dropped with it in flight, a venue that never answered) is asked again when the connection that carries
+// depth requests comes back, and otherwise after SyncConfig::snapshot_timeout_ns (5 s); answers are matched to
+// their instrument by request id.
 #pragma once
 
 #include <array>

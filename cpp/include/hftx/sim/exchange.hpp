@@ -90,7 +90,7 @@ struct ExchangeStats {
   std::uint64_t book_tickers = 0;
   std::uint64_t trades = 0;
   std::uint64_t requests = 0;          // WS-API requests
-  std::uint64_t requests_lost = 0;     // WS-API requests dropped by the lose_requests() test hook
+  std::uint64_t requests_lost = 0;     // WS-API requests dropped by the lose_*requests() test hooks
   std::uint64_t orders = 0;            // order.place accepted
   std::uint64_t fills = 0;             // executions involving an account order (each side counts)
   std::uint64_t cancels = 0;           // orders cancelled by request (order.cancel, cancelAll)
@@ -153,10 +153,14 @@ class Exchange {
   // ---- test hooks -------------------------------------------------------------------------------------
   // Aborts every connection (no close frame: the clients see 1006).
   void drop_connections();
+  // Aborts the connections of one channel only (market streams or the WebSocket API).
+  void drop_connections(Channel channel);
   // From now on, WS-API requests arriving on the API connections open now are dropped unanswered, as if
   // lost on the wire (counted in requests_lost). Connections opened later are not affected, so a
   // drop_connections() after it leaves the client with requests the venue never saw.
   void lose_requests();
+  // The next `n` depth requests, on any API connection, are dropped unanswered (counted in requests_lost).
+  void lose_depth_requests(std::size_t n);
   // The next depth update of `symbol` starts one id late (U = last u + 2): subscribers see a gap.
   // Throws ConfigError for a symbol that is not listed.
   void skip_sequence(std::string_view symbol);

@@ -234,7 +234,8 @@ void snapshot_lost_with_its_connection_is_asked_again(ThreadingMode mode) {
   ASSERT_TRUE(eventually([&] { return ex.stats().requests_lost == 1; })) << "the resync's request was not sent";
   const std::uint64_t reconnects = s.stats().reconnects;
   ex.drop_connections(sim::Channel::api);
-  ASSERT_TRUE(eventually([&] { return s.stats().reconnects > reconnects; }, 3s)) << "the API connection did not come back";
+  ASSERT_TRUE(eventually([&] { return s.stats().reconnects > reconnects; }, 3s))
+      << "the API connection did not come back";
   EXPECT_TRUE(eventually([&] { return s.books(1)[0].synced; }, 3s)) << "not synced within 3 s of the reconnect";
   s.stop();
   ex.stop();

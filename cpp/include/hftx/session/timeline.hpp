@@ -34,7 +34,8 @@ template <class T>
 struct SampleSeries {
   std::vector<T> samples;
   std::uint64_t every = 1;  // one kept sample in `every`
-  std::uint64_t seen = 0;   // samples pushed, kept or not
+  std::uint64_t seen = 0;   // samples pushed, kept or not (read first: while the log is written, samples may
+                            // run a few pushes past it)
 };
 
 template <class T>

@@ -263,14 +263,17 @@ class MarketSide {
   MarketSide(Session::Impl& s, net::Reactor& reactor, Sink& sink, std::string thread_name);
   void connect();
   void close();
-  void on_snapshot(InstrumentId i, std::string_view json, std::int64_t recv_ns) noexcept;
+  // Every book's depth snapshots are asked for on `api` (the inline order connection, or the pipelined
+  // feed's own): its requests, its answers by instrument, and asking again when it reconnects.
+  void request_snapshots_through(OrderSide& api);
   void poll(std::int64_t now_ns) noexcept;
-  // The connection depth requests go out on is back: every book still awaiting a snapshot asks again.
-  void request_snapshots_again(std::int64_t now_ns) noexcept;
   net::WsClient& connection() noexcept { return *ws_; }
   LatencyTracker::Recorder& recorder() noexcept { return *rec_; }
 
  private:
+  void on_snapshot(InstrumentId i, std::string_view json, std::int64_t recv_ns) noexcept;
+  // The connection depth requests go out on is back: every book still awaiting a snapshot asks again.
+  void request_snapshots_again(std::int64_t now_ns) noexcept;
   void on_message(const net::WsMessage& m) noexcept;
   void act_on_book(Instrument& in, InstrumentId id, const strategy::BookEvent& ev, std::uint64_t t_parse) noexcept;
   [[nodiscard]] int route(std::string_view data) const noexcept;
@@ -844,6 +847,13 @@ void MarketSide::poll(std::int64_t now_ns) noexcept {
   for (auto& in : s_.instruments) in.sync->poll(now_ns);
 }
 
+void MarketSide::request_snapshots_through(OrderSide& api) {
+  api.on_depth = [this](InstrumentId i, std::string_view json, std::int64_t ns) { on_snapshot(i, json, ns); };
+  api.on_reconnected = [this] { request_snapshots_again(s_.now_ns()); };
+  for (InstrumentId i = 0; i < s_.instruments.size(); ++i)
+    s_.instruments[i].sync->on_snapshot_request([&api, i](std::int64_t) { api.request_depth(i); });
+}
+
 void MarketSide::request_snapshots_again(std::int64_t now_ns) noexcept {
   for (auto& in : s_.instruments) in.sync->request_again(now_ns);
 }
@@ -968,13 +978,7 @@ struct Session::Impl::Inline final : MarketSide::Sink, strategy::StrategyContext
   explicit Inline(Impl& s)
       : s_(s), orders(s, reactor, true), market(s, reactor, *this, "hftx-session"), timer(reactor, [this] { on_timer(); }) {
     rec_ = &market.recorder();
-    orders.on_depth = [this](InstrumentId i, std::string_view json, std::int64_t ns) {
-      market.on_snapshot(i, json, ns);
-    };
-    orders.on_reconnected = [this] { market.request_snapshots_again(s_.now_ns()); };
-    for (InstrumentId i = 0; i < s.instruments.size(); ++i) {
-      s.instruments[i].sync->on_snapshot_request([this, i](std::int64_t) { orders.request_depth(i); });
-    }
+    market.request_snapshots_through(orders);
     orders.deliver = [this](const OrderUpdate& u) {
       if (u.strategy >= s_.strategies.size()) return;
       current_ = u.strategy;
@@ -1276,12 +1280,7 @@ struct Session::Impl::Pipelined final : MarketSide::Sink {
         actions(s.cfg.threading.queue_capacity),
         feed_timer(feed_reactor, [this] { market.poll(s_.now_ns()); }),
         gateway_timer(gateway_reactor, [this] { orders.on_timer(s_.now_ns()); }) {
-    depth.on_depth = [this](InstrumentId i, std::string_view json, std::int64_t ns) {
-      market.on_snapshot(i, json, ns);
-    };
-    depth.on_reconnected = [this] { market.request_snapshots_again(s_.now_ns()); };
-    for (InstrumentId i = 0; i < s.instruments.size(); ++i)
-      s.instruments[i].sync->on_snapshot_request([this, i](std::int64_t) { depth.request_depth(i); });
+    market.request_snapshots_through(depth);
     gateway_rec = &s.tracker.register_thread("hftx-gateway");
     const std::size_t n = s.cfg.threading.workers;
     for (std::size_t w = 0; w < n; ++w) {

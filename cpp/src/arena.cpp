@@ -18,6 +18,7 @@
 
 #include "hftx/core/error.hpp"
 #include "hftx/cpu/topology.hpp"
+#include "kernel_file.hpp"
 
 namespace hftx {
 
@@ -56,17 +57,10 @@ std::size_t meminfo_bytes(const char* key) noexcept {
   return 0;
 }
 
-std::string read_first_line(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
-
 // The bracketed choice of /sys/kernel/mm/transparent_hugepage/enabled ("always", "madvise", "never"), or ""
 // when the kernel has no THP.
 std::string thp_mode() {
-  const std::string s = read_first_line("/sys/kernel/mm/transparent_hugepage/enabled");
+  const std::string s = detail::read_first_line("/sys/kernel/mm/transparent_hugepage/enabled");
   const auto a = s.find('[');
   const auto b = s.find(']');
   return a != std::string::npos && b != std::string::npos && b > a ? s.substr(a + 1, b - a - 1) : std::string();

@@ -13,15 +13,10 @@
 #include <cpuid.h>
 #endif
 
+#include "kernel_file.hpp"
+
 namespace hftx {
 namespace {
-
-std::string read_first_line(const char* path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
 
 std::uint64_t realtime_ns() noexcept {
   timespec ts;
@@ -83,7 +78,7 @@ TscSupport detect_tsc_support() {
     }
     break;  // the first CPU's flags; the kernel reports the same set for every CPU
   }
-  s.kernel_clocksource = read_first_line("/sys/devices/system/clocksource/clocksource0/current_clocksource");
+  s.kernel_clocksource = detail::read_first_line("/sys/devices/system/clocksource/clocksource0/current_clocksource");
   if (const char* forced = std::getenv("HFTX_CLOCK")) s.forced = forced;
   return s;
 }

@@ -11,13 +11,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <future>
 #include <mutex>
 #include <set>
 #include <sstream>
 
 #include "hftx/core/error.hpp"
+#include "kernel_file.hpp"
 
 namespace hftx {
 namespace {
@@ -34,19 +34,12 @@ std::vector<int> process_cpus() {
 
 std::string errno_text(int err) { return std::string(strerrordesc_np(err) ? strerrordesc_np(err) : "error") + " (" + strerrorname_np(err) + ")"; }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 }  // namespace
 
 ThreadUsage read_thread_usage(int tid) {
   ThreadUsage u;
   const std::string dir = "/proc/self/task/" + std::to_string(tid) + "/";
-  const std::string stat = read_text(dir + "stat");
+  const std::string stat = detail::read_kernel_file(dir + "stat");
   // After the ")" that closes the thread's name (which may hold spaces): state ppid pgrp session tty_nr tpgid
   // flags minflt cminflt majflt cmajflt utime stime.
   long long ticks = -1;  // utime + stime, in clock ticks (10 ms): the fallback for schedstat's nanoseconds
@@ -62,13 +55,13 @@ ThreadUsage read_thread_usage(int tid) {
     }
   }
   long long run_ns = 0, wait_ns = 0;
-  if (std::sscanf(read_text(dir + "schedstat").c_str(), "%lld %lld", &run_ns, &wait_ns) == 2) {
+  if (std::sscanf(detail::read_kernel_file(dir + "schedstat").c_str(), "%lld %lld", &run_ns, &wait_ns) == 2) {
     u.cpu_ns = run_ns;
     u.runqueue_wait_ns = wait_ns;
   } else if (ticks >= 0) {
     u.cpu_ns = ticks * (1'000'000'000 / sysconf(_SC_CLK_TCK));
   }
-  std::istringstream status(read_text(dir + "status"));
+  std::istringstream status(detail::read_kernel_file(dir + "status"));
   for (std::string line; std::getline(status, line);) {
     long long n = 0;
     if (std::sscanf(line.c_str(), "voluntary_ctxt_switches: %lld", &n) == 1) u.voluntary_switches = n;

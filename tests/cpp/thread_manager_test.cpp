@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <future>
 #include <thread>
 
@@ -284,8 +285,15 @@ TEST(ThreadUsage, CountsFaultsSwitchesAndTimeWhileRunningAndAfterReturning) {
       munmap(p, kPages * page);
     }
     for (int i = 0; i < 10; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // blocks: voluntary
-    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(30);
-    while (std::chrono::steady_clock::now() < until) {}  // on a CPU
+    // 30 ms on a CPU by this thread's own clock: 30 ms of wall time is less CPU on a loaded machine (17 ms in a
+    // TSan CI run).
+    const auto cpu_ns = [] {
+      timespec ts{};
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+      return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+    };
+    const std::int64_t until = cpu_ns() + 30'000'000;
+    while (cpu_ns() < until) {}
     worked.set_value();
     may_return_f.wait();
   });

@@ -16,15 +16,16 @@
 #include <vector>
 
 #include "bench_support.hpp"
-#include "hftx/book/binance_sync.hpp"
+#include "hftx/venue/binance/book_sync.hpp"
 #include "hftx/book/l2_book.hpp"
 #include "hftx/book/matching.hpp"
-#include "hftx/book/replay.hpp"
+#include "hftx/venue/binance/replay.hpp"
 
 namespace {
 
 using namespace hftx;
 using namespace hftx::book;
+using namespace hftx::venue::binance;
 
 // ---- recorded data, pre-parsed --------------------------------------------------------------------------
 
@@ -42,7 +43,7 @@ struct Diffs {
 const Diffs& diffs() {
   static const Diffs d = [] {
     Diffs out;
-    md::BinanceParser p(Scale::from_step("0.01"), Scale::from_step("0.000001"));
+    venue::binance::MdParser p(Scale::from_step("0.01"), Scale::from_step("0.000001"));
     std::vector<Level> lv(1u << 16);
     md::MdMessage m;
     std::vector<std::string> lines = bench::read_gz_lines(bench::data_path("binance/spot_btcusdt_20240808.gz"));
@@ -172,7 +173,7 @@ void BM_replay_hftx(benchmark::State& state) {
 
 void BM_sync_overflow(benchmark::State& state) {
   L2Book book;
-  BinanceSync sync(book, Market::spot);
+  BookSync sync(book, Market::spot);
   std::vector<md::Level> levels;
   for (int j = 0; j < 20; ++j) levels.push_back(md::Level{Price(100000 + j), Qty(j + 1)});
   md::MdMessage m;

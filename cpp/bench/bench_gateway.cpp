@@ -28,12 +28,13 @@
 
 #include "bench_support.hpp"
 #include "hftx/md/events.hpp"
-#include "hftx/oms/binance_api.hpp"
+#include "hftx/venue/binance/order_codec.hpp"
 
 namespace {
 
 using namespace hftx;
 using namespace hftx::oms;
+using namespace hftx::venue::binance;
 
 constexpr const char* kApiKey = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
 constexpr const char* kSecret = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
@@ -42,11 +43,11 @@ std::vector<ApiInstrument> instruments() {
   return {ApiInstrument{"BTCUSDT", Scale::from_step("0.01"), Scale::from_step("0.00000001")}};
 }
 
-BinanceApiEncoder make_encoder(RequestSigner s) {
+ApiEncoder make_encoder(RequestSigner s) {
   ApiEncoderConfig c;
   c.api_key = kApiKey;
   c.instruments = instruments();
-  return BinanceApiEncoder(std::move(c), std::move(s));
+  return ApiEncoder(std::move(c), std::move(s));
 }
 
 OrderRequest order(std::uint64_t i) {
@@ -58,7 +59,7 @@ OrderRequest order(std::uint64_t i) {
 }
 
 void BM_place(benchmark::State& state, bool ed25519, bool logged_on = false) {
-  BinanceApiEncoder enc =
+  ApiEncoder enc =
       make_encoder(ed25519 ? RequestSigner::ed25519_pem(bench::kEd25519Pem) : RequestSigner::hmac_sha256(kSecret));
   enc.set_logged_on(logged_on);
   std::vector<char> out(enc.max_request_size());
@@ -110,7 +111,7 @@ std::size_t snprintf_place(std::uint64_t id, const OrderRequest& r, std::int64_t
 
 void BM_place_snprintf(benchmark::State& state) {
   {  // same output as hftx, or the comparison is meaningless
-    BinanceApiEncoder enc = make_encoder(RequestSigner::hmac_sha256(kSecret));
+    ApiEncoder enc = make_encoder(RequestSigner::hmac_sha256(kSecret));
     std::vector<char> a(enc.max_request_size()), b(2048);
     const std::size_t na = enc.encode_place(7, order(7), 1700000000007, a.data(), a.size());
     const std::size_t nb = snprintf_place(7, order(7), 1700000000007, b.data(), b.size());
@@ -181,7 +182,7 @@ void BM_sign_openssl(benchmark::State& state) {
 }
 
 void BM_depth(benchmark::State& state) {
-  BinanceApiEncoder enc = make_encoder(RequestSigner::hmac_sha256(kSecret));
+  ApiEncoder enc = make_encoder(RequestSigner::hmac_sha256(kSecret));
   std::vector<char> out(enc.max_request_size());
   bench::OpSampler sampler;
   bench::AllocMeter alloc;
@@ -210,7 +211,7 @@ std::string padded(const char* s) {
 }
 
 void BM_parse_hftx(benchmark::State& state, const char* text, UpdateKind want, bool fast = true) {
-  BinanceApiParser parser(instruments(), "hx", 1u << 16);
+  ApiParser parser(instruments(), "hx", 1u << 16);
   parser.set_fast_path(fast);
   const std::string buf = padded(text);
   const std::string_view json(buf.data(), std::strlen(text));
@@ -271,7 +272,7 @@ void BM_parse_exec_dom(benchmark::State& state) {
     bad += parse_fixed(z, qs, u.cum_qty) != FixedStatus::ok;
     u.trade_id = static_cast<std::uint64_t>(t);
     u.maker = m;
-    u.venue_time_ms = tt;
+    u.venue_time_ns = tt;
     sampler.add(TscClock::ticks() - t0);
     benchmark::DoNotOptimize(u);
   }
@@ -306,7 +307,7 @@ void BM_parse_ack_dom(benchmark::State& state) {
     u.client_id = cid;
     u.venue_order_id = oid;
     u.instrument = sym == "BTCUSDT" ? 0 : 1;
-    u.venue_time_ms = tt;
+    u.venue_time_ns = tt;
     sampler.add(TscClock::ticks() - t0);
     benchmark::DoNotOptimize(u);
   }

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "bench_support.hpp"
-#include "hftx/md/binance.hpp"
+#include "hftx/venue/binance/md_parser.hpp"
 
 namespace {
 
@@ -46,7 +46,7 @@ void run_hftx(benchmark::State& state, const char* needle, bool fast_path = true
     state.SkipWithError("recorded data not found (HFTX_DATA_DIR)");
     return;
   }
-  md::BinanceParser parser(Scale::from_step("0.01"), Scale::from_step("0.000001"));
+  venue::binance::MdParser parser(Scale::from_step("0.01"), Scale::from_step("0.000001"));
   parser.set_fast_path(fast_path);
   parser.set_sse41_levels(sse41_levels);
   std::vector<md::Level> levels(1u << 16);

@@ -14,8 +14,8 @@
 #include "bench_support.hpp"
 #include "hftx/book/l2_book.hpp"
 #include "hftx/lockfree/mpmc_queue.hpp"
-#include "hftx/md/binance.hpp"
-#include "hftx/oms/binance_api.hpp"
+#include "hftx/venue/binance/md_parser.hpp"
+#include "hftx/venue/binance/order_codec.hpp"
 #include "hftx/oms/order.hpp"
 #include "hftx/risk/risk.hpp"
 #include "hftx/session/session.hpp"
@@ -44,7 +44,7 @@ struct Pipeline final : strategy::StrategyContext {
         oms_(1u << 16, 1, 16),
         risk_(risk_config(), oms_),
         encoder({"bench-key", 5000, "hx", {oms::ApiInstrument{"BTCUSDT", ps, qs}}},
-                logged_on ? oms::RequestSigner::ed25519_pem(bench::kEd25519Pem) : oms::RequestSigner::hmac_sha256("bench-secret")),
+                logged_on ? venue::binance::RequestSigner::ed25519_pem(bench::kEd25519Pem) : venue::binance::RequestSigner::hmac_sha256("bench-secret")),
         levels(1u << 14),
         wbuf(4096) {
     risk_.add_instrument(0, ps, qs, "0.00001");
@@ -97,7 +97,7 @@ struct Pipeline final : strategy::StrategyContext {
   // Back to an empty book awaiting the snapshot (each pass over the recording starts afresh).
   void restart() {
     book.clear();
-    sync.restart(book::Market::spot);
+    sync.restart(venue::binance::Market::spot);
   }
 
   // As a session's market side (session.cpp, MarketSide::on_message): with top_first, a diff that continues
@@ -137,13 +137,13 @@ struct Pipeline final : strategy::StrategyContext {
   }
 
   Scale ps, qs;
-  md::BinanceParser parser;
+  venue::binance::MdParser parser;
   md::MdMessage msg;
   book::BasicL2Book<0> book;  // as a session's books: the top published, no levels
-  book::BasicBinanceSync<book::BasicL2Book<0>> sync{book, book::Market::spot};
+  venue::binance::BasicBookSync<book::BasicL2Book<0>> sync{book, venue::binance::Market::spot};
   oms::OrderManager oms_;
   risk::RiskEngine risk_;
-  oms::BinanceApiEncoder encoder;
+  venue::binance::ApiEncoder encoder;
   std::unique_ptr<strategy::Strategy> probe;
   std::vector<md::Level> levels;
   std::vector<char> wbuf;

@@ -10,13 +10,13 @@
 //                               message (frames parsed, UTF-8 checked; no JSON parse). items = messages
 //                               received. Goal: >= 1M events/s received. Server and client each on its own
 //                               thread: on the 2-core machine they share the two cores with nothing else.
-//  sim_loopback_parsed/hftx     same, and the client parses every message with md::BinanceParser.
+//  sim_loopback_parsed/hftx     same, and the client parses every message with venue::binance::MdParser.
 #include <atomic>
 #include <memory>
 #include <string>
 
 #include "bench_support.hpp"
-#include "hftx/md/binance.hpp"
+#include "hftx/venue/binance/md_parser.hpp"
 #include "hftx/net/websocket.hpp"
 #include "hftx/sim/exchange.hpp"
 #include "hftx/sim/generator.hpp"
@@ -66,7 +66,7 @@ void BM_loopback(benchmark::State& state, bool parse) {
   cc.url = ex.market_url() + "?streams=btcusdt@depth@100ms/btcusdt@bookTicker/btcusdt@trade";
   cc.read_buffer_size = 1u << 20;
   hftx::net::WsClient client(reactor, cc);
-  hftx::md::BinanceParser parser(hftx::Scale::from_step("0.01"), hftx::Scale::from_step("0.00000001"));
+  hftx::venue::binance::MdParser parser(hftx::Scale::from_step("0.01"), hftx::Scale::from_step("0.00000001"));
   std::vector<hftx::md::Level> levels(4096);
   hftx::md::MdMessage msg;
   std::uint64_t received = 0, errors = 0;

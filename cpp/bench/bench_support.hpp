@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "hftx/book/replay.hpp"
+#include "hftx/venue/binance/replay.hpp"
 #include "hftx/core/clock.hpp"
 #include "hftx/core/error.hpp"
 #include "hftx/testing/alloc_counter.hpp"
@@ -85,7 +85,7 @@ inline std::filesystem::path data_path(const std::string& relative) {
 // benchmark can SkipWithError naming the path instead of aborting the program.
 inline std::vector<std::string> read_gz_lines(const std::filesystem::path& path, std::size_t max_lines = SIZE_MAX) {
   try {
-    return book::read_recorded_lines(path.string(), max_lines);
+    return md::read_recorded_lines(path.string(), max_lines);
   } catch (const SystemError&) {
     return {};
   }

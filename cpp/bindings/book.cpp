@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "hftx/book/l2_book.hpp"
-#include "hftx/book/replay.hpp"
+#include "hftx/venue/binance/replay.hpp"
 #include "hftx/core/error.hpp"
-#include "hftx/md/binance.hpp"
+#include "hftx/venue/binance/md_parser.hpp"
 #include "register.hpp"
 
 namespace hftx::py {
@@ -19,7 +19,7 @@ namespace {
 
 using book::CrossedPolicy;
 using book::L2Book;
-using book::Market;
+using venue::binance::Market;
 using book::Side;
 using md::Level;
 
@@ -169,14 +169,14 @@ class PyOrderBook {
   Scale price_;
   Scale qty_;
   std::unique_ptr<L2Book> book_;
-  md::BinanceParser parser_;
+  venue::binance::MdParser parser_;
   std::vector<Level> levels_;
 };
 
-pyb::dict replay_dict(const book::ReplayResult& r) {
-  const book::ReplayStats& s = r.stats;
+pyb::dict replay_dict(const venue::binance::ReplayResult& r) {
+  const venue::binance::ReplayStats& s = r.stats;
   pyb::dict d;
-  d["market"] = std::string(book::to_string(r.market));
+  d["market"] = std::string(venue::binance::to_string(r.market));
   d["price_step"] = r.price_step;
   d["qty_step"] = r.qty_step;
   d["lines"] = s.lines;
@@ -221,10 +221,10 @@ pyb::dict replay_dict(const book::ReplayResult& r) {
   return d;
 }
 
-book::ReplayOptions options(const std::optional<std::string>& market, const std::optional<std::string>& price_step,
+venue::binance::ReplayOptions options(const std::optional<std::string>& market, const std::optional<std::string>& price_step,
                             const std::optional<std::string>& qty_step, const std::string& crossed_policy,
                             bool books_only) {
-  book::ReplayOptions o;
+  venue::binance::ReplayOptions o;
   o.books_only = books_only;
   o.market = market_from(market);
   if (price_step) o.price_step = *price_step;
@@ -269,8 +269,8 @@ void register_book(pyb::module_& m) {
       [](const std::vector<std::string>& files, const std::optional<std::string>& market,
          const std::optional<std::string>& price_step, const std::optional<std::string>& qty_step,
          const std::string& crossed_policy, bool books_only) {
-        const book::ReplayOptions o = options(market, price_step, qty_step, crossed_policy, books_only);
-        const auto r = without_gil([&] { return book::replay_files(files, o); });
+        const venue::binance::ReplayOptions o = options(market, price_step, qty_step, crossed_policy, books_only);
+        const auto r = without_gil([&] { return venue::binance::replay_files(files, o); });
         return replay_dict(r);
       },
       pyb::arg("files"), pyb::arg("market") = pyb::none(), pyb::arg("price_step") = pyb::none(),
@@ -281,7 +281,7 @@ void register_book(pyb::module_& m) {
       [](const pyb::list& lines, const std::optional<std::string>& market,
          const std::optional<std::string>& price_step, const std::optional<std::string>& qty_step,
          const std::string& crossed_policy, bool books_only) {
-        const book::ReplayOptions o = options(market, price_step, qty_step, crossed_policy, books_only);
+        const venue::binance::ReplayOptions o = options(market, price_step, qty_step, crossed_policy, books_only);
         // Views into the Python objects (bytes, or the UTF-8 cache of str): no copy; the list keeps them
         // alive while the GIL is released.
         std::vector<std::string_view> views;
@@ -301,7 +301,7 @@ void register_book(pyb::module_& m) {
             throw ConfigError("replay_lines: each line must be str or bytes");
           }
         }
-        const auto r = without_gil([&] { return book::replay_lines(views, o); });
+        const auto r = without_gil([&] { return venue::binance::replay_lines(views, o); });
         return replay_dict(r);
       },
       pyb::arg("lines"), pyb::arg("market") = pyb::none(), pyb::arg("price_step") = pyb::none(),

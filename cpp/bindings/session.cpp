@@ -99,9 +99,9 @@ SessionConfig session_config_from(const pyb::dict& d) {
   v.get("api_url", c.venue.api_url);
   std::string market = "spot";
   v.get("market", market);
-  if (market == "spot") c.venue.market = book::Market::spot;
-  else if (market == "usdm") c.venue.market = book::Market::usdm;
-  else if (market == "coinm") c.venue.market = book::Market::coinm;
+  if (market == "spot") c.venue.market = venue::binance::Market::spot;
+  else if (market == "usdm") c.venue.market = venue::binance::Market::usdm;
+  else if (market == "coinm") c.venue.market = venue::binance::Market::coinm;
   else throw ConfigError("venue.market = '" + market + "': expected spot, usdm or coinm");
   v.get("api_key_env", c.venue.api_key_env);
   v.get("secret_key_env", c.venue.secret_key_env);

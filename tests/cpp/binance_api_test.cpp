@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "hftx/core/error.hpp"
-#include "hftx/md/binance.hpp"
-#include "hftx/oms/binance_api.hpp"
+#include "hftx/venue/binance/md_parser.hpp"
+#include "hftx/venue/binance/order_codec.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -25,6 +25,7 @@ using hftx::Price;
 using hftx::Qty;
 using hftx::Scale;
 using namespace hftx::oms;
+using namespace hftx::venue::binance;
 
 // Binance's example credentials. Source: "SIGNED request example (HMAC)",
 // https://developers.binance.com/docs/binance-spot-api-docs/websocket-api/request-security
@@ -184,13 +185,13 @@ std::vector<ApiInstrument> instruments() {
           ApiInstrument{"ETHUSDT", Scale::from_step("0.01"), Scale::from_step("0.0001")}};
 }
 
-BinanceApiEncoder make_encoder(RequestSigner signer, int recv_window = 100) {
+ApiEncoder make_encoder(RequestSigner signer, int recv_window = 100) {
   ApiEncoderConfig c;
   c.api_key = kApiKey;
   c.recv_window_ms = recv_window;
   c.client_id_prefix = "hx";
   c.instruments = instruments();
-  return BinanceApiEncoder(std::move(c), std::move(signer));
+  return ApiEncoder(std::move(c), std::move(signer));
 }
 
 OrderRequest limit_sell() {
@@ -204,7 +205,7 @@ OrderRequest limit_sell() {
   return r;
 }
 
-std::string encode(BinanceApiEncoder& e, auto&& fn) {
+std::string encode(ApiEncoder& e, auto&& fn) {
   std::string buf(e.max_request_size(), '\0');
   const std::size_t n = fn(buf.data(), buf.size());
   EXPECT_GT(n, 0u) << to_string(e.last_status());
@@ -248,8 +249,8 @@ Decoded decode(const std::string& json) {
   return d;
 }
 
-TEST(BinanceApiEncoder, PlaceLimitExactJsonAndSignature) {
-  BinanceApiEncoder e = make_encoder(RequestSigner::hmac_sha256(kSecret));
+TEST(ApiEncoder, PlaceLimitExactJsonAndSignature) {
+  ApiEncoder e = make_encoder(RequestSigner::hmac_sha256(kSecret));
   const std::string json =
       encode(e, [&](char* o, std::size_t c) { return e.encode_place(42, limit_sell(), 1645423376532, o, c); });
   const std::string payload =
@@ -272,8 +273,8 @@ TEST(BinanceApiEncoder, PlaceLimitExactJsonAndSignature) {
   EXPECT_LE(json.size(), e.max_request_size());
 }
 
-TEST(BinanceApiEncoder, PlaceVariants) {
-  BinanceApiEncoder e = make_encoder(RequestSigner::hmac_sha256(kSecret), 5000);
+TEST(ApiEncoder, PlaceVariants) {
+  ApiEncoder e = make_encoder(RequestSigner::hmac_sha256(kSecret), 5000);
   OrderRequest r = limit_sell();
   r.side = Side::bid;
   r.tif = TimeInForce::ioc;
@@ -315,8 +316,8 @@ TEST(BinanceApiEncoder, PlaceVariants) {
   EXPECT_EQ(d.signature, openssl_hmac_hex(kSecret, d.payload));
 }
 
-TEST(BinanceApiEncoder, BadRequestsAreRefused) {
-  BinanceApiEncoder e = make_encoder(RequestSigner::hmac_sha256(kSecret));
+TEST(ApiEncoder, BadRequestsAreRefused) {
+  ApiEncoder e = make_encoder(RequestSigner::hmac_sha256(kSecret));
   char buf[2048];
   OrderRequest r = limit_sell();
   EXPECT_EQ(e.encode_place(0, r, 1, buf, sizeof buf), 0u);
@@ -341,8 +342,8 @@ TEST(BinanceApiEncoder, BadRequestsAreRefused) {
   EXPECT_EQ(e.stats().by_status[static_cast<std::size_t>(EncodeStatus::unknown_instrument)], 2u);
 }
 
-TEST(BinanceApiEncoder, CancelCancelAllStatusDepthSubscribeExactJson) {
-  BinanceApiEncoder e = make_encoder(RequestSigner::hmac_sha256(kSecret));
+TEST(ApiEncoder, CancelCancelAllStatusDepthSubscribeExactJson) {
+  ApiEncoder e = make_encoder(RequestSigner::hmac_sha256(kSecret));
   const std::string k = kApiKey;
 
   std::string json = encode(e, [&](char* o, std::size_t c) { return e.encode_cancel(42, 0, 1645423376532, o, c); });
@@ -375,8 +376,8 @@ TEST(BinanceApiEncoder, CancelCancelAllStatusDepthSubscribeExactJson) {
   EXPECT_EQ(json, "{\"id\":\"d12\",\"method\":\"depth\",\"params\":{\"symbol\":\"BTCUSDT\",\"limit\":1000}}");
 }
 
-TEST(BinanceApiEncoder, Ed25519SignedRequestsVerify) {
-  BinanceApiEncoder e = make_encoder(RequestSigner::ed25519_pem(kEd25519Pem));
+TEST(ApiEncoder, Ed25519SignedRequestsVerify) {
+  ApiEncoder e = make_encoder(RequestSigner::ed25519_pem(kEd25519Pem));
   const std::string json =
       encode(e, [&](char* o, std::size_t c) { return e.encode_place(42, limit_sell(), 1645423376532, o, c); });
   const Decoded d = decode(json);
@@ -389,8 +390,8 @@ TEST(BinanceApiEncoder, Ed25519SignedRequestsVerify) {
 
 // session.logon is signed with the Ed25519 key (apiKey, recvWindow, timestamp); once logged on, the trading
 // requests carry neither apiKey nor signature, and are otherwise the same request; an HMAC key cannot log on.
-TEST(BinanceApiEncoder, SessionLogonAndUnsignedRequestsOnceLoggedOn) {
-  BinanceApiEncoder e = make_encoder(RequestSigner::ed25519_pem(kEd25519Pem));
+TEST(ApiEncoder, SessionLogonAndUnsignedRequestsOnceLoggedOn) {
+  ApiEncoder e = make_encoder(RequestSigner::ed25519_pem(kEd25519Pem));
   const Decoded l = decode(encode(e, [&](char* o, std::size_t c) { return e.encode_logon(7, 1649729878532, o, c); }));
   EXPECT_EQ(l.id, "l7");
   EXPECT_EQ(l.method, "session.logon");
@@ -428,7 +429,7 @@ TEST(BinanceApiEncoder, SessionLogonAndUnsignedRequestsOnceLoggedOn) {
   e.set_logged_on(false);
   EXPECT_EQ(decode(encode(e, [&](char* o, std::size_t c) { return e.encode_cancel(42, 0, 1, o, c); })).params.count("signature"), 1u);
 
-  BinanceApiEncoder h = make_encoder(RequestSigner::hmac_sha256(kSecret));
+  ApiEncoder h = make_encoder(RequestSigner::hmac_sha256(kSecret));
   char buf[1024];
   EXPECT_EQ(h.encode_logon(1, 1, buf, sizeof buf), 0u);
   EXPECT_EQ(h.last_status(), EncodeStatus::bad_request);
@@ -441,8 +442,8 @@ TEST(BinanceApiEncoder, SessionLogonAndUnsignedRequestsOnceLoggedOn) {
   }
 }
 
-TEST(BinanceApiEncoder, BufferTooSmallReturnsZeroAtEveryLength) {
-  BinanceApiEncoder e = make_encoder(RequestSigner::hmac_sha256(kSecret));
+TEST(ApiEncoder, BufferTooSmallReturnsZeroAtEveryLength) {
+  ApiEncoder e = make_encoder(RequestSigner::hmac_sha256(kSecret));
   const std::string full =
       encode(e, [&](char* o, std::size_t c) { return e.encode_place(42, limit_sell(), 1645423376532, o, c); });
   for (std::size_t cap = 0; cap < full.size(); ++cap) {
@@ -461,13 +462,13 @@ TEST(BinanceApiEncoder, BufferTooSmallReturnsZeroAtEveryLength) {
   EXPECT_EQ(e.encode_cancel(1, 0, 1, small, sizeof small), 0u);
 }
 
-TEST(BinanceApiEncoder, DecimalsMatchFormatFixedForEveryScale) {
+TEST(ApiEncoder, DecimalsMatchFormatFixedForEveryScale) {
   // The encoder's fast formatter against format_fixed (the reference) on many values and scales.
   for (const char* step : {"0.01", "0.00000001", "1", "0.1", "0.5", "25", "0.000000000000000001"}) {
     ApiEncoderConfig c;
     c.api_key = kApiKey;
     c.instruments = {ApiInstrument{"XYZ", Scale::from_step(step), Scale::from_step(step)}};
-    BinanceApiEncoder e(std::move(c), RequestSigner::hmac_sha256(kSecret));
+    ApiEncoder e(std::move(c), RequestSigner::hmac_sha256(kSecret));
     std::uint64_t x = 0x9e3779b97f4a7c15ull;
     for (int i = 0; i < 300; ++i) {
       x ^= x << 13;
@@ -486,10 +487,10 @@ TEST(BinanceApiEncoder, DecimalsMatchFormatFixedForEveryScale) {
   }
 }
 
-TEST(BinanceApiEncoder, ConfigErrorsNameTheKey) {
+TEST(ApiEncoder, ConfigErrorsNameTheKey) {
   auto expect_error = [](ApiEncoderConfig c, const char* key) {
     try {
-      BinanceApiEncoder e(std::move(c), RequestSigner::hmac_sha256(kSecret));
+      ApiEncoder e(std::move(c), RequestSigner::hmac_sha256(kSecret));
       ADD_FAILURE() << "no ConfigError for " << key;
     } catch (const hftx::ConfigError& err) {
       EXPECT_NE(std::string(err.what()).find(key), std::string::npos) << err.what();
@@ -526,7 +527,7 @@ struct Parsed {
 
 class ApiParserTest : public ::testing::Test {
  protected:
-  BinanceApiParser parser{instruments(), "hx", 1u << 16};
+  ApiParser parser{instruments(), "hx", 1u << 16};
 
   Parsed parse(const std::string& text, std::int64_t recv_ns = 77) {
     Parsed p;
@@ -555,7 +556,7 @@ TEST_F(ApiParserTest, PlaceAckAndReject) {
   EXPECT_EQ(p.u[0].client_id, 42u);
   EXPECT_EQ(p.u[0].venue_order_id, 123u);
   EXPECT_EQ(p.u[0].instrument, 1);
-  EXPECT_EQ(p.u[0].venue_time_ms, 1700000000123);
+  EXPECT_EQ(p.u[0].venue_time_ns, 1700000000123'000'000);
   EXPECT_EQ(p.u[0].recv_ns, 77);
 
   p = parse(R"({"id":"p43","status":400,"error":{"code":-2010,"msg":"Account has insufficient balance for requested action."}})");
@@ -662,7 +663,7 @@ TEST_F(ApiParserTest, DepthSubscribeStatusAndOtherResponses) {
   EXPECT_EQ(p.m.request, 3u);
   EXPECT_TRUE(p.u.empty());
   // The session hands the same text to the market-data parser.
-  hftx::md::BinanceParser md(Scale::from_step("0.00000001"), Scale::from_step("0.00000001"));
+  hftx::venue::binance::MdParser md(Scale::from_step("0.00000001"), Scale::from_step("0.00000001"));
   hftx::md::MdMessage msg;
   std::vector<hftx::md::Level> levels(16);
   ASSERT_TRUE(md.parse_unpadded(depth, 0, msg, levels).ok());
@@ -736,13 +737,13 @@ TEST_F(ApiParserTest, ExecutionReports) {
   ASSERT_TRUE(p.r.ok()) << p.r.describe();
   EXPECT_EQ(p.m.kind, ApiKind::execution_report);
   EXPECT_EQ(p.m.subscription_id, 0);
-  EXPECT_EQ(p.m.event_time_ms, 1499405658658);
+  EXPECT_EQ(p.m.venue_time_ns, 1499405658658'000'000);
   ASSERT_EQ(p.u.size(), 1u);
   EXPECT_EQ(p.u[0].kind, UpdateKind::ack);
   EXPECT_EQ(p.u[0].client_id, 42u);
   EXPECT_EQ(p.u[0].venue_order_id, 4293153u);
   EXPECT_EQ(p.u[0].side, Side::bid);
-  EXPECT_EQ(p.u[0].venue_time_ms, 1499405658657);
+  EXPECT_EQ(p.u[0].venue_time_ns, 1499405658657'000'000);
 
   p = parse(kExecTrade);
   ASSERT_TRUE(p.r.ok()) << p.r.describe();
@@ -875,16 +876,16 @@ TEST_F(ApiParserTest, EveryTruncationFailsCleanly) {
 }
 
 TEST_F(ApiParserTest, TooLargeAndParserConfig) {
-  BinanceApiParser small(instruments(), "hx", 64);
+  ApiParser small(instruments(), "hx", 64);
   ApiMessage m;
   std::vector<OrderUpdate> got;
   auto sink = [&](const OrderUpdate& u) noexcept { got.push_back(u); };
   EXPECT_EQ(small.parse_unpadded(kExecNew, 0, m, UpdateSink(sink)).status, ApiStatus::too_large);
   EXPECT_EQ(small.stats().by_status[static_cast<std::size_t>(ApiStatus::too_large)], 1u);
-  EXPECT_THROW(BinanceApiParser(instruments(), "bad prefix"), hftx::ConfigError);
+  EXPECT_THROW(ApiParser(instruments(), "bad prefix"), hftx::ConfigError);
   std::vector<ApiInstrument> dup = instruments();
   dup[1].symbol = "BTCUSDT";
-  EXPECT_THROW(BinanceApiParser(dup, "hx"), hftx::ConfigError);
+  EXPECT_THROW(ApiParser(dup, "hx"), hftx::ConfigError);
   InstrumentId id = 9;
   EXPECT_TRUE(parser.instrument_of("ETHUSDT", id));
   EXPECT_EQ(id, 1);
@@ -895,8 +896,8 @@ TEST_F(ApiParserTest, TooLargeAndParserConfig) {
 
 // One text through a parser with the hand scanner and through one without it.
 struct BothWays {
-  BinanceApiParser fast{instruments(), "hx", 1u << 16};
-  BinanceApiParser slow{instruments(), "hx", 1u << 16};
+  ApiParser fast{instruments(), "hx", 1u << 16};
+  ApiParser slow{instruments(), "hx", 1u << 16};
   BothWays() { slow.set_fast_path(false); }
 
   // True when both give the same status, field, message and updates; `scanned` says which path `fast` took.
@@ -980,8 +981,8 @@ TEST(BinanceApiParserFastPath, ReadsTheAcksAsSimdjsonDoes) {
 
 TEST(BinanceApiRoundTrip, EncoderIdsMapBackThroughTheParser) {
   // A request's id and newClientOrderId, answered the way §1 says, come back to the same ClientOrderId.
-  BinanceApiEncoder e = make_encoder(RequestSigner::hmac_sha256(kSecret));
-  BinanceApiParser p(instruments(), "hx");
+  ApiEncoder e = make_encoder(RequestSigner::hmac_sha256(kSecret));
+  ApiParser p(instruments(), "hx");
   for (ClientOrderId id : {1ull, 42ull, 1234567890123ull, 18446744073709551615ull}) {
     const Decoded d = decode(encode(e, [&](char* o, std::size_t c) { return e.encode_place(id, limit_sell(), 1, o, c); }));
     const std::string resp = R"({"id":")" + d.id + R"(","status":200,"result":{"symbol":"BTCUSDT","orderId":1,"orderListId":-1,"clientOrderId":")" +

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "hftx/book/matching.hpp"
-#include "hftx/book/replay.hpp"
+#include "hftx/venue/binance/replay.hpp"
 #include "hftx/testing/alloc_counter.hpp"
 #include "test_support.hpp"
 
@@ -16,6 +16,7 @@ namespace {
 
 using namespace hftx;
 using namespace hftx::book;
+using namespace hftx::venue::binance;
 
 TEST(BookAlloc, ReplayAfterWarmUpDoesNotAllocate) {
   ASSERT_TRUE(hftx::testing::alloc_counter_active());
@@ -23,7 +24,7 @@ TEST(BookAlloc, ReplayAfterWarmUpDoesNotAllocate) {
     const std::string path = test::data_dir() + "/binance/" + name;
     if (!std::filesystem::exists(path)) GTEST_SKIP() << "no recorded data";
     // Lines in padded buffers (as a receive buffer would hold them).
-    std::vector<std::string> lines = read_recorded_lines(path);
+    std::vector<std::string> lines = md::read_recorded_lines(path);
     std::vector<std::size_t> sizes;
     for (std::string& l : lines) {
       sizes.push_back(l.size());

@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "hftx/book/binance_sync.hpp"
+#include "hftx/venue/binance/book_sync.hpp"
 #include "hftx/book/l2_book.hpp"
 #include "test_support.hpp"
 
@@ -18,6 +18,7 @@ namespace {
 
 using namespace hftx;
 using namespace hftx::book;
+using namespace hftx::venue::binance;
 using hftx::md::Level;
 
 Level lv(std::int64_t p, std::int64_t q) { return Level{Price(p), Qty(q)}; }
@@ -318,7 +319,7 @@ md::MdMessage snapshot(std::uint64_t luid, const std::vector<Level>& bids, const
 
 struct SyncFixture {
   L2Book book{64};
-  BinanceSync sync;
+  BookSync sync;
   std::vector<SyncTransition> transitions;
   std::vector<std::int64_t> requests;
   explicit SyncFixture(Market m, SyncConfig cfg = {}) : sync(book, m, cfg) {
@@ -329,7 +330,7 @@ struct SyncFixture {
 
 const std::vector<Level> kSnapBids{lv(100, 1)}, kSnapAsks{lv(101, 1)};
 
-TEST(BinanceSync, SpotBuffersDropsOldAndBridges) {
+TEST(BookSync, SpotBuffersDropsOldAndBridges) {
   SyncFixture f(Market::spot);
   f.sync.start(0);
   EXPECT_EQ(f.requests.size(), 1u);
@@ -357,7 +358,7 @@ TEST(BinanceSync, SpotBuffersDropsOldAndBridges) {
   EXPECT_EQ(f.sync.stats().gaps, 0u);
 }
 
-TEST(BinanceSync, SpotGapRequestsAResnapshotRateLimited) {
+TEST(BookSync, SpotGapRequestsAResnapshotRateLimited) {
   SyncConfig cfg;
   cfg.min_resnapshot_interval_ns = 1000;
   SyncFixture f(Market::spot, cfg);
@@ -387,7 +388,7 @@ TEST(BinanceSync, SpotGapRequestsAResnapshotRateLimited) {
 }
 
 // A request lost with its connection, or an answer that never came: the sync asks again rather than wait for good.
-TEST(BinanceSync, AnUnansweredRequestIsSentAgainAfterTheTimeout) {
+TEST(BookSync, AnUnansweredRequestIsSentAgainAfterTheTimeout) {
   SyncConfig cfg;
   cfg.min_resnapshot_interval_ns = 1000;
   cfg.snapshot_timeout_ns = 5000;
@@ -415,7 +416,7 @@ TEST(BinanceSync, AnUnansweredRequestIsSentAgainAfterTheTimeout) {
 }
 
 // The request channel reconnected: an awaited snapshot is asked for at once, within the rate limit.
-TEST(BinanceSync, RequestAgainAsksForAnAwaitedSnapshotWithinTheRateLimit) {
+TEST(BookSync, RequestAgainAsksForAnAwaitedSnapshotWithinTheRateLimit) {
   SyncConfig cfg;
   cfg.min_resnapshot_interval_ns = 1000;
   SyncFixture f(Market::spot, cfg);
@@ -432,7 +433,7 @@ TEST(BinanceSync, RequestAgainAsksForAnAwaitedSnapshotWithinTheRateLimit) {
   EXPECT_EQ(f.sync.stats().snapshot_timeouts, 0u);
 }
 
-TEST(BinanceSync, SnapshotOlderThanTheBufferRequestsAgain) {
+TEST(BookSync, SnapshotOlderThanTheBufferRequestsAgain) {
   SyncFixture f(Market::spot);
   (void)f.sync.on_diff(diff(50, 60));
   f.sync.on_snapshot(snapshot(40, kSnapBids, kSnapAsks));  // 41..49 never seen
@@ -443,7 +444,7 @@ TEST(BinanceSync, SnapshotOlderThanTheBufferRequestsAgain) {
   EXPECT_EQ(f.sync.state(), SyncState::synced);
 }
 
-TEST(BinanceSync, SnapshotNewerThanTheBufferWaitsForTheFirstDiff) {
+TEST(BookSync, SnapshotNewerThanTheBufferWaitsForTheFirstDiff) {
   SyncFixture f(Market::spot);
   (void)f.sync.on_diff(diff(1, 5));
   f.sync.on_snapshot(snapshot(9, kSnapBids, kSnapAsks));
@@ -455,7 +456,7 @@ TEST(BinanceSync, SnapshotNewerThanTheBufferWaitsForTheFirstDiff) {
   EXPECT_EQ(f.sync.stats().snapshots_ignored, 1u);
 }
 
-TEST(BinanceSync, FuturesRules) {
+TEST(BookSync, FuturesRules) {
   SyncFixture f(Market::usdm);
   (void)f.sync.on_diff(diff(1, 10, 0, 0));
   (void)f.sync.on_diff(diff(11, 19, 0, 10));   // u < L: dropped
@@ -471,7 +472,7 @@ TEST(BinanceSync, FuturesRules) {
   EXPECT_EQ(f.transitions.back().expected, 50u);
 }
 
-TEST(BinanceSync, FuturesBoundaryUEqualsLastUpdateIdBridges) {
+TEST(BookSync, FuturesBoundaryUEqualsLastUpdateIdBridges) {
   SyncFixture f(Market::coinm);
   (void)f.sync.on_diff(diff(15, 20, 0, 14));
   f.sync.on_snapshot(snapshot(20, kSnapBids, kSnapAsks));
@@ -482,7 +483,7 @@ TEST(BinanceSync, FuturesBoundaryUEqualsLastUpdateIdBridges) {
   EXPECT_EQ(s.sync.state(), SyncState::awaiting_first_diff);
 }
 
-TEST(BinanceSync, BufferOverflowDropsTheOldestSafely) {
+TEST(BookSync, BufferOverflowDropsTheOldestSafely) {
   SyncConfig cfg;
   cfg.buffer_diffs = 4;
   SyncFixture f(Market::spot, cfg);
@@ -497,7 +498,7 @@ TEST(BinanceSync, BufferOverflowDropsTheOldestSafely) {
 
 // Thousands of overflows with diffs of different sizes: the newest diffs stay buffered with their own levels
 // across the reclaims of the buffer's storage, and the book after the snapshot is what they make.
-TEST(BinanceSync, LongOverflowKeepsTheNewestDiffsAndTheirLevels) {
+TEST(BookSync, LongOverflowKeepsTheNewestDiffsAndTheirLevels) {
   SyncConfig cfg;
   cfg.buffer_diffs = 8;
   cfg.buffer_levels = 20;

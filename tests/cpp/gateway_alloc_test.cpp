@@ -8,13 +8,14 @@
 #include <vector>
 
 #include "hftx/md/events.hpp"
-#include "hftx/oms/binance_api.hpp"
+#include "hftx/venue/binance/order_codec.hpp"
 #include "hftx/testing/alloc_counter.hpp"
 #include "test_support.hpp"
 
 namespace {
 
 using namespace hftx::oms;
+using namespace hftx::venue::binance;
 
 std::vector<ApiInstrument> instruments() {
   return {ApiInstrument{"BTCUSDT", hftx::Scale::from_step("0.01"), hftx::Scale::from_step("0.00000001")}};
@@ -33,8 +34,8 @@ TEST(GatewayAlloc, EncodeSignParseAllocateNothing) {
   ApiEncoderConfig cfg;
   cfg.api_key = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
   cfg.instruments = instruments();
-  BinanceApiEncoder enc(std::move(cfg), RequestSigner::hmac_sha256("NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"));
-  BinanceApiParser parser(instruments(), "hx", 1u << 16);
+  ApiEncoder enc(std::move(cfg), RequestSigner::hmac_sha256("NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"));
+  ApiParser parser(instruments(), "hx", 1u << 16);
 
   const Padded msgs[] = {
       Padded(R"({"id":"p42","status":200,"result":{"symbol":"BTCUSDT","orderId":123,"orderListId":-1,"clientOrderId":"hx42","transactTime":1700000000123}})"),

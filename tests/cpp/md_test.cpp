@@ -8,19 +8,20 @@
 #include <string>
 #include <vector>
 
-#include "hftx/book/replay.hpp"
-#include "hftx/md/binance.hpp"
+#include "hftx/venue/binance/replay.hpp"
+#include "hftx/venue/binance/md_parser.hpp"
 #include "test_support.hpp"
 
 namespace {
 
 using hftx::Scale;
 using namespace hftx::md;
+using namespace hftx::venue::binance;
 
 struct Fixture {
   Fixture() = default;
   Fixture(Scale ps, Scale qs) : parser(ps, qs) {}
-  BinanceParser parser{Scale::from_step("0.01"), Scale::from_step("0.00001")};
+  MdParser parser{Scale::from_step("0.01"), Scale::from_step("0.00001")};
   std::vector<Level> levels = std::vector<Level>(64);
   MdMessage msg;
   std::string buf;
@@ -49,7 +50,7 @@ struct Fixture {
     readers_failed = false;
     if (!was_deferred) return r;
     EXPECT_TRUE(r.ok() && msg.kind == MdKind::depth_update && msg.depth.bids.empty() && msg.depth.asks.empty());
-    using Order = BinanceParser::LevelOrder;
+    using Order = MdParser::LevelOrder;
     for (auto [reader, out] : {std::pair{parser.deferred_bids(), &read_bids}, std::pair{parser.deferred_asks(), &read_asks}}) {
       for (Level l; reader.next(l);) out->push_back(l);
       readers_failed |= reader.failed();
@@ -110,7 +111,7 @@ struct Twin {
   }
 };
 
-TEST(BinanceParser, SpotDepthUpdateInCombinedEnvelope) {
+TEST(MdParser, SpotDepthUpdateInCombinedEnvelope) {
   Fixture f;
   const ParseResult r = f.parse(
       R"({"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255208,"s":"BTCUSDT",)"
@@ -121,7 +122,7 @@ TEST(BinanceParser, SpotDepthUpdateInCombinedEnvelope) {
   EXPECT_EQ(f.msg.kind, MdKind::depth_update);
   EXPECT_EQ(f.msg.stream, "btcusdt@depth@100ms");
   EXPECT_EQ(f.msg.symbol.view(), "BTCUSDT");
-  EXPECT_EQ(f.msg.event_time_ms, 1723161255208);
+  EXPECT_EQ(f.msg.venue_time_ns, 1723161255208'000'000);
   EXPECT_EQ(f.msg.recv_ns, 42);
   EXPECT_EQ(f.msg.depth.first_id, 50093239189u);
   EXPECT_EQ(f.msg.depth.last_id, 50093239202u);
@@ -137,19 +138,19 @@ TEST(BinanceParser, SpotDepthUpdateInCombinedEnvelope) {
   EXPECT_EQ(f.msg.depth.bids.data(), f.levels.data());
 }
 
-TEST(BinanceParser, FuturesDepthUpdateRawWithPu) {
+TEST(MdParser, FuturesDepthUpdateRawWithPu) {
   Fixture f;
   ASSERT_TRUE(f.parse(R"({"e":"depthUpdate","E":1,"T":2,"s":"BTCUSDT","U":10,"u":20,"pu":9,)"
                       R"("b":[],"a":[["61800.30","0.51"]]})")
                   .ok());
   EXPECT_TRUE(f.msg.depth.has_prev);
   EXPECT_EQ(f.msg.depth.prev_last_id, 9u);
-  EXPECT_EQ(f.msg.transact_time_ms, 2);
+  EXPECT_EQ(f.msg.transact_time_ns, 2'000'000);
   EXPECT_TRUE(f.msg.depth.bids.empty());
   EXPECT_EQ(f.msg.depth.asks[0].price.raw(), 6180030);
 }
 
-TEST(BinanceParser, BookTickerSpotAndFutures) {
+TEST(MdParser, BookTickerSpotAndFutures) {
   Fixture f;
   ASSERT_TRUE(f.parse(R"({"stream":"btcusdt@bookTicker","data":{"u":50093239212,"s":"BTCUSDT",)"
                       R"("b":"61837.63000000","B":"3.78826000","a":"61837.64000000","A":"1.54698000"}})")
@@ -159,17 +160,17 @@ TEST(BinanceParser, BookTickerSpotAndFutures) {
   EXPECT_EQ(f.msg.ticker.bid_price.raw(), 6183763);
   EXPECT_EQ(f.msg.ticker.bid_qty.raw(), 378826);
   EXPECT_EQ(f.msg.ticker.ask_price.raw(), 6183764);
-  EXPECT_EQ(f.msg.event_time_ms, 0);
+  EXPECT_EQ(f.msg.venue_time_ns, 0);
   ASSERT_TRUE(f.parse(R"({"e":"bookTicker","u":5123107839020,"s":"BTCUSDT","b":"61800.20","B":"2.507",)"
                       R"("a":"61800.30","A":"2.510","T":1723161256313,"E":1723161256314})")
                   .ok());
   EXPECT_EQ(f.msg.kind, MdKind::book_ticker);
-  EXPECT_EQ(f.msg.event_time_ms, 1723161256314);
-  EXPECT_EQ(f.msg.transact_time_ms, 1723161256313);
+  EXPECT_EQ(f.msg.venue_time_ns, 1723161256314'000'000);
+  EXPECT_EQ(f.msg.transact_time_ns, 1723161256313'000'000);
   EXPECT_EQ(f.msg.ticker.ask_qty.raw(), 251000);
 }
 
-TEST(BinanceParser, TradeAndAggTrade) {
+TEST(MdParser, TradeAndAggTrade) {
   Fixture f;
   ASSERT_TRUE(f.parse(R"({"stream":"btcusdt@trade","data":{"e":"trade","E":1723161255343,"s":"BTCUSDT",)"
                       R"("t":3735683259,"p":"61837.63000000","q":"0.02000000","T":1723161255342,"m":true,"M":true}})")
@@ -195,7 +196,7 @@ TEST(BinanceParser, TradeAndAggTrade) {
   EXPECT_EQ(f.msg.agg.last_trade_id, 27783u);
 }
 
-TEST(BinanceParser, SnapshotsRestAndWebSocketApi) {
+TEST(MdParser, SnapshotsRestAndWebSocketApi) {
   Fixture f;
   ASSERT_TRUE(f.parse(R"({"lastUpdateId":50093239218,"bids":[["61837.63000000","3.78826000"]],)"
                       R"("asks":[["61837.64000000","1.0"],["61838.00","2"]]})")
@@ -207,7 +208,7 @@ TEST(BinanceParser, SnapshotsRestAndWebSocketApi) {
   // Futures REST snapshot carries E and T.
   ASSERT_TRUE(f.parse(R"({"lastUpdateId":5,"E":1723161256501,"T":1723161256493,"bids":[],"asks":[]})").ok());
   EXPECT_EQ(f.msg.kind, MdKind::depth_snapshot);
-  EXPECT_EQ(f.msg.event_time_ms, 1723161256501);
+  EXPECT_EQ(f.msg.venue_time_ns, 1723161256501'000'000);
   // WebSocket API response.
   ASSERT_TRUE(f.parse(R"({"id":"51e2affb","status":200,"result":{"lastUpdateId":1027024,)"
                       R"("bids":[["4.00000000","431.00000000"]],"asks":[["4.00000200","12.00000000"]]},)"
@@ -225,7 +226,7 @@ TEST(BinanceParser, SnapshotsRestAndWebSocketApi) {
   EXPECT_EQ(r.status, ParseStatus::unknown_event);
 }
 
-TEST(BinanceParser, FieldOrderDoesNotMatter) {
+TEST(MdParser, FieldOrderDoesNotMatter) {
   Fixture f;
   ASSERT_TRUE(f.parse(R"({"data":{"a":[["2.00","1"]],"b":[["1.00","1"]],"u":9,"U":8,"s":"X","E":3,"e":"depthUpdate"},)"
                       R"("stream":"x@depth"})")
@@ -236,7 +237,7 @@ TEST(BinanceParser, FieldOrderDoesNotMatter) {
   EXPECT_EQ(f.msg.stream, "x@depth");
 }
 
-TEST(BinanceParser, UnpaddedInputIsCopiedOnce) {
+TEST(MdParser, UnpaddedInputIsCopiedOnce) {
   Fixture f;
   const std::string s = R"({"u":1,"s":"BTCUSDT","b":"1.00","B":"1","a":"1.01","A":"2"})";
   ASSERT_TRUE(f.parser.parse_unpadded(s, 0, f.msg, f.levels).ok());
@@ -245,7 +246,7 @@ TEST(BinanceParser, UnpaddedInputIsCopiedOnce) {
   ASSERT_TRUE(f.parser.parse(s, s.size(), 0, f.msg, f.levels).ok());
 }
 
-TEST(BinanceParser, BadInputIsReportedAndCounted) {
+TEST(MdParser, BadInputIsReportedAndCounted) {
   Fixture f;
   struct Case {
     const char* json;
@@ -285,7 +286,7 @@ TEST(BinanceParser, BadInputIsReportedAndCounted) {
 
 // Level arrays in Binance's compact shape and in others (spaces, newlines, the third element of old formats):
 // the same levels; and the same errors.
-TEST(BinanceParser, LevelArraysInAnyShapeGiveTheSameLevels) {
+TEST(MdParser, LevelArraysInAnyShapeGiveTheSameLevels) {
   Fixture f;
   const std::string compact = R"({"e":"depthUpdate","U":1,"u":2,"b":[["1.00","3"],["0.99","0"]],"a":[["1.01","2"]]})";
   const std::string others[] = {
@@ -324,7 +325,7 @@ TEST(BinanceParser, LevelArraysInAnyShapeGiveTheSameLevels) {
   }
 }
 
-TEST(BinanceParser, TooManyLevelsForTheCallersBuffer) {
+TEST(MdParser, TooManyLevelsForTheCallersBuffer) {
   Fixture f;
   f.levels.resize(2);
   const ParseResult r = f.parse(R"({"e":"depthUpdate","U":1,"u":2,"b":[["1.00","1"],["2.00","1"]],"a":[["3.00","1"]]})");
@@ -333,7 +334,7 @@ TEST(BinanceParser, TooManyLevelsForTheCallersBuffer) {
 }
 
 // Every prefix of a valid message (truncation at every byte) and random byte flips: always a clean status.
-TEST(BinanceParser, TruncatedAndCorruptedNeverCrash) {
+TEST(MdParser, TruncatedAndCorruptedNeverCrash) {
   Fixture f;
   const std::string good =
       R"({"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255208,"s":"BTCUSDT",)"
@@ -367,7 +368,7 @@ TEST(BinanceParserFastPath, AgreesWithSimdjsonOnEdgeCases) {
   EXPECT_EQ(t.fast.parser.sse41_levels(), static_cast<bool>(__builtin_cpu_supports("sse4.1")));
 #endif
   EXPECT_FALSE(t.portable.parser.sse41_levels());
-  BinanceParser half_step(Scale::from_step("0.5"), Scale::from_step("0.001"));  // not 10^-k: never
+  MdParser half_step(Scale::from_step("0.5"), Scale::from_step("0.001"));  // not 10^-k: never
   EXPECT_FALSE(half_step.sse41_levels());
   const std::string depth_head = R"({"e":"depthUpdate","E":1,"s":"BTCUSDT","U":10,"u":20,)";
   const std::vector<std::string> accepted = {
@@ -554,7 +555,7 @@ TEST(BinanceParserFastPath, AgreesWithSimdjsonOnEveryRecordedMessage) {
     t.deferred.levels.resize(1u << 14);
     t.deferred_portable.levels.resize(1u << 14);
     std::uint64_t snapshots = 0, diffs = 0, deferred = 0;
-    for (const std::string& line : hftx::book::read_recorded_lines(dir + f.name)) {
+    for (const std::string& line : hftx::md::read_recorded_lines(dir + f.name)) {
       const std::string json = line.substr(line.find(' ') + 1);
       ASSERT_TRUE(t.agree(json)) << f.name;
       diffs += t.fast.msg.kind == MdKind::depth_update;

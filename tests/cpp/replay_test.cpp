@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "hftx/book/binance_sync.hpp"
-#include "hftx/book/replay.hpp"
-#include "hftx/md/binance.hpp"
+#include "hftx/venue/binance/book_sync.hpp"
+#include "hftx/venue/binance/replay.hpp"
+#include "hftx/venue/binance/md_parser.hpp"
 #include "hftx/core/error.hpp"
 #include "test_support.hpp"
 
@@ -19,6 +19,7 @@ namespace {
 
 using namespace hftx;
 using namespace hftx::book;
+using namespace hftx::venue::binance;
 
 std::string data_file(const std::string& name) { return test::data_dir() + "/binance/" + name; }
 
@@ -58,7 +59,7 @@ struct MapModel {
   std::map<std::int64_t, std::int64_t> bids, asks;
   std::int64_t min_bid_seen = INT64_MAX;  // lowest bid price ever present
   void run(const std::vector<std::string>& lines, const Scale& ps, const Scale& qs, bool futures) {
-    md::BinanceParser p(ps, qs);
+    venue::binance::MdParser p(ps, qs);
     std::vector<md::Level> lv(1u << 16);
     md::MdMessage m;
     std::uint64_t luid = 0;
@@ -99,7 +100,7 @@ struct MapModel {
 std::vector<std::string> lines_of(std::initializer_list<const char*> names) {
   std::vector<std::string> all;
   for (const char* n : names) {
-    auto v = read_recorded_lines(data_file(n));
+    auto v = md::read_recorded_lines(data_file(n));
     all.insert(all.end(), std::make_move_iterator(v.begin()), std::make_move_iterator(v.end()));
   }
   return all;
@@ -215,7 +216,7 @@ TEST(Replay, EthusdtBoundaryDiffEndingAtLastUpdateIdIsDropped) {
   const auto lines = lines_of({"spot_ethusdt_20240808.gz"});
   const Scale ps = Scale::from_step("0.01"), qs = Scale::from_step("0.0001");
   // Find, by parsing, the snapshot and the buffered diffs before it.
-  md::BinanceParser p(ps, qs);
+  venue::binance::MdParser p(ps, qs);
   std::vector<md::Level> lv(1u << 16);
   md::MdMessage m;
   std::size_t snap_line = 0;
@@ -361,7 +362,7 @@ TEST(Replay, LinePrefixIsTheReceiveTimeOrABadLine) {
 }
 
 // Top first, as a session reads a diff: the head parsed (parse_deferred()), the top predicted from the best
-// levels (BinanceSync::predict_top(): USD-M bids read from the end, as diff_bid_order() says), then every
+// levels (BookSync::predict_top(): USD-M bids read from the end, as diff_bid_order() says), then every
 // level read and applied. On every recorded diff that continues the book, the prediction is made and is the
 // top that applying the diff leaves. (Reading USD-M bids from the front instead fails here: that is how the
 // order was found.)
@@ -377,11 +378,11 @@ TEST(Replay, TopFirstPredictsTheAppliedTopOfEveryRecordedDiff) {
                         File{{"spot_ethusdt_20240808.gz"}, "0.01", "0.00000001", Market::spot},
                         File{{"usdm_btcusdt_20240808.gz"}, "0.1", "0.001", Market::usdm}}) {
     SCOPED_TRACE(*f.names.begin());
-    md::BinanceParser parser(Scale::from_step(f.price_step), Scale::from_step(f.qty_step));
+    venue::binance::MdParser parser(Scale::from_step(f.price_step), Scale::from_step(f.qty_step));
     std::vector<md::Level> levels(1u << 16);
     md::MdMessage msg;
     BasicL2Book<0> book;
-    BasicBinanceSync<BasicL2Book<0>> sync(book, f.market);
+    BasicBookSync<BasicL2Book<0>> sync(book, f.market);
     std::uint64_t continued = 0, predicted = 0;
     for (const std::string& line : lines_of(f.names)) {
       std::string json = line.substr(line.find(' ') + 1);

@@ -1,5 +1,5 @@
-// The exchange simulator against hftx's own client stack on loopback: WsClient + BinanceParser +
-// BinanceSync follow the served streams the way a session does; the WebSocket API is driven with raw JSON
+// The exchange simulator against hftx's own client stack on loopback: WsClient + MdParser +
+// BookSync follow the served streams the way a session does; the WebSocket API is driven with raw JSON
 // requests. The simulator runs on its own thread (a client's connect() blocks its thread); every wait has a
 // deadline so a broken build fails instead of hanging.
 #include <algorithm>
@@ -13,12 +13,12 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
-#include "hftx/book/binance_sync.hpp"
-#include "hftx/book/replay.hpp"
+#include "hftx/venue/binance/book_sync.hpp"
+#include "hftx/venue/binance/replay.hpp"
 #include "hftx/core/error.hpp"
-#include "hftx/md/binance.hpp"
+#include "hftx/venue/binance/md_parser.hpp"
 #include "hftx/net/websocket.hpp"
-#include "hftx/oms/binance_api.hpp"
+#include "hftx/venue/binance/order_codec.hpp"
 #include "hftx/sim/exchange.hpp"
 #include "hftx/sim/generator.hpp"
 #include "test_support.hpp"
@@ -50,12 +50,12 @@ bool pump(net::Reactor& r, const std::function<bool()>& done, std::chrono::milli
   return true;
 }
 
-// A session-like market-data client: combined streams into BinanceSync, snapshots over the WS-API.
+// A session-like market-data client: combined streams into BookSync, snapshots over the WS-API.
 struct MdClient {
   net::Reactor reactor;
-  md::BinanceParser parser{Scale::from_step("0.01"), Scale::from_step("0.00000001")};
+  venue::binance::MdParser parser{Scale::from_step("0.01"), Scale::from_step("0.00000001")};
   book::L2Book book{4096};
-  book::BinanceSync sync{book, book::Market::spot};
+  venue::binance::BookSync sync{book, venue::binance::Market::spot};
   std::unique_ptr<net::WsClient> market, api;
   std::vector<md::Level> levels = std::vector<md::Level>(1u << 16);
   std::uint64_t messages = 0, tickers = 0, tickers_checked = 0, ticker_mismatches = 0, trades = 0, parse_errors = 0;
@@ -243,7 +243,7 @@ TEST(SimGenerator, DeterministicConsecutiveIdsTickerIsTop) {
   b.set_sink(&sb);
   a.seed_book();
   b.seed_book();
-  md::BinanceParser parser(gc.price_scale, gc.qty_scale);
+  venue::binance::MdParser parser(gc.price_scale, gc.qty_scale);
   std::vector<md::Level> levels(4096);
   book::L2Book l2;
   std::string snap;
@@ -322,7 +322,7 @@ TEST(SimGenerator, SpreadStaysNarrowWhileTheMidMoves) {
 
 TEST(SimLoopback, BookSyncsTickersMatchAndEqualsTheSimulatorsBook) {
   // A finite rate: with event_rate 0 the stream floods the client, and diffs queued behind the snapshot
-  // answer can overflow BinanceSync's buffer (a resync, rate-limited to one per second).
+  // answer can overflow BookSync's buffer (a resync, rate-limited to one per second).
   sim::ExchangeConfig cfg = base_config();
   cfg.event_rate = 100000;
   sim::Exchange ex(cfg);
@@ -367,7 +367,7 @@ TEST(SimLoopback, BookSyncsTickersMatchAndEqualsTheSimulatorsBook) {
 
 TEST(SimLoopback, SkipSequenceGivesExactlyOneGapThenResync) {
   sim::ExchangeConfig cfg = base_config();
-  // Slow enough that the diffs arriving during BinanceSync's one-second resnapshot limit fit its buffer.
+  // Slow enough that the diffs arriving during BookSync's one-second resnapshot limit fit its buffer.
   cfg.event_rate = 2000;
   sim::Exchange ex(cfg);
   ex.start();
@@ -376,7 +376,7 @@ TEST(SimLoopback, SkipSequenceGivesExactlyOneGapThenResync) {
   EXPECT_EQ(c.sync.stats().gaps, 0u);
   ex.skip_sequence("BTCUSDT");
   ASSERT_TRUE(pump(c.reactor, [&] { return c.sync.stats().gaps == 1; }));
-  // Resync: a new snapshot (rate limited to one per second by BinanceSync), then synced again.
+  // Resync: a new snapshot (rate limited to one per second by BookSync), then synced again.
   ASSERT_TRUE(pump(c.reactor, [&] { return c.sync.synced(); }, 5000ms));
   const std::uint64_t after = c.messages;
   ASSERT_TRUE(pump(c.reactor, [&] { return c.messages > after + 100; }));
@@ -606,13 +606,13 @@ TEST(SimApi, SessionLogonAuthenticatesTheConnection) {
   cfg.api_public_key = test::kEd25519PublicPem;
   sim::Exchange ex(cfg);
   ex.start();
-  auto encoder = [&](oms::RequestSigner signer) {
-    oms::ApiEncoderConfig ec;
+  auto encoder = [&](venue::binance::RequestSigner signer) {
+    venue::binance::ApiEncoderConfig ec;
     ec.api_key = cfg.api_key;
     ec.instruments = {oms::ApiInstrument{"BTCUSDT", Scale::from_step("0.01"), Scale::from_step("0.00000001")}};
-    return oms::BinanceApiEncoder(std::move(ec), std::move(signer));
+    return venue::binance::ApiEncoder(std::move(ec), std::move(signer));
   };
-  auto text = [](oms::BinanceApiEncoder& e, auto&& fn) {
+  auto text = [](venue::binance::ApiEncoder& e, auto&& fn) {
     std::string buf(e.max_request_size(), '\0');
     buf.resize(fn(buf.data(), buf.size()));
     EXPECT_FALSE(buf.empty()) << to_string(e.last_status());
@@ -630,7 +630,7 @@ TEST(SimApi, SessionLogonAuthenticatesTheConnection) {
   buy.qty = Qty(100'000);
   const std::int64_t ts = 1'700'000'000'000;
 
-  oms::BinanceApiEncoder e = encoder(oms::RequestSigner::ed25519_pem(test::kEd25519Pem));
+  venue::binance::ApiEncoder e = encoder(venue::binance::RequestSigner::ed25519_pem(test::kEd25519Pem));
   ApiClient a(ex);
   const std::string logon = send(a, "l1", text(e, [&](char* o, std::size_t c) { return e.encode_logon(1, ts, o, c); }));
   EXPECT_EQ(ApiClient::code(logon), 0) << logon;
@@ -648,11 +648,11 @@ TEST(SimApi, SessionLogonAuthenticatesTheConnection) {
   const std::string unsigned_two = text(e, [&](char* o, std::size_t c) { return e.encode_place(2, buy, ts, o, c); });
   EXPECT_EQ(ApiClient::code(send(b, "p2", unsigned_two)), -1102);
   EXPECT_NE(b.responses["p2"].find("'apiKey'"), std::string::npos) << b.responses["p2"];
-  oms::BinanceApiEncoder other = encoder(oms::RequestSigner::ed25519_pem(test::kOtherEd25519Pem));
+  venue::binance::ApiEncoder other = encoder(venue::binance::RequestSigner::ed25519_pem(test::kOtherEd25519Pem));
   EXPECT_EQ(ApiClient::code(send(b, "l2", text(other, [&](char* o, std::size_t c) { return other.encode_logon(2, ts, o, c); }))), -1022);
   // An HMAC-signed logon (valid for the secret) is refused: Binance logs on Ed25519 keys only. The same
   // secret still signs an order.
-  oms::BinanceApiEncoder hmac = encoder(oms::RequestSigner::hmac_sha256(cfg.api_secret));
+  venue::binance::ApiEncoder hmac = encoder(venue::binance::RequestSigner::hmac_sha256(cfg.api_secret));
   std::string hmac_logon = text(hmac, [&](char* o, std::size_t c) { return hmac.encode_subscribe(3, ts, o, c); });
   hmac_logon.replace(hmac_logon.find("\"s3\""), 4, "\"l3\"");
   hmac_logon.replace(hmac_logon.find("userDataStream.subscribe.signature"), 34, "session.logon");
@@ -700,7 +700,7 @@ TEST(SimReplay, ReproducesTheRecording) {
   cfg.replay_pace = sim::Pace::fast;
   sim::Exchange ex(cfg);
   ex.start();
-  const std::vector<std::string> lines = book::read_recorded_lines(file);
+  const std::vector<std::string> lines = md::read_recorded_lines(file);
   std::vector<std::string> expected;
   for (const auto& l : lines) {
     const auto d = l.find("\"data\":");

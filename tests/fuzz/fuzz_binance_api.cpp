@@ -10,11 +10,12 @@
 #include <vector>
 
 #include "hftx/md/events.hpp"
-#include "hftx/oms/binance_api.hpp"
+#include "hftx/venue/binance/order_codec.hpp"
 
 namespace {
 
 using namespace hftx::oms;
+using namespace hftx::venue::binance;
 
 std::vector<ApiInstrument> instruments() {
   return {ApiInstrument{"BTCUSDT", hftx::Scale::from_step("0.01"), hftx::Scale::from_step("0.00000001")},
@@ -22,13 +23,13 @@ std::vector<ApiInstrument> instruments() {
 }
 
 struct State {
-  BinanceApiParser parser{instruments(), "hx", 1u << 16};
-  BinanceApiParser slow = [] {
-    BinanceApiParser p{instruments(), "hx", 1u << 16};
+  ApiParser parser{instruments(), "hx", 1u << 16};
+  ApiParser slow = [] {
+    ApiParser p{instruments(), "hx", 1u << 16};
     p.set_fast_path(false);
     return p;
   }();
-  BinanceApiEncoder encoder{[] {
+  ApiEncoder encoder{[] {
                               ApiEncoderConfig c;
                               c.api_key = "fuzzkey";
                               c.instruments = instruments();
@@ -71,9 +72,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     req.type = (u.trade_id & 1) ? OrderType::market : OrderType::limit;
     req.post_only = (u.trade_id & 2) != 0;
     const std::size_t small = static_cast<std::size_t>(u.venue_order_id % s->out.size());
-    (void)s->encoder.encode_place(u.client_id, req, u.venue_time_ms, s->out.data(), small);
-    (void)s->encoder.encode_place(u.client_id, req, u.venue_time_ms, s->out.data(), s->out.size());
-    (void)s->encoder.encode_cancel(u.client_id, u.instrument, u.venue_time_ms, s->out.data(), s->out.size());
+    (void)s->encoder.encode_place(u.client_id, req, u.venue_time_ns, s->out.data(), small);
+    (void)s->encoder.encode_place(u.client_id, req, u.venue_time_ns, s->out.data(), s->out.size());
+    (void)s->encoder.encode_cancel(u.client_id, u.instrument, u.venue_time_ns, s->out.data(), s->out.size());
   }
   // The copying entry point too (too_large beyond its 64 KiB buffer), with a callback sink.
   std::size_t seen = 0;

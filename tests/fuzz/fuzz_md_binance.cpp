@@ -15,33 +15,33 @@
 #include <memory>
 #include <vector>
 
-#include "hftx/book/binance_sync.hpp"
+#include "hftx/venue/binance/book_sync.hpp"
 #include "hftx/book/l2_book.hpp"
-#include "hftx/md/binance.hpp"
+#include "hftx/venue/binance/md_parser.hpp"
 
 namespace {
 
 struct State {
-  hftx::md::BinanceParser parser{hftx::Scale::from_step("0.01"), hftx::Scale::from_step("0.00001"), 1u << 16};
+  hftx::venue::binance::MdParser parser{hftx::Scale::from_step("0.01"), hftx::Scale::from_step("0.00001"), 1u << 16};
   std::vector<hftx::md::Level> levels = std::vector<hftx::md::Level>(4096);
-  hftx::md::BinanceParser simdjson_only = [] {
-    hftx::md::BinanceParser p{hftx::Scale::from_step("0.01"), hftx::Scale::from_step("0.00001"), 1u << 16};
+  hftx::venue::binance::MdParser simdjson_only = [] {
+    hftx::venue::binance::MdParser p{hftx::Scale::from_step("0.01"), hftx::Scale::from_step("0.00001"), 1u << 16};
     p.set_fast_path(false);
     return p;
   }();
   std::vector<hftx::md::Level> levels2 = std::vector<hftx::md::Level>(4096);
-  hftx::md::BinanceParser portable = [] {
-    hftx::md::BinanceParser p{hftx::Scale::from_step("0.01"), hftx::Scale::from_step("0.00001"), 1u << 16};
+  hftx::venue::binance::MdParser portable = [] {
+    hftx::venue::binance::MdParser p{hftx::Scale::from_step("0.01"), hftx::Scale::from_step("0.00001"), 1u << 16};
     p.set_sse41_levels(false);
     return p;
   }();
   std::vector<hftx::md::Level> levels3 = std::vector<hftx::md::Level>(4096);
-  hftx::md::BinanceParser deferred{hftx::Scale::from_step("0.01"), hftx::Scale::from_step("0.00001"), 1u << 16};
+  hftx::venue::binance::MdParser deferred{hftx::Scale::from_step("0.01"), hftx::Scale::from_step("0.00001"), 1u << 16};
   std::vector<hftx::md::Level> levels4 = std::vector<hftx::md::Level>(4096);
   std::vector<hftx::md::Level> read;
   hftx::md::MdMessage msg, msg2, msg3, msg4;
   hftx::book::L2Book book{64, hftx::book::CrossedPolicy::drop_stale, 8};
-  hftx::book::BinanceSync sync{book, hftx::book::Market::spot, hftx::book::SyncConfig{16, 1024, 0}};
+  hftx::venue::binance::BookSync sync{book, hftx::venue::binance::Market::spot, hftx::book::SyncConfig{16, 1024, 0}};
 };
 
 }  // namespace
@@ -75,7 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // array fails, never on the levels of a good one).
     bool whole_back = true;
     std::size_t n = s->read.size();
-    using Order = hftx::md::BinanceParser::LevelOrder;
+    using Order = hftx::venue::binance::MdParser::LevelOrder;
     for (auto reader : {s->deferred.deferred_asks(Order::reversed), s->deferred.deferred_bids(Order::reversed)}) {
       for (hftx::md::Level l; reader.next(l);)
         if (!(n > 0 && s->read[--n] == l)) whole_back = false;
@@ -96,7 +96,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     __builtin_trap();
   if (r.ok()) {
     // Alternate markets so both rule sets see arbitrary sequences.
-    s->sync.set_market(size & 1 ? hftx::book::Market::usdm : hftx::book::Market::spot);
+    s->sync.set_market(size & 1 ? hftx::venue::binance::Market::usdm : hftx::venue::binance::Market::spot);
     if (s->msg.kind == hftx::md::MdKind::depth_update) {
       hftx::book::TopOfBook predicted;
       std::size_t bi = 0, ai = 0;

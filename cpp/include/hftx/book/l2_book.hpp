@@ -34,6 +34,7 @@
 #include "hftx/core/error.hpp"
 #include "hftx/core/fixed_point.hpp"
 #include "hftx/core/platform.hpp"
+#include "hftx/core/types.hpp"
 #include "hftx/lockfree/seqlock.hpp"
 #include "hftx/md/events.hpp"
 #include "hftx/memory/prefault.hpp"
@@ -41,8 +42,7 @@
 namespace hftx::book {
 
 using md::Level;
-
-enum class Side : std::uint8_t { bid, ask };
+using hftx::Side;  // core/types.hpp
 
 // What to do when a diff leaves the book crossed (best bid >= best ask).
 enum class CrossedPolicy : std::uint8_t {

@@ -28,13 +28,14 @@
 #include "hftx/core/error.hpp"
 #include "hftx/core/fixed_point.hpp"
 #include "hftx/core/platform.hpp"
+#include "hftx/core/types.hpp"
 
 namespace hftx::book {
 
 using OrderId = std::uint64_t;
 
-enum class OrderType : std::uint8_t { limit, market };
-enum class TimeInForce : std::uint8_t { gtc, ioc, fok };
+using hftx::OrderType;    // core/types.hpp
+using hftx::TimeInForce;
 enum class StpMode : std::uint8_t {
   none,          // self-trades allowed
   cancel_taker,  // the incoming order's remainder is cancelled when it meets its own resting order

@@ -11,20 +11,17 @@
 #include <cstdint>
 #include <string_view>
 
-#include "hftx/book/l2_book.hpp"
-#include "hftx/book/matching.hpp"
 #include "hftx/core/fixed_point.hpp"
+#include "hftx/core/types.hpp"
 
 namespace hftx::oms {
 
-using book::OrderType;    // limit, market
-using book::Side;         // bid = buy, ask = sell
-using book::TimeInForce;  // gtc, ioc, fok
-
-using InstrumentId = std::uint16_t;
-using StrategyId = std::uint32_t;
-// Ours, unique per session, never 0. Sent to the venue as newClientOrderId = <prefix><decimal id>.
-using ClientOrderId = std::uint64_t;
+using hftx::ClientOrderId;  // core/types.hpp
+using hftx::InstrumentId;
+using hftx::OrderType;      // limit, market
+using hftx::Side;           // bid = buy, ask = sell
+using hftx::StrategyId;
+using hftx::TimeInForce;    // gtc, ioc, fok
 
 enum class OrderState : std::uint8_t {
   new_order,         // created, not yet on the wire
@@ -63,7 +60,7 @@ struct OrderRequest {
   Side side = Side::bid;
   OrderType type = OrderType::limit;
   TimeInForce tif = TimeInForce::gtc;
-  bool post_only = false;  // Binance spot: type LIMIT_MAKER
+  bool post_only = false;  // rests or is refused, never takes (Binance LIMIT_MAKER, OKX post_only)
   Price price;             // ignored for market orders
   Qty qty;
 };
@@ -92,19 +89,53 @@ enum class UpdateKind : std::uint8_t {
   return "unknown";
 }
 
+// Why the venue refused an order or a cancel, in words every venue maps its own codes to (the venue's code
+// stays in OrderUpdate::error_code for logs). The session acts on these, never on a venue's numbers.
+enum class RejectReason : std::uint8_t {
+  none,
+  other,                 // a refusal the venue module does not classify (the code says more)
+  order_not_found,       // the venue has no such order: it never arrived (Binance -2013, OKX 51603)
+  unknown_order,         // a cancel of an order the venue no longer has open (Binance -2011, OKX 51400)
+  would_take,            // a post-only order would have crossed (Binance -2010 "would immediately match")
+  insufficient_balance,  // not enough funds or margin
+  duplicate_client_id,   // the client order id is in use
+  rate_limited,          // too many requests
+  invalid_request,       // a price, quantity or parameter the venue refuses (filters, precision)
+  not_logged_on,         // the connection is not authenticated
+  count_
+};
+
+[[nodiscard]] constexpr std::string_view to_string(RejectReason r) noexcept {
+  switch (r) {
+    case RejectReason::none: return "none";
+    case RejectReason::other: return "other";
+    case RejectReason::order_not_found: return "order_not_found";
+    case RejectReason::unknown_order: return "unknown_order";
+    case RejectReason::would_take: return "would_take";
+    case RejectReason::insufficient_balance: return "insufficient_balance";
+    case RejectReason::duplicate_client_id: return "duplicate_client_id";
+    case RejectReason::rate_limited: return "rate_limited";
+    case RejectReason::invalid_request: return "invalid_request";
+    case RejectReason::not_logged_on: return "not_logged_on";
+    case RejectReason::count_: break;
+  }
+  return "unknown";
+}
+
 struct OrderUpdate {
   UpdateKind kind = UpdateKind::ack;
-  ClientOrderId client_id = 0;       // parsed from clientOrderId / origClientOrderId (0: not one of ours)
-  std::uint64_t venue_order_id = 0;  // orderId
+  ClientOrderId client_id = 0;       // parsed from the venue's client order id (0: not one of ours)
+  std::uint64_t venue_order_id = 0;  // the venue's order id
   InstrumentId instrument = 0;       // resolved from the symbol by the gateway
   Side side = Side::bid;
   Price last_price;                  // fill: execution price
   Qty last_qty;                      // fill: executed quantity
-  Qty cum_qty;                       // venue's cumulative filled quantity (z), when known
-  std::uint64_t trade_id = 0;        // fill: t
-  bool maker = false;                // fill: m
-  std::int32_t error_code = 0;       // rejected / cancel_rejected: Binance error code (e.g. -2010); risk: -reason
-  std::int64_t venue_time_ms = 0;    // T / transactTime
+  Qty cum_qty;                       // venue's cumulative filled quantity, when known
+  std::uint64_t trade_id = 0;        // fill: the venue's trade id
+  bool maker = false;                // fill: we were the maker
+  std::int32_t error_code = 0;       // rejected / cancel_rejected: the venue's code (Binance -2010, OKX 51008); risk: -reason
+  RejectReason reason = RejectReason::none;  // rejected / cancel_rejected: what the code means
+  std::int64_t venue_time_ns = 0;    // the venue's time of the event (Binance T / transactTime, OKX uTime)
   std::int64_t recv_ns = 0;          // ours
   // Filled in by the OMS when it applies the update:
   StrategyId strategy = 0;

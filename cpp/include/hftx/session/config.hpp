@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "hftx/book/binance_sync.hpp"
+#include "hftx/venue/binance/book_sync.hpp"
 #include "hftx/cpu/thread_manager.hpp"
 #include "hftx/latency/tracker.hpp"
 #include "hftx/risk/risk.hpp"
@@ -40,7 +40,7 @@ struct VenueConfig {
   std::string name = "simulator";  // simulator | binance (informational in C++: the URLs decide)
   std::string market_url;          // combined-stream base, e.g. ws://127.0.0.1:9000/stream
   std::string api_url;             // WebSocket API, e.g. ws://127.0.0.1:9000/ws-api/v3
-  book::Market market = book::Market::spot;
+  venue::binance::Market market = venue::binance::Market::spot;
   std::string api_key_env = "HFTX_API_KEY";       // environment variable names, never the secrets
   std::string secret_key_env = "HFTX_SECRET_KEY";
   std::string client_id_prefix = "hx";

@@ -1,4 +1,4 @@
-// hftx/book/replay.hpp — replay recorded Binance streams through parser -> venue sync -> L2 book.
+// hftx/venue/binance/replay.hpp — replay recorded Binance streams through parser -> venue sync -> L2 book.
 //
 // Threading contract: a Replayer is single-threaded (one owner thread); its book's published top (top(),
 // not levels: a ReplayBook publishes none) may be read from other threads as documented in l2_book.hpp.
@@ -26,16 +26,19 @@
 #include <type_traits>
 #include <vector>
 
-#include "hftx/book/binance_sync.hpp"
 #include "hftx/book/l2_book.hpp"
-#include "hftx/md/binance.hpp"
+#include "hftx/md/recording.hpp"
+#include "hftx/venue/binance/book_sync.hpp"
+#include "hftx/venue/binance/md_parser.hpp"
 
-namespace hftx::book {
+namespace hftx::venue::binance {
+
+using book::CrossedPolicy;
 
 // A replay's book publishes its top only: the replaying thread reads the levels it wants from the book
 // itself, and copying ten levels per side for other threads after every diff was ~8% of a replay.
-using ReplayBook = BasicL2Book<0>;
-using ReplaySync = BasicBinanceSync<ReplayBook>;
+using ReplayBook = book::BasicL2Book<0>;
+using ReplaySync = BasicBookSync<ReplayBook>;
 
 struct ReplayOptions {
   std::optional<Market> market;      // nullopt: recognised from the messages
@@ -99,7 +102,7 @@ class Replayer {
   [[nodiscard]] const ReplayBook& book() const noexcept { return book_; }
   [[nodiscard]] const ReplaySync& sync() const noexcept { return sync_; }
   [[nodiscard]] ReplaySync& sync() noexcept { return sync_; }
-  [[nodiscard]] const md::BinanceParser& parser() const noexcept { return parser_; }
+  [[nodiscard]] const MdParser& parser() const noexcept { return parser_; }
   [[nodiscard]] std::optional<Market> market() const noexcept { return market_; }
   [[nodiscard]] const md::MdMessage& last_message() const noexcept { return msg_; }
 
@@ -134,7 +137,7 @@ class Replayer {
   };
 
   ReplayOptions opts_;
-  md::BinanceParser parser_;
+  MdParser parser_;
   ReplayBook book_;
   ReplaySync sync_;
   std::optional<Market> market_;
@@ -158,9 +161,6 @@ struct InferredScales {
 };
 [[nodiscard]] InferredScales infer_scales(std::span<const std::string_view> lines);
 
-// Reads a gzip (or plain) file of recorded lines. Throws SystemError naming the file when it cannot be read.
-[[nodiscard]] std::vector<std::string> read_recorded_lines(const std::string& path, std::size_t max_lines = SIZE_MAX);
-
 // Replays files in order into one book (streaming decompression, no per-message copy).
 struct ReplayResult {
   ReplayStats stats;
@@ -178,4 +178,4 @@ struct ReplayResult {
 // Same, over lines already in memory (e.g. from Python): each line is copied once into a padded buffer.
 [[nodiscard]] ReplayResult replay_lines(std::span<const std::string_view> lines, const ReplayOptions& opts = {});
 
-}  // namespace hftx::book
+}  // namespace hftx::venue::binance

@@ -13,7 +13,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "hftx/book/binance_sync.hpp"
+#include "hftx/venue/binance/book_sync.hpp"
 #include "hftx/book/l2_book.hpp"
 #include "hftx/core/clock.hpp"
 #include "hftx/core/error.hpp"
@@ -21,10 +21,10 @@
 #include "hftx/lockfree/spsc_queue.hpp"
 #include "hftx/lockfree/wait.hpp"
 #include "hftx/memory/prefault.hpp"
-#include "hftx/md/binance.hpp"
+#include "hftx/venue/binance/md_parser.hpp"
 #include "hftx/net/reactor.hpp"
 #include "hftx/net/websocket.hpp"
-#include "hftx/oms/binance_api.hpp"
+#include "hftx/venue/binance/order_codec.hpp"
 #include "hftx/oms/order.hpp"
 #include "hftx/oms/position.hpp"
 #include "hftx/risk/risk.hpp"
@@ -129,7 +129,7 @@ void SessionConfig::validate() const {
 // gateway thread; nothing reads published levels (Session::books() copies the writer's levels on the
 // session's own thread), and walking ten levels per side after every diff cost ~100 ns of tick-to-trade.
 using SessionBook = book::BasicL2Book<0>;
-using SessionSync = book::BasicBinanceSync<SessionBook>;
+using SessionSync = venue::binance::BasicBookSync<SessionBook>;
 
 struct Instrument {
   InstrumentConfig cfg;
@@ -225,8 +225,8 @@ class OrderSide {
   // Declared (and initialised) before encoder_: make_encoder() sets it while encoder_ is built, and logon_'s
   // initialiser reads it.
   bool orders_enabled_ = false;
-  oms::BinanceApiEncoder encoder_;
-  oms::BinanceApiParser parser_;
+  venue::binance::ApiEncoder encoder_;
+  venue::binance::ApiParser parser_;
   oms::OrderManager oms_;
   risk::RiskEngine risk_;
   bool subscribe_reports_;
@@ -281,7 +281,7 @@ class MarketSide {
   Session::Impl& s_;
   Sink& sink_;
   std::unique_ptr<net::WsClient> ws_;
-  std::vector<md::BinanceParser> parsers_;
+  std::vector<venue::binance::MdParser> parsers_;
   std::vector<std::string> stream_keys_;
   md::MdMessage msg_;
   std::vector<md::Level> levels_;
@@ -413,19 +413,19 @@ constexpr const char* kSimulatorDemoKey =
 
 // Credentials from the environment; the simulator accepts any signature, so a session against it runs
 // without them (a fixed demo key). Against a real venue without credentials, orders are disabled.
-std::optional<oms::ApiCredentials> credentials(const SessionConfig& cfg) {
+std::optional<venue::binance::ApiCredentials> credentials(const SessionConfig& cfg) {
   const char* key = std::getenv(cfg.venue.api_key_env.c_str());
   const char* secret = std::getenv(cfg.venue.secret_key_env.c_str());
   if (key != nullptr && *key != '\0' && secret != nullptr && *secret != '\0')
-    return oms::ApiCredentials::from_env(cfg.venue.api_key_env, cfg.venue.secret_key_env);
+    return venue::binance::ApiCredentials::from_env(cfg.venue.api_key_env, cfg.venue.secret_key_env);
   if (cfg.venue.name == "simulator")
-    return oms::ApiCredentials{"hftx-simulator", oms::RequestSigner::ed25519_pem(kSimulatorDemoKey)};
+    return venue::binance::ApiCredentials{"hftx-simulator", venue::binance::RequestSigner::ed25519_pem(kSimulatorDemoKey)};
   return std::nullopt;
 }
 
 // Whether the order connection logs on (venue.session_logon with the key at hand).
-bool wants_logon(const SessionConfig& cfg, const oms::BinanceApiEncoder& enc, bool orders_enabled) {
-  const bool ed25519 = enc.signer().type() == oms::SignatureType::ed25519;
+bool wants_logon(const SessionConfig& cfg, const venue::binance::ApiEncoder& enc, bool orders_enabled) {
+  const bool ed25519 = enc.signer().type() == venue::binance::SignatureType::ed25519;
   if (cfg.venue.session_logon == SessionLogon::always && orders_enabled && !ed25519)
     throw ConfigError("venue.session_logon = always: the key in " + cfg.venue.secret_key_env +
                       " is an HMAC secret; expected an Ed25519 PEM private key (Binance accepts session.logon only "
@@ -433,15 +433,15 @@ bool wants_logon(const SessionConfig& cfg, const oms::BinanceApiEncoder& enc, bo
   return orders_enabled && ed25519 && cfg.venue.session_logon != SessionLogon::never;
 }
 
-oms::BinanceApiEncoder make_encoder(const SessionConfig& cfg, const std::vector<Instrument>& ins, bool* enabled) {
+venue::binance::ApiEncoder make_encoder(const SessionConfig& cfg, const std::vector<Instrument>& ins, bool* enabled) {
   auto creds = credentials(cfg);
   *enabled = creds.has_value();
-  oms::ApiEncoderConfig ec;
+  venue::binance::ApiEncoderConfig ec;
   ec.api_key = creds ? creds->api_key : "market-data-only";
   ec.recv_window_ms = cfg.venue.recv_window_ms;
   ec.client_id_prefix = cfg.venue.client_id_prefix;
   ec.instruments = api_instruments(ins);
-  return oms::BinanceApiEncoder(std::move(ec), creds ? std::move(creds->signer) : oms::RequestSigner::hmac_sha256("unused"));
+  return venue::binance::ApiEncoder(std::move(ec), creds ? std::move(creds->signer) : venue::binance::RequestSigner::hmac_sha256("unused"));
 }
 
 }  // namespace
@@ -684,7 +684,7 @@ void OrderSide::on_order_status(const oms::ApiMessage& msg, std::int64_t now) no
     s_.counters.api_errors.add();
     // -2013 "Order does not exist.": the order never reached the venue; it is closed as lost. Any other
     // error leaves the order as it is (counted).
-    if (msg.error_code == oms::kOrderDoesNotExist && msg.request != 0) {
+    if (msg.error_code == venue::binance::kOrderDoesNotExist && msg.request != 0) {
       OrderUpdate u;
       u.kind = oms::UpdateKind::rejected;
       u.client_id = msg.request;
@@ -763,7 +763,7 @@ void OrderSide::apply(OrderUpdate& u) noexcept {
     case oms::UpdateKind::rejected:
       // An order the venue never received (reconciliation) is lost, not refused: it says nothing about
       // what the strategy sends, so the reject-rate kill switch does not see it.
-      if (u.error_code == oms::kOrderDoesNotExist) {
+      if (u.error_code == venue::binance::kOrderDoesNotExist) {
         s_.counters.orders_lost.add();
       } else {
         s_.counters.venue_rejects.add();
@@ -890,9 +890,9 @@ void MarketSide::on_message(const net::WsMessage& m) noexcept {
   }
   const auto id = static_cast<InstrumentId>(idx);
   Instrument& in = s_.instruments[id];
-  md::BinanceParser& parser = parsers_[id];
+  venue::binance::MdParser& parser = parsers_[id];
   const std::size_t capacity = m.data.size() + net::kMessagePadding;
-  const md::ParseResult r = s_.cfg.top_first && book::diff_bid_order(in.sync->market()) != book::BidOrder::unknown
+  const md::ParseResult r = s_.cfg.top_first && venue::binance::diff_bid_order(in.sync->market()) != venue::binance::BidOrder::unknown
                                 ? parser.parse_deferred(m.data, capacity, recv_ns, msg_, levels_)
                                 : parser.parse(m.data, capacity, recv_ns, msg_, levels_);
   if (HFTX_UNLIKELY(!r.ok() || !(msg_.symbol == in.symbol))) {

@@ -1,4 +1,5 @@
-// hftx/book/binance_sync.hpp — Binance's depth-book synchronisation (snapshot + diff stream).
+// hftx/venue/binance/book_sync.hpp — Binance's depth-book synchronisation (snapshot + diff stream), in the
+// neutral words of book/sync.hpp.
 //
 // Threading contract: single-threaded; the thread that owns the book calls on_diff()/on_snapshot()/poll().
 // Callbacks run on that thread. Readers on other threads read the book's published top (L2Book::top()).
@@ -31,118 +32,35 @@
 #include <vector>
 
 #include "hftx/book/l2_book.hpp"
-#include "hftx/md/binance.hpp"
+#include "hftx/book/sync.hpp"
 #include "hftx/md/events.hpp"
 #include "hftx/memory/prefault.hpp"
+#include "hftx/venue/binance/markets.hpp"
+#include "hftx/venue/binance/md_parser.hpp"
 
-namespace hftx::book {
+namespace hftx::venue::binance {
 
-enum class Market : std::uint8_t { spot, usdm, coinm };
-
-[[nodiscard]] constexpr std::string_view to_string(Market m) noexcept {
-  switch (m) {
-    case Market::spot: return "spot";
-    case Market::usdm: return "usdm";
-    case Market::coinm: return "coinm";
-  }
-  return "unknown";
-}
-
-// The order of a depth diff's bid levels as Binance sends them, where it is known: on every recorded diff,
-// spot bids by falling price and USD-M futures bids by rising price (asks by rising price on both). COIN-M
-// is not recorded. Acting on a diff top first (BasicL2Book::predict_top()) reads each side best first:
-// USD-M bids from the end of their array.
-enum class BidOrder : std::uint8_t { falling, rising, unknown };
-[[nodiscard]] constexpr BidOrder diff_bid_order(Market m) noexcept {
-  return m == Market::spot ? BidOrder::falling : m == Market::usdm ? BidOrder::rising : BidOrder::unknown;
-}
-
-enum class SyncState : std::uint8_t {
-  awaiting_snapshot,    // buffering diffs; a snapshot is (or will be) requested
-  awaiting_first_diff,  // snapshot loaded; waiting for the diff that bridges it
-  synced,               // applying diffs in sequence
-};
-
-[[nodiscard]] constexpr std::string_view to_string(SyncState s) noexcept {
-  switch (s) {
-    case SyncState::awaiting_snapshot: return "awaiting_snapshot";
-    case SyncState::awaiting_first_diff: return "awaiting_first_diff";
-    case SyncState::synced: return "synced";
-  }
-  return "unknown";
-}
-
-enum class SyncReason : std::uint8_t {
-  snapshot_loaded,     // awaiting_snapshot -> awaiting_first_diff (or synced when a buffered diff bridges it)
-  bridged,             // the first diff after the snapshot applied -> synced
-  gap,                 // a diff does not continue the previous one -> awaiting_snapshot
-  snapshot_too_old,    // the first diff after the snapshot starts past it -> awaiting_snapshot
-  reset,               // reset() by the owner
-};
-
-[[nodiscard]] constexpr std::string_view to_string(SyncReason r) noexcept {
-  switch (r) {
-    case SyncReason::snapshot_loaded: return "snapshot_loaded";
-    case SyncReason::bridged: return "bridged";
-    case SyncReason::gap: return "gap";
-    case SyncReason::snapshot_too_old: return "snapshot_too_old";
-    case SyncReason::reset: return "reset";
-  }
-  return "unknown";
-}
-
-struct SyncTransition {
-  SyncState from;
-  SyncState to;
-  SyncReason reason;
-  std::uint64_t expected = 0;  // gap: the id that should have come (spot: prev_u + 1; futures: pu == prev_u)
-  std::uint64_t first_id = 0;  // the diff that caused it (U)
-  std::uint64_t last_id = 0;   // (u)
-  std::int64_t recv_ns = 0;
-};
-
-enum class DiffOutcome : std::uint8_t {
-  applied,        // applied to the book and published
-  buffered,       // kept until the snapshot
-  dropped_old,    // older than the snapshot (u <= / < lastUpdateId): dropped by the rules
-  duplicate,      // u not past the last applied u (duplicate / out-of-order): dropped
-  gap,            // break in the sequence: resync started (the diff is buffered)
-};
-
-struct SyncStats {
-  std::uint64_t diffs = 0;
-  std::uint64_t applied = 0;
-  std::uint64_t level_updates = 0;  // levels applied
-  std::uint64_t buffered = 0;
-  std::uint64_t dropped_old = 0;
-  std::uint64_t duplicates = 0;
-  std::uint64_t gaps = 0;                // continuity breaks (including snapshot_too_old)
-  std::uint64_t snapshots = 0;           // snapshots loaded
-  std::uint64_t snapshots_ignored = 0;   // arrived while synced / awaiting the first diff
-  std::uint64_t snapshot_requests = 0;   // requests sent (callback invoked)
-  std::uint64_t requests_deferred = 0;   // requests held back by the rate limit (sent later)
-  std::uint64_t snapshot_timeouts = 0;   // requests sent again because no snapshot came in snapshot_timeout_ns
-  std::uint64_t buffer_overflows = 0;    // buffered diffs discarded because the buffer was full
-  std::uint64_t crossed = 0;             // applied diffs after which the book was crossed
-  std::uint64_t dropped_stale_levels = 0;
-};
-
-struct SyncConfig {
-  std::size_t buffer_diffs = 4096;       // diffs kept while the snapshot is pending
-  std::size_t buffer_levels = 1u << 18;  // their levels
-  std::int64_t min_resnapshot_interval_ns = 1'000'000'000;  // rate limit of snapshot requests
-  // A request that no snapshot answered in this time is sent again (poll()): a request or its answer lost with
-  // a connection would otherwise leave the book awaiting a snapshot for good.
-  std::int64_t snapshot_timeout_ns = 5'000'000'000;
-};
+using book::ApplyResult;
+using book::DiffOutcome;
+using book::L2Book;
+using book::SnapshotRequests;
+using book::SyncConfig;
+using book::SyncReason;
+using book::SyncState;
+using book::SyncStats;
+using book::SyncTransition;
+using book::kTopSynced;
+using book::TopOfBook;
+using md::Level;
 
 template <class Book = L2Book>
-class BasicBinanceSync {
+class BasicBookSync {
  public:
   using TransitionFn = std::function<void(const SyncTransition&)>;
-  using RequestFn = std::function<void(std::int64_t now_ns)>;
+  using RequestFn = SnapshotRequests::RequestFn;
 
-  BasicBinanceSync(Book& book, Market market, SyncConfig cfg = {}) : book_(book), market_(market), cfg_(cfg) {
+  BasicBookSync(Book& book, Market market, SyncConfig cfg = {})
+      : book_(book), market_(market), cfg_(cfg), requests_(cfg) {
     // A quarter more than the bounds: diffs dropped from the front leave a dead prefix that is reclaimed
     // only when the storage runs out (see make_room), so that a full buffer costs O(1) per diff amortized
     // (at most 4 levels moved per level dropped), not a move of the whole buffer on every diff.
@@ -153,7 +71,7 @@ class BasicBinanceSync {
 
   // Setup: callbacks (run on the owner's thread; keep them short).
   void on_transition(TransitionFn f) { transition_fn_ = std::move(f); }
-  void on_snapshot_request(RequestFn f) { request_fn_ = std::move(f); }
+  void on_snapshot_request(RequestFn f) { requests_.set_callback(std::move(f)); }
 
   [[nodiscard]] Market market() const noexcept { return market_; }
   // The market may change until the first snapshot is loaded (replay recognises it from the first diff).
@@ -172,13 +90,13 @@ class BasicBinanceSync {
   // message's depth) will leave, into out's prices and quantities. True when the diff continues the book and
   // its best levels, read in the market's order (diff_bid_order()), settle the top (BasicL2Book::
   // predict_top()); false otherwise, and then the diff is to be read and applied before acting on it.
-  [[nodiscard]] bool predict_top(const md::BinanceParser& parser, const md::DepthUpdate& d, TopOfBook& out) const {
+  [[nodiscard]] bool predict_top(const MdParser& parser, const md::DepthUpdate& d, TopOfBook& out) const {
     const BidOrder order = diff_bid_order(market_);
     if (!parser.deferred() || order == BidOrder::unknown || !continues(d)) return false;
-    using LevelOrder = md::BinanceParser::LevelOrder;
-    md::BinanceParser::LevelReader bids =
+    using LevelOrder = MdParser::LevelOrder;
+    MdParser::LevelReader bids =
         parser.deferred_bids(order == BidOrder::rising ? LevelOrder::reversed : LevelOrder::as_sent);
-    md::BinanceParser::LevelReader asks = parser.deferred_asks();
+    MdParser::LevelReader asks = parser.deferred_asks();
     return book_.predict_top([&bids](md::Level& l) { return bids.next(l); },
                              [&asks](md::Level& l) { return asks.next(l); }, out) &&
            !bids.failed() && !asks.failed();
@@ -197,23 +115,14 @@ class BasicBinanceSync {
     market_ = m;
     state_ = SyncState::awaiting_snapshot;
     last_u_ = 0;
-    last_request_ns_ = INT64_MIN;
-    request_pending_ = false;
+    requests_.clear();
     clear_buffer();
     stats_ = SyncStats{};
   }
 
   // Sends a request held back by the rate limit once the interval has passed, and asks again when a snapshot
   // awaited since the last request has not come in snapshot_timeout_ns.
-  void poll(std::int64_t now_ns) {
-    if (request_pending_) {
-      if (now_ns - last_request_ns_ >= cfg_.min_resnapshot_interval_ns) request(now_ns);
-    } else if (state_ == SyncState::awaiting_snapshot && last_request_ns_ != INT64_MIN &&
-               now_ns - last_request_ns_ >= cfg_.snapshot_timeout_ns) {
-      ++stats_.snapshot_timeouts;
-      request(now_ns);
-    }
-  }
+  void poll(std::int64_t now_ns) { requests_.poll(now_ns, state_ == SyncState::awaiting_snapshot, stats_); }
 
   // The channel snapshots are requested on is back (its connection reopened): a snapshot still awaited is asked
   // for again (rate limit applies), since a request made while it was down, or in flight when it dropped, is
@@ -247,7 +156,7 @@ class BasicBinanceSync {
     const std::uint64_t luid = m.snapshot.last_update_id;
     book_.load_snapshot(m.snapshot.bids, m.snapshot.asks, luid);
     ++stats_.snapshots;
-    request_pending_ = false;
+    requests_.answered();
     last_u_ = luid;
     transition(SyncState::awaiting_first_diff, SyncReason::snapshot_loaded, 0, 0, luid, m.recv_ns);
     book_.publish(m.recv_ns, 0);
@@ -410,17 +319,7 @@ class BasicBinanceSync {
     head_ = 0;
   }
 
-  void request(std::int64_t now_ns) {
-    if (last_request_ns_ != INT64_MIN && now_ns - last_request_ns_ < cfg_.min_resnapshot_interval_ns) {
-      if (!request_pending_) ++stats_.requests_deferred;
-      request_pending_ = true;
-      return;
-    }
-    request_pending_ = false;
-    last_request_ns_ = now_ns;
-    ++stats_.snapshot_requests;
-    if (request_fn_) request_fn_(now_ns);
-  }
+  void request(std::int64_t now_ns) { requests_.request(now_ns, stats_); }
 
   void transition(SyncState to, SyncReason why, std::uint64_t expected, std::uint64_t U, std::uint64_t u,
                   std::int64_t recv_ns) {
@@ -434,16 +333,14 @@ class BasicBinanceSync {
   SyncConfig cfg_;
   SyncState state_ = SyncState::awaiting_snapshot;
   std::uint64_t last_u_ = 0;
-  std::int64_t last_request_ns_ = INT64_MIN;
-  bool request_pending_ = false;
+  SnapshotRequests requests_;
   std::vector<Buffered> buf_;
   std::vector<Level> buf_levels_;
   std::size_t head_ = 0;  // first live entry of buf_
   SyncStats stats_;
   TransitionFn transition_fn_;
-  RequestFn request_fn_;
 };
 
-using BinanceSync = BasicBinanceSync<L2Book>;
+using BookSync = BasicBookSync<L2Book>;
 
-}  // namespace hftx::book
+}  // namespace hftx::venue::binance

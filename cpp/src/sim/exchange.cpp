@@ -22,13 +22,13 @@
 
 #include <simdjson.h>
 
-#include "hftx/book/replay.hpp"
+#include "hftx/venue/binance/replay.hpp"
 #include "hftx/core/error.hpp"
 #include "hftx/core/fixed_point.hpp"
-#include "hftx/md/binance.hpp"
+#include "hftx/venue/binance/md_parser.hpp"
 #include "hftx/net/websocket.hpp"
 #include "hftx/sim/generator.hpp"
-#include "pem_text.hpp"
+#include "venue/binance/pem_text.hpp"
 
 namespace hftx::sim {
 
@@ -274,7 +274,7 @@ struct Exchange::Impl {
     std::unique_ptr<MarketGenerator> gen;
     SymSink sink;
     std::vector<Sub> subs[kStreamKinds];
-    std::unique_ptr<md::BinanceParser> parser;  // replay
+    std::unique_ptr<venue::binance::MdParser> parser;  // replay
     std::uint64_t rec_last_u = 0;               // replay: the recording's last applied u
     bool loaded = false;                        // replay: the book holds a snapshot
   };
@@ -358,7 +358,7 @@ struct Exchange::Impl {
       s->gen->set_sink(&s->sink);
       s->gen->set_time_ms(wall_ms());
       if (cfg.mode == Mode::generated) s->gen->seed_book();
-      else s->parser = std::make_unique<md::BinanceParser>(s->price_scale, s->qty_scale);
+      else s->parser = std::make_unique<venue::binance::MdParser>(s->price_scale, s->qty_scale);
       symbols.push_back(std::move(s));
     }
     if (cfg.mode == Mode::replay) load_replay();
@@ -650,7 +650,7 @@ struct Exchange::Impl {
 
   void load_replay() {
     for (const auto& f : cfg.replay_files) {
-      std::vector<std::string> lines = book::read_recorded_lines(f);
+      std::vector<std::string> lines = md::read_recorded_lines(f);
       if (lines.empty()) throw ConfigError("simulator.replay_files: '" + f + "' holds no recorded lines");
       std::size_t file_sym = SIZE_MAX;
       std::vector<std::size_t> snapshot_lines;
@@ -804,7 +804,7 @@ struct Exchange::Impl {
     char tmp[kMaxFixedText];
     std::string& o = scratch;
     o.clear();
-    o += "{\"e\":\"depthUpdate\",\"E\":" + std::to_string(msg.event_time_ms) + ",\"s\":\"" + s.spec.symbol +
+    o += "{\"e\":\"depthUpdate\",\"E\":" + std::to_string(msg.venue_time_ns / 1'000'000) + ",\"s\":\"" + s.spec.symbol +
          "\",\"U\":" + std::to_string(msg.depth.first_id + offset) + ",\"u\":" + std::to_string(msg.depth.last_id + offset);
     for (int side = 0; side < 2; ++side) {
       o += side == 0 ? ",\"b\":[" : "],\"a\":[";

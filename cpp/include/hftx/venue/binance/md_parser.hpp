@@ -1,6 +1,7 @@
-// hftx/md/binance.hpp — simdjson On-Demand parser for Binance market-data messages.
+// hftx/venue/binance/md_parser.hpp — Binance's market-data parser: stream messages and depth snapshots into
+// md/events.hpp's neutral events (a hand scanner for the compact shapes, simdjson On-Demand for the rest).
 //
-// Threading contract: a BinanceParser is used by one thread at a time (it owns simdjson's parser state and
+// Threading contract: an MdParser is used by one thread at a time (it owns simdjson's parser state and
 // its counters). Use one per feed thread. Results are plain structs (md/events.hpp).
 //
 // Formats: spot and futures `depthUpdate`, `bookTicker` (spot without e/E, futures with), `trade`,
@@ -34,73 +35,29 @@
 
 #include "hftx/core/fixed_point.hpp"
 #include "hftx/md/events.hpp"
+#include "hftx/md/parse.hpp"
 
-namespace hftx::md {
+namespace hftx::venue::binance {
 
-enum class ParseStatus : std::uint8_t {
-  ok,
-  json_error,       // simdjson rejected the text (detail = simdjson error code)
-  not_object,       // the document (or "data"/"result") is not an object
-  missing_field,    // a field the event needs is absent (field names it)
-  wrong_type,       // a field has the wrong JSON type (field names it)
-  bad_number,       // a price/quantity string failed parse_fixed (detail = FixedStatus)
-  bad_level,        // a level is not [price, qty]
-  too_many_levels,  // the caller's level buffer is full
-  unknown_event,    // a valid object that is none of the supported messages (or a WS-API error response)
-  trailing_content, // bytes after the document
-  too_large,        // parse_unpadded(): longer than the internal buffer
-  count_            // number of statuses (array sizing)
-};
+using md::Level;
+using md::MdKind;
+using md::MdMessage;
+using md::ParseResult;
+using md::ParserStats;
+using md::ParseStatus;
 
-[[nodiscard]] constexpr std::string_view to_string(ParseStatus s) noexcept {
-  switch (s) {
-    case ParseStatus::ok: return "ok";
-    case ParseStatus::json_error: return "json_error";
-    case ParseStatus::not_object: return "not_object";
-    case ParseStatus::missing_field: return "missing_field";
-    case ParseStatus::wrong_type: return "wrong_type";
-    case ParseStatus::bad_number: return "bad_number";
-    case ParseStatus::bad_level: return "bad_level";
-    case ParseStatus::too_many_levels: return "too_many_levels";
-    case ParseStatus::unknown_event: return "unknown_event";
-    case ParseStatus::trailing_content: return "trailing_content";
-    case ParseStatus::too_large: return "too_large";
-    case ParseStatus::count_: break;
-  }
-  return "unknown";
-}
-
-struct ParseResult {
-  ParseStatus status = ParseStatus::ok;
-  std::uint8_t detail = 0;     // simdjson error code (json_error) or FixedStatus (bad_number)
-  const char* field = "";      // static string: the field concerned, "" when none
-
-  [[nodiscard]] bool ok() const noexcept { return status == ParseStatus::ok; }
-  explicit operator bool() const noexcept { return ok(); }
-  // "bad_number: field 'b' (off_grid)". Allocates: for logs and errors, not the hot path.
-  [[nodiscard]] std::string describe() const;
-};
-
-struct ParserStats {
-  std::uint64_t messages = 0;  // parse() calls
-  std::array<std::uint64_t, static_cast<std::size_t>(ParseStatus::count_)> by_status{};
-  std::array<std::uint64_t, 6> by_kind{};  // indexed by MdKind
-  std::uint64_t fallbacks = 0;  // messages the fast scanner declined (parsed by simdjson; errors included)
-  [[nodiscard]] std::uint64_t errors() const noexcept { return messages - by_status[0]; }
-};
-
-class BinanceParser {
+class MdParser {
   struct Impl;
 
  public:
   // `price_scale` / `qty_scale`: the instrument's tick and lot. `unpadded_capacity`: the largest message
   // parse_unpadded() accepts (its buffer is allocated here, once).
-  BinanceParser(Scale price_scale, Scale qty_scale, std::size_t unpadded_capacity = 1u << 20);
-  ~BinanceParser();
-  BinanceParser(const BinanceParser&) = delete;
-  BinanceParser& operator=(const BinanceParser&) = delete;
-  BinanceParser(BinanceParser&&) noexcept;
-  BinanceParser& operator=(BinanceParser&&) noexcept;
+  MdParser(Scale price_scale, Scale qty_scale, std::size_t unpadded_capacity = 1u << 20);
+  ~MdParser();
+  MdParser(const MdParser&) = delete;
+  MdParser& operator=(const MdParser&) = delete;
+  MdParser(MdParser&&) noexcept;
+  MdParser& operator=(MdParser&&) noexcept;
 
   // Parses `json`, whose buffer is readable up to json.data() + capacity; capacity must be at least
   // json.size() + kJsonPadding (otherwise the message is copied as by parse_unpadded()). Level changes
@@ -141,7 +98,7 @@ class BinanceParser {
     [[nodiscard]] bool failed() const noexcept { return failed_; }
 
    private:
-    friend class BinanceParser;
+    friend class MdParser;
     const Impl* im_ = nullptr;
     const char* open_ = nullptr;  // the array's '['
     const char* end_ = nullptr;   // the byte after the array
@@ -184,4 +141,4 @@ class BinanceParser {
   ParserStats stats_;
 };
 
-}  // namespace hftx::md
+}  // namespace hftx::venue::binance

@@ -1,7 +1,5 @@
 // Replay of recorded Binance streams: parser -> sync -> book. See hftx/book/replay.hpp.
-#include "hftx/book/replay.hpp"
-
-#include <zlib.h>
+#include "hftx/venue/binance/replay.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -10,9 +8,9 @@
 #include <memory>
 
 #include "hftx/core/error.hpp"
-#include "json_scan.hpp"
+#include "md/json_scan.hpp"
 
-namespace hftx::book {
+namespace hftx::venue::binance {
 
 namespace {
 
@@ -215,7 +213,7 @@ int sig_decimals(std::int64_t raw8) noexcept {
 
 InferredScales infer_scales(std::span<const std::string_view> lines) {
   const Scale probe = Scale::with_decimals(8);
-  md::BinanceParser parser(probe, probe);
+  venue::binance::MdParser parser(probe, probe);
   std::vector<md::Level> levels(1u << 16);
   md::MdMessage m;
   int pd = -1, qd = -1;
@@ -281,65 +279,6 @@ InferredScales infer_scales(std::span<const std::string_view> lines) {
 
 namespace {
 
-struct GzCloser {
-  void operator()(gzFile_s* f) const noexcept { gzclose(f); }
-};
-using GzPtr = std::unique_ptr<gzFile_s, GzCloser>;
-
-GzPtr open_gz(const std::string& path) {
-  GzPtr f(gzopen(path.c_str(), "rb"));
-  if (!f) throw SystemError("replay: cannot open '" + path + "': " + std::strerror(errno));
-  gzbuffer(f.get(), 1u << 17);
-  return f;
-}
-
-// Streams the lines of a (gzip) file through fn(line, capacity) with kJsonPadding readable bytes after
-// every line, in one reusable buffer (no copy per line).
-template <class Fn>
-void for_each_line(const std::string& path, Fn&& fn, std::size_t max_lines = SIZE_MAX) {
-  GzPtr f = open_gz(path);
-  std::size_t cap = 1u << 22;
-  std::vector<char> buf(cap + md::kJsonPadding);
-  std::size_t have = 0;
-  std::size_t n = 0;
-  bool eof = false;
-  while (!eof && n < max_lines) {
-    if (have == cap) {  // a line longer than the buffer: grow
-      cap *= 2;
-      buf.resize(cap + md::kJsonPadding);
-    }
-    const int got = gzread(f.get(), buf.data() + have, static_cast<unsigned>(cap - have));
-    if (got < 0) {
-      int err = 0;
-      throw SystemError("replay: cannot read '" + path + "': " + gzerror(f.get(), &err));
-    }
-    if (got == 0) eof = true;
-    have += static_cast<std::size_t>(got);
-    std::size_t start = 0;
-    for (;;) {
-      const void* nl = std::memchr(buf.data() + start, '\n', have - start);
-      std::size_t end;
-      if (nl != nullptr) {
-        end = static_cast<std::size_t>(static_cast<const char*>(nl) - buf.data());
-      } else if (eof && start < have) {
-        end = have;
-      } else {
-        break;
-      }
-      if (n++ >= max_lines) break;
-      fn(std::string_view(buf.data() + start, end - start), buf.size() - start);
-      start = end + 1;
-      if (start >= have) break;
-    }
-    if (start >= have) {
-      have = 0;
-    } else {
-      std::memmove(buf.data(), buf.data() + start, have - start);
-      have -= start;
-    }
-  }
-}
-
 ReplayResult finish(const Replayer& r, std::int64_t elapsed_ns) {
   ReplayResult out;
   out.stats = r.stats();
@@ -372,21 +311,17 @@ constexpr std::size_t kInferLines = 5000;
 
 }  // namespace
 
-std::vector<std::string> read_recorded_lines(const std::string& path, std::size_t max_lines) {
-  std::vector<std::string> lines;
-  for_each_line(path, [&](std::string_view line, std::size_t) { lines.emplace_back(line); }, max_lines);
-  return lines;
-}
-
 ReplayResult replay_files(std::span<const std::string> paths, const ReplayOptions& opts) {
   if (paths.empty()) throw ConfigError("replay_files: no files given");
-  std::vector<std::string> sample = read_recorded_lines(paths[0], kInferLines);
+  std::vector<std::string> sample = md::read_recorded_lines(paths[0], kInferLines);
   std::vector<std::string_view> views(sample.begin(), sample.end());
   const InferredScales sc = scales_for(opts, views);
   auto r = std::make_unique<Replayer>(sc.price, sc.qty, opts);
   const auto t0 = std::chrono::steady_clock::now();
-  for (const std::string& p : paths)
-    for_each_line(p, [&](std::string_view line, std::size_t cap) { (void)r->feed_line(line, cap); });
+  for (const std::string& p : paths) {
+    md::LineReader reader(p);
+    while (const std::optional<md::RecordedLine> line = reader.next()) (void)r->feed_line(line->text, line->capacity);
+  }
   const auto t1 = std::chrono::steady_clock::now();
   return finish(*r, std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count());
 }
@@ -402,4 +337,4 @@ ReplayResult replay_lines(std::span<const std::string_view> lines, const ReplayO
   return finish(*r, std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count());
 }
 
-}  // namespace hftx::book
+}  // namespace hftx::venue::binance

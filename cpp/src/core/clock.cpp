@@ -13,7 +13,7 @@
 #include <cpuid.h>
 #endif
 
-#include "kernel_file.hpp"
+#include "cpu/kernel_file.hpp"
 
 namespace hftx {
 namespace {

@@ -11,7 +11,7 @@
 // detail::FastScan, shared with the market-data parser) for the response every order gets.
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 
-#include "hftx/oms/binance_api.hpp"
+#include "hftx/venue/binance/order_codec.hpp"
 
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
@@ -27,11 +27,13 @@
 
 #include "hftx/core/error.hpp"
 #include "hftx/md/events.hpp"
-#include "json_detail.hpp"
-#include "json_scan.hpp"
-#include "pem_text.hpp"
+#include "md/json_detail.hpp"
+#include "md/json_scan.hpp"
+#include "venue/binance/pem_text.hpp"
 
-namespace hftx::oms {
+namespace hftx::venue::binance {
+
+using namespace hftx::oms;  // the neutral words this codec speaks
 
 namespace od = simdjson::ondemand;
 
@@ -299,7 +301,7 @@ bool valid_token(std::string_view s, std::size_t max) noexcept {
 
 }  // namespace
 
-BinanceApiEncoder::BinanceApiEncoder(ApiEncoderConfig config, RequestSigner signer)
+ApiEncoder::ApiEncoder(ApiEncoderConfig config, RequestSigner signer)
     : api_key_(std::move(config.api_key)), signer_(std::move(signer)), prefix_(std::move(config.client_id_prefix)) {
   if (api_key_.empty() || api_key_.size() > 256 || !sendable_key(api_key_))
     throw ConfigError("api_key: expected 1..256 printable ASCII characters without '\"', '\\\\', '&', '=' or spaces");
@@ -327,14 +329,14 @@ BinanceApiEncoder::BinanceApiEncoder(ApiEncoderConfig config, RequestSigner sign
   static_assert(kPayloadCap >= 256 + 32 + 2 * 40 + 2 * kMaxFixedText + 3 * 20 + 256, "payload bound");
 }
 
-std::size_t BinanceApiEncoder::format_client_id(ClientOrderId id, char* out) const noexcept {
+std::size_t ApiEncoder::format_client_id(ClientOrderId id, char* out) const noexcept {
   std::memcpy(out, prefix_.data(), prefix_.size());
   const U64Text digits(id);
   std::memcpy(out + prefix_.size(), digits.text.data(), digits.text.size());
   return prefix_.size() + digits.text.size();
 }
 
-std::size_t BinanceApiEncoder::finish(EncodeStatus s, std::size_t n) noexcept {
+std::size_t ApiEncoder::finish(EncodeStatus s, std::size_t n) noexcept {
   last_ = s;
   ++stats_.requests;
   ++stats_.by_status[static_cast<std::size_t>(s)];
@@ -371,7 +373,7 @@ HFTX_FORCE_INLINE EncodeStatus authenticate_and_close(const RequestSigner& signe
 
 }  // namespace
 
-std::size_t BinanceApiEncoder::encode_place(ClientOrderId id, const OrderRequest& req, std::int64_t timestamp_ms,
+std::size_t ApiEncoder::encode_place(ClientOrderId id, const OrderRequest& req, std::int64_t timestamp_ms,
                                             char* out, std::size_t cap) noexcept {
   if (HFTX_UNLIKELY(req.instrument >= instruments_.size())) return finish(EncodeStatus::unknown_instrument, 0);
   const bool market = req.type == OrderType::market;
@@ -417,7 +419,7 @@ std::size_t BinanceApiEncoder::encode_place(ClientOrderId id, const OrderRequest
   return finish(s, static_cast<std::size_t>(js.p - out));
 }
 
-std::size_t BinanceApiEncoder::encode_by_client_id(char letter, std::string_view method, ClientOrderId id,
+std::size_t ApiEncoder::encode_by_client_id(char letter, std::string_view method, ClientOrderId id,
                                                    InstrumentId instrument, std::int64_t timestamp_ms, char* out,
                                                    std::size_t cap) noexcept {
   if (HFTX_UNLIKELY(instrument >= instruments_.size())) return finish(EncodeStatus::unknown_instrument, 0);
@@ -445,17 +447,17 @@ std::size_t BinanceApiEncoder::encode_by_client_id(char letter, std::string_view
   return finish(s, static_cast<std::size_t>(js.p - out));
 }
 
-std::size_t BinanceApiEncoder::encode_cancel(ClientOrderId id, InstrumentId instrument, std::int64_t timestamp_ms,
+std::size_t ApiEncoder::encode_cancel(ClientOrderId id, InstrumentId instrument, std::int64_t timestamp_ms,
                                              char* out, std::size_t cap) noexcept {
   return encode_by_client_id('c', "order.cancel", id, instrument, timestamp_ms, out, cap);
 }
 
-std::size_t BinanceApiEncoder::encode_order_status(ClientOrderId id, InstrumentId instrument,
+std::size_t ApiEncoder::encode_order_status(ClientOrderId id, InstrumentId instrument,
                                                    std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept {
   return encode_by_client_id('q', "order.status", id, instrument, timestamp_ms, out, cap);
 }
 
-std::size_t BinanceApiEncoder::encode_cancel_all(InstrumentId instrument, std::uint64_t n, std::int64_t timestamp_ms,
+std::size_t ApiEncoder::encode_cancel_all(InstrumentId instrument, std::uint64_t n, std::int64_t timestamp_ms,
                                                  char* out, std::size_t cap) noexcept {
   if (HFTX_UNLIKELY(instrument >= instruments_.size())) return finish(EncodeStatus::unknown_instrument, 0);
   if (HFTX_UNLIKELY(timestamp_ms <= 0)) return finish(EncodeStatus::bad_request, 0);
@@ -477,7 +479,7 @@ std::size_t BinanceApiEncoder::encode_cancel_all(InstrumentId instrument, std::u
 
 // The requests about the key itself (userDataStream.subscribe.signature, session.logon): apiKey,
 // recvWindow where the method takes one, timestamp; always signed.
-std::size_t BinanceApiEncoder::encode_key_request(char letter, std::string_view method, bool recv_window,
+std::size_t ApiEncoder::encode_key_request(char letter, std::string_view method, bool recv_window,
                                                   std::uint64_t n, std::int64_t timestamp_ms, char* out,
                                                   std::size_t cap) noexcept {
   if (HFTX_UNLIKELY(timestamp_ms <= 0)) return finish(EncodeStatus::bad_request, 0);
@@ -498,19 +500,19 @@ std::size_t BinanceApiEncoder::encode_key_request(char letter, std::string_view 
   return finish(s, static_cast<std::size_t>(js.p - out));
 }
 
-std::size_t BinanceApiEncoder::encode_subscribe(std::uint64_t n, std::int64_t timestamp_ms, char* out,
+std::size_t ApiEncoder::encode_subscribe(std::uint64_t n, std::int64_t timestamp_ms, char* out,
                                                 std::size_t cap) noexcept {
   return encode_key_request('s', "userDataStream.subscribe.signature", false, n, timestamp_ms, out, cap);
 }
 
-std::size_t BinanceApiEncoder::encode_logon(std::uint64_t n, std::int64_t timestamp_ms, char* out,
+std::size_t ApiEncoder::encode_logon(std::uint64_t n, std::int64_t timestamp_ms, char* out,
                                             std::size_t cap) noexcept {
   // Binance accepts session.logon only with an Ed25519 key.
   if (HFTX_UNLIKELY(signer_.type() != SignatureType::ed25519)) return finish(EncodeStatus::bad_request, 0);
   return encode_key_request('l', "session.logon", true, n, timestamp_ms, out, cap);
 }
 
-std::size_t BinanceApiEncoder::encode_depth(InstrumentId instrument, int limit, std::uint64_t n, char* out,
+std::size_t ApiEncoder::encode_depth(InstrumentId instrument, int limit, std::uint64_t n, char* out,
                                             std::size_t cap) noexcept {
   if (HFTX_UNLIKELY(instrument >= instruments_.size())) return finish(EncodeStatus::unknown_instrument, 0);
   if (HFTX_UNLIKELY(limit < 1 || limit > 5000)) return finish(EncodeStatus::bad_request, 0);
@@ -533,28 +535,6 @@ std::size_t BinanceApiEncoder::encode_depth(InstrumentId instrument, int limit, 
 
 static_assert(md::kJsonPadding == simdjson::SIMDJSON_PADDING, "kJsonPadding must equal simdjson's padding");
 
-Price missed_fill_price(const OrderStatusReport& venue, Qty known_filled, Price known_price, Qty missed,
-                        const Scale& price_scale, const Scale& qty_scale) noexcept {
-  // Work in 10^-d quote units, d = max(8, price decimals + qty decimals): the venue's amount and every
-  // price x quantity product are integers there. 10^20 x (10^18 x 10^18-sized operands) would not fit.
-  const int pq = price_scale.decimals() + qty_scale.decimals();
-  if (venue.cum_quote_e8 < 0 || missed.raw() <= 0 || pq > 20) return known_price;
-  const int d = pq > 8 ? pq : 8;
-  const auto p10 = [](int n) {
-    int128 v = 1;
-    while (n-- > 0) v *= 10;
-    return v;
-  };
-  const int128 unit = static_cast<int128>(price_scale.multiplier()) * qty_scale.multiplier() * p10(d - pq);
-  const int128 cum = static_cast<int128>(venue.cum_quote_e8) * p10(d - 8);
-  const int128 rest = cum - static_cast<int128>(known_filled.raw()) * known_price.raw() * unit;
-  const int128 per = static_cast<int128>(missed.raw()) * unit;
-  if (rest <= 0) return known_price;
-  const int128 ticks = (rest + per / 2) / per;  // to the nearest tick
-  return ticks > 0 && ticks <= INT64_MAX ? Price(static_cast<std::int64_t>(ticks)) : known_price;
-}
-
-std::string ApiParseResult::describe() const { return detail::describe_result(*this); }
 
 namespace {
 
@@ -635,11 +615,11 @@ std::uint32_t hash_symbol(std::string_view s) noexcept {
 
 }  // namespace
 
-struct BinanceApiParser::Impl {
+struct ApiParser::Impl {
   Impl(std::vector<ApiInstrument> instruments, std::string prefix_in, std::size_t cap)
       : parser(cap), unpadded(new char[cap + md::kJsonPadding]), unpadded_cap(cap), prefix(std::move(prefix_in)) {
     if (parser.allocate(cap) != simdjson::SUCCESS)
-      throw ConfigError("BinanceApiParser: could not allocate simdjson buffers for " + std::to_string(cap) + " bytes");
+      throw ConfigError("ApiParser: could not allocate simdjson buffers for " + std::to_string(cap) + " bytes");
     if (!valid_token(prefix, 16))
       throw ConfigError("venue.client_id_prefix: '" + prefix + "' is invalid (expected 1..16 characters of [A-Za-z0-9_-])");
     if (instruments.empty() || instruments.size() > 65535)
@@ -725,7 +705,7 @@ struct BinanceApiParser::Impl {
   ApiParseResult response_update() noexcept;
 };
 
-ApiParseResult BinanceApiParser::Impl::id_value(od::value& v) noexcept {
+ApiParseResult ApiParser::Impl::id_value(od::value& v) noexcept {
   have_id = true;
   // The raw token tells a string from null without a type() probe.
   const std::string_view tok = v.raw_json_token();
@@ -755,7 +735,7 @@ ApiParseResult BinanceApiParser::Impl::id_value(od::value& v) noexcept {
   return {};
 }
 
-ApiParseResult BinanceApiParser::Impl::error_value(od::value& v) noexcept {
+ApiParseResult ApiParser::Impl::error_value(od::value& v) noexcept {
   od::object obj;
   if (auto e = v.get_object().get(obj); e != simdjson::SUCCESS)
     return e == simdjson::INCORRECT_TYPE ? fail(ApiStatus::not_object, "error") : json_fail(e, "error");
@@ -779,7 +759,7 @@ ApiParseResult BinanceApiParser::Impl::error_value(od::value& v) noexcept {
   return {};
 }
 
-ApiParseResult BinanceApiParser::Impl::order_fields(od::object& obj, OrderFields& f) noexcept {
+ApiParseResult ApiParser::Impl::order_fields(od::object& obj, OrderFields& f) noexcept {
   for (auto fr : obj) {
     if (auto e = fr.error(); e != simdjson::SUCCESS) return json_fail(e, "result");
     od::field& fl = fr.value_unsafe();
@@ -822,7 +802,7 @@ ApiParseResult BinanceApiParser::Impl::order_fields(od::object& obj, OrderFields
 }
 
 // A cancelled order (order.cancel result, or one element of openOrders.cancelAll's result).
-ApiParseResult BinanceApiParser::Impl::cancelled_update(const OrderFields& f, bool from_list) noexcept {
+ApiParseResult ApiParser::Impl::cancelled_update(const OrderFields& f, bool from_list) noexcept {
   OrderUpdate u;
   u.kind = UpdateKind::cancelled;
   const std::string_view cid = (f.have & kOorig) ? f.orig_client : f.client;
@@ -842,14 +822,14 @@ ApiParseResult BinanceApiParser::Impl::cancelled_update(const OrderFields& f, bo
     if (const FixedStatus s = parse_fixed(f.executed, in.qty_scale, u.cum_qty, Sign::unsigned_only); s != FixedStatus::ok)
       return fail(ApiStatus::bad_number, "executedQty", static_cast<std::uint8_t>(s));
   }
-  if (f.have & kOtt) u.venue_time_ms = f.transact;
+  if (f.have & kOtt) u.venue_time_ns = md::ms_to_ns(f.transact);
   emit(u);
   return {};
 }
 
-ApiParseResult BinanceApiParser::Impl::result_value(od::value& v, bool deliver) noexcept {
+ApiParseResult ApiParser::Impl::result_value(od::value& v, bool deliver) noexcept {
   const ApiKind kind = msg->kind;
-  if (kind == ApiKind::depth) return {};  // md::BinanceParser reads the same text; skipped here
+  if (kind == ApiKind::depth) return {};  // venue::binance::MdParser reads the same text; skipped here
   if (kind == ApiKind::cancel_all) {
     od::array arr;
     if (auto e = v.get_array().get(arr); e != simdjson::SUCCESS)
@@ -892,7 +872,7 @@ ApiParseResult BinanceApiParser::Impl::result_value(od::value& v, bool deliver) 
 }
 
 // One single-letter field of an executionReport (inside the wrapper's "event", or at the top level).
-ApiParseResult BinanceApiParser::Impl::exec_field(char key, od::value& v) noexcept {
+ApiParseResult ApiParser::Impl::exec_field(char key, od::value& v) noexcept {
   ExecFields& x = ex;
   ApiParseResult r;
   switch (key) {
@@ -925,7 +905,7 @@ ApiParseResult BinanceApiParser::Impl::exec_field(char key, od::value& v) noexce
   return r;
 }
 
-ApiParseResult BinanceApiParser::Impl::exec_fields(od::object& obj) noexcept {
+ApiParseResult ApiParser::Impl::exec_fields(od::object& obj) noexcept {
   for (auto fr : obj) {
     if (auto e = fr.error(); e != simdjson::SUCCESS) return json_fail(e, "event");
     od::field& fl = fr.value_unsafe();
@@ -936,9 +916,9 @@ ApiParseResult BinanceApiParser::Impl::exec_fields(od::object& obj) noexcept {
   return {};
 }
 
-ApiParseResult BinanceApiParser::Impl::exec_update() noexcept {
+ApiParseResult ApiParser::Impl::exec_update() noexcept {
   const ExecFields& x = ex;
-  msg->event_time_ms = x.E;
+  msg->venue_time_ns = md::ms_to_ns(x.E);
   constexpr std::uint32_t kNeed = kXs | kXc | kXS | kXx | kXi | kXz;
   if ((x.have & kNeed) != kNeed) {
     constexpr const char* kNames[] = {"e", "E", "s", "c", "C", "S", "x", "i", "l", "z", "L", "t", "m", "T", "r"};
@@ -974,13 +954,13 @@ ApiParseResult BinanceApiParser::Impl::exec_update() noexcept {
     u.maker = x.m;
   }
   if (u.kind == UpdateKind::rejected) msg->error_msg = x.r;
-  u.venue_time_ms = x.T;
+  u.venue_time_ns = md::ms_to_ns(x.T);
   emit(u);
   return {};
 }
 
 // The update of a single-order response (place, cancel), once the whole message was read.
-ApiParseResult BinanceApiParser::Impl::response_update() noexcept {
+ApiParseResult ApiParser::Impl::response_update() noexcept {
   ApiMessage& m = *msg;
   const bool ok = m.status == 200;
   if (m.kind == ApiKind::order_status && ok && !((of.have & kOcid) && (of.have & kOstatus))) m.kind = ApiKind::other_response;
@@ -1035,7 +1015,7 @@ ApiParseResult BinanceApiParser::Impl::response_update() noexcept {
       u.kind = UpdateKind::ack;
       if (of.have & kOsym && !lookup(of.symbol, u.instrument)) return fail(ApiStatus::unknown_symbol, "symbol");
       u.venue_order_id = of.order_id;
-      u.venue_time_ms = of.transact;
+      u.venue_time_ns = md::ms_to_ns(of.transact);
     } else {
       u.kind = UpdateKind::rejected;
       u.error_code = m.error_code;
@@ -1055,7 +1035,7 @@ ApiParseResult BinanceApiParser::Impl::response_update() noexcept {
   return {};
 }
 
-ApiParseResult BinanceApiParser::Impl::pass(od::object& obj, bool second) noexcept {
+ApiParseResult ApiParser::Impl::pass(od::object& obj, bool second) noexcept {
   for (auto fr : obj) {
     if (auto e = fr.error(); e != simdjson::SUCCESS) return json_fail(e, "");
     od::field& f = fr.value_unsafe();
@@ -1118,7 +1098,7 @@ ApiParseResult BinanceApiParser::Impl::pass(od::object& obj, bool second) noexce
 // shape, whitespace, escapes, duplicate keys, an unknown symbol — run() then parses it, and reports what
 // the simdjson path reports. Whatever this accepts, run() gives the same ApiMessage and update
 // (tests/fuzz/fuzz_binance_api.cpp checks it on every input).
-bool BinanceApiParser::Impl::scan_place_ack(std::string_view json, std::size_t capacity) noexcept {
+bool ApiParser::Impl::scan_place_ack(std::string_view json, std::size_t capacity) noexcept {
   using detail::key_is;
   detail::FastScan s{json.data(), json.data() + json.size(), json.data() + std::max(capacity, json.size())};
   std::string_view id;
@@ -1172,12 +1152,12 @@ bool BinanceApiParser::Impl::scan_place_ack(std::string_view json, std::size_t c
   u.client_id = request;
   u.instrument = instrument;
   u.venue_order_id = order_id;
-  u.venue_time_ms = transact;
+  u.venue_time_ns = md::ms_to_ns(transact);
   emit(u);
   return true;
 }
 
-ApiParseResult BinanceApiParser::Impl::run(std::string_view json, std::size_t capacity) noexcept {
+ApiParseResult ApiParser::Impl::run(std::string_view json, std::size_t capacity) noexcept {
   have_id = have_status = result_pending = list_seen = have_error = have_code = false;
   ex = ExecFields{};
   of = OrderFields{};
@@ -1233,7 +1213,7 @@ ApiParseResult BinanceApiParser::Impl::run(std::string_view json, std::size_t ca
       return exec_update();
     }
     msg->kind = ApiKind::other_event;
-    msg->event_time_ms = ex.E;
+    msg->venue_time_ns = md::ms_to_ns(ex.E);
     return {};
   }
   return fail(ApiStatus::unknown_message, "");
@@ -1241,22 +1221,22 @@ ApiParseResult BinanceApiParser::Impl::run(std::string_view json, std::size_t ca
 
 #undef HFTX_KEY_IS
 
-BinanceApiParser::BinanceApiParser(std::vector<ApiInstrument> instruments, std::string client_id_prefix,
+ApiParser::ApiParser(std::vector<ApiInstrument> instruments, std::string client_id_prefix,
                                    std::size_t unpadded_capacity)
     : impl_(std::make_unique<Impl>(std::move(instruments), std::move(client_id_prefix), unpadded_capacity)) {}
-BinanceApiParser::~BinanceApiParser() = default;
-BinanceApiParser::BinanceApiParser(BinanceApiParser&&) noexcept = default;
-BinanceApiParser& BinanceApiParser::operator=(BinanceApiParser&&) noexcept = default;
+ApiParser::~ApiParser() = default;
+ApiParser::ApiParser(ApiParser&&) noexcept = default;
+ApiParser& ApiParser::operator=(ApiParser&&) noexcept = default;
 
-void BinanceApiParser::set_fast_path(bool on) noexcept { impl_->fast = on; }
-bool BinanceApiParser::fast_path() const noexcept { return impl_->fast; }
+void ApiParser::set_fast_path(bool on) noexcept { impl_->fast = on; }
+bool ApiParser::fast_path() const noexcept { return impl_->fast; }
 
-ClientOrderId BinanceApiParser::client_id_of(std::string_view text) const noexcept { return impl_->client_id(text); }
-bool BinanceApiParser::instrument_of(std::string_view symbol, InstrumentId& out) const noexcept {
+ClientOrderId ApiParser::client_id_of(std::string_view text) const noexcept { return impl_->client_id(text); }
+bool ApiParser::instrument_of(std::string_view symbol, InstrumentId& out) const noexcept {
   return impl_->lookup(symbol, out);
 }
 
-ApiParseResult BinanceApiParser::parse(std::string_view json, std::size_t capacity, std::int64_t recv_ns,
+ApiParseResult ApiParser::parse(std::string_view json, std::size_t capacity, std::int64_t recv_ns,
                                        ApiMessage& out, UpdateSink sink) noexcept {
   Impl& im = *impl_;
   out = ApiMessage{};
@@ -1285,12 +1265,12 @@ ApiParseResult BinanceApiParser::parse(std::string_view json, std::size_t capaci
   return r;
 }
 
-ApiParseResult BinanceApiParser::parse_unpadded(std::string_view json, std::int64_t recv_ns, ApiMessage& out,
+ApiParseResult ApiParser::parse_unpadded(std::string_view json, std::int64_t recv_ns, ApiMessage& out,
                                                 UpdateSink sink) noexcept {
   return parse(json, 0, recv_ns, out, sink);
 }
 
-ApiParseResult BinanceApiParser::parse(std::string_view json, std::size_t capacity, std::int64_t recv_ns,
+ApiParseResult ApiParser::parse(std::string_view json, std::size_t capacity, std::int64_t recv_ns,
                                        ApiMessage& out, std::span<OrderUpdate> updates) noexcept {
   std::size_t n = 0;
   bool overflow = false;
@@ -1309,4 +1289,4 @@ ApiParseResult BinanceApiParser::parse(std::string_view json, std::size_t capaci
   return r;
 }
 
-}  // namespace hftx::oms
+}  // namespace hftx::venue::binance

@@ -24,9 +24,9 @@
 #include <string>
 
 #include "hftx/core/error.hpp"
-#include "hftx/md/binance.hpp"
-#include "json_detail.hpp"
-#include "json_scan.hpp"
+#include "hftx/venue/binance/md_parser.hpp"
+#include "md/json_detail.hpp"
+#include "md/json_scan.hpp"
 
 // Whole depth levels with SSE4.1 (pshufb, pmaddubsw), chosen at run time: the library stays x86-64 baseline.
 #if HFTX_X86 && (defined(__GNUC__) || defined(__clang__)) && defined(__SSE2__)
@@ -37,7 +37,9 @@
 #define HFTX_LEVELS_SSE41 0
 #endif
 
-namespace hftx::md {
+namespace hftx::venue::binance {
+
+using namespace hftx::md;  // the neutral events this parser fills
 
 static_assert(kJsonPadding == simdjson::SIMDJSON_PADDING, "kJsonPadding must equal simdjson's padding");
 
@@ -164,11 +166,11 @@ struct Steps {
 
 }  // namespace
 
-struct BinanceParser::Impl {
+struct MdParser::Impl {
   Impl(std::size_t cap, Scale ps, Scale qs)
       : parser(cap), unpadded(new char[cap + kJsonPadding]), unpadded_cap(cap), steps(ps, qs) {
     if (parser.allocate(cap) != simdjson::SUCCESS)
-      throw ConfigError("BinanceParser: could not allocate simdjson buffers for " + std::to_string(cap) + " bytes");
+      throw ConfigError("MdParser: could not allocate simdjson buffers for " + std::to_string(cap) + " bytes");
   }
   od::parser parser;
   std::unique_ptr<char[]> unpadded;
@@ -230,7 +232,7 @@ struct BinanceParser::Impl {
   }
 };
 
-ParseResult BinanceParser::Impl::level_array(od::value& v, std::span<const Level>& out, const char* field) noexcept {
+ParseResult MdParser::Impl::level_array(od::value& v, std::span<const Level>& out, const char* field) noexcept {
   od::array arr;
   if (auto e = v.get_array().get(arr); e != simdjson::SUCCESS)
     return e == simdjson::INCORRECT_TYPE ? fail(ParseStatus::wrong_type, field) : json_fail(e, field);
@@ -266,7 +268,7 @@ ParseResult BinanceParser::Impl::level_array(od::value& v, std::span<const Level
 // most sizeof(lit) bytes from the key start, inside the document or its padding.
 #define HFTX_KEY_IS(k, lit) (std::memcmp((k), lit "\"", sizeof(lit)) == 0)
 
-ParseResult BinanceParser::Impl::fields(od::object& obj, int depth) noexcept {
+ParseResult MdParser::Impl::fields(od::object& obj, int depth) noexcept {
   MdMessage& m = *msg;
   for (auto fr : obj) {
     // value_unsafe() after the error check: a reference, not a copy of the field (GCC copies the
@@ -287,10 +289,10 @@ ParseResult BinanceParser::Impl::fields(od::object& obj, int depth) noexcept {
         }
         break;
       case 'E':
-        if (HFTX_KEY_IS(k, "E")) { r = integer(v, m.event_time_ms, "E"); c.have |= kE; }
+        if (HFTX_KEY_IS(k, "E")) { r = integer(v, m.venue_time_ns, "E"); c.have |= kE; }
         break;
       case 'T':
-        if (HFTX_KEY_IS(k, "T")) { r = integer(v, m.transact_time_ms, "T"); c.have |= kT; }
+        if (HFTX_KEY_IS(k, "T")) { r = integer(v, m.transact_time_ns, "T"); c.have |= kT; }
         break;
       case 's':
         if (HFTX_KEY_IS(k, "s")) {
@@ -412,7 +414,7 @@ ParseResult BinanceParser::Impl::fields(od::object& obj, int depth) noexcept {
 
 #undef HFTX_KEY_IS
 
-bool BinanceParser::Impl::scan(std::string_view json, std::size_t capacity) noexcept {
+bool MdParser::Impl::scan(std::string_view json, std::size_t capacity) noexcept {
   FastScan s{json.data(), json.data() + json.size(), json.data() + std::max(capacity, json.size())};
   if (s.lit("{\"stream\":")) {
     std::string_view name;
@@ -590,7 +592,7 @@ struct LevelRun {
 }  // namespace
 
 // An array of ["price","qty"] pairs (s.p at its '[').
-bool BinanceParser::Impl::scan_levels(FastScan& s, std::span<const Level>& out) noexcept {
+bool MdParser::Impl::scan_levels(FastScan& s, std::span<const Level>& out) noexcept {
 #if HFTX_LEVELS_SSE41
   if (steps.sse41) return scan_levels_sse41(s, out);
 #endif
@@ -604,7 +606,7 @@ bool BinanceParser::Impl::scan_levels(FastScan& s, std::span<const Level>& out) 
 #if HFTX_LEVELS_SSE41
 // scan_levels with shaped_level() first at each level: a function of its own because the target attribute
 // must be on the function that shaped_level() is inlined into.
-HFTX_TARGET_SSE41 bool BinanceParser::Impl::scan_levels_sse41(FastScan& s, std::span<const Level>& out) noexcept {
+HFTX_TARGET_SSE41 bool MdParser::Impl::scan_levels_sse41(FastScan& s, std::span<const Level>& out) noexcept {
   LevelRun r{s, levels + levels_used, levels + levels_used, levels + levels_cap};
   if (!r.open()) return false;
   for (; r.more; ++r.lv)
@@ -619,7 +621,7 @@ HFTX_TARGET_SSE41 bool BinanceParser::Impl::scan_levels_sse41(FastScan& s, std::
 // The members of one object, depth 0 (the document) or 1 (the envelope's "data"), with the simdjson path's
 // meaning for every key (see fields()). A key seen twice declines: simdjson keeps the last, and the rare
 // message that repeats a key is left to it.
-bool BinanceParser::Impl::scan_object(FastScan& s, int depth) noexcept {
+bool MdParser::Impl::scan_object(FastScan& s, int depth) noexcept {
   MdMessage& m = *msg;
   std::uint32_t& have = c.have;
   std::uint32_t seen_x = 0;  // "X" has no bit in Collect
@@ -641,8 +643,8 @@ bool BinanceParser::Impl::scan_object(FastScan& s, int depth) noexcept {
           c.event = event_name(name);
           break;
         }
-        case 'E': ok = once(kE) && s.integer(m.event_time_ms); break;
-        case 'T': ok = once(kT) && s.integer(m.transact_time_ms); break;
+        case 'E': ok = once(kE) && s.integer(m.venue_time_ns); break;
+        case 'T': ok = once(kT) && s.integer(m.transact_time_ns); break;
         case 's': {
           std::string_view sym;
           ok = once(kSym) && s.string(sym);
@@ -709,12 +711,12 @@ bool BinanceParser::Impl::scan_object(FastScan& s, int depth) noexcept {
   return true;
 }
 
-void BinanceParser::Impl::reset() noexcept {
+void MdParser::Impl::reset() noexcept {
   MdMessage& m = *msg;
   m.kind = MdKind::none;
   m.symbol = Symbol{};
-  m.event_time_ms = 0;
-  m.transact_time_ms = 0;
+  m.venue_time_ns = 0;
+  m.transact_time_ns = 0;
   m.stream = {};
   m.depth = DepthUpdate{};
   m.ticker = BookTicker{};
@@ -726,7 +728,7 @@ void BinanceParser::Impl::reset() noexcept {
   deferred_at[0] = deferred_at[1] = nullptr;
 }
 
-ParseResult BinanceParser::Impl::run(std::string_view json, std::size_t capacity) noexcept {
+ParseResult MdParser::Impl::run(std::string_view json, std::size_t capacity) noexcept {
   reset();
   od::document doc;
   if (auto e = parser.iterate(json, capacity).get(doc); e != simdjson::SUCCESS) return json_fail(e, "");
@@ -738,8 +740,11 @@ ParseResult BinanceParser::Impl::run(std::string_view json, std::size_t capacity
   return finish();
 }
 
-ParseResult BinanceParser::Impl::finish() noexcept {
+ParseResult MdParser::Impl::finish() noexcept {
   MdMessage& m = *msg;
+  // Binance sends milliseconds (E, T); the neutral events carry nanoseconds.
+  m.venue_time_ns = md::ms_to_ns(m.venue_time_ns);
+  m.transact_time_ns = md::ms_to_ns(m.transact_time_ns);
   const std::uint32_t h = c.have;
   const auto need = [h](std::uint32_t bits) { return (h & bits) == bits; };
   const auto missing = [h](std::uint32_t bits) -> const char* {
@@ -799,7 +804,7 @@ ParseResult BinanceParser::Impl::finish() noexcept {
   return fail(ParseStatus::unknown_event, "");
 }
 
-ParseResult BinanceParser::Impl::parse(std::string_view json, std::size_t capacity, ParserStats& stats) noexcept {
+ParseResult MdParser::Impl::parse(std::string_view json, std::size_t capacity, ParserStats& stats) noexcept {
   if (HFTX_UNLIKELY(json.size() > unpadded_cap)) return fail(ParseStatus::too_large, "");
   if (HFTX_LIKELY(fast_path)) {
     reset();
@@ -810,28 +815,28 @@ ParseResult BinanceParser::Impl::parse(std::string_view json, std::size_t capaci
   return parse_slow(json, capacity);
 }
 
-ParseResult BinanceParser::Impl::parse_slow(std::string_view json, std::size_t capacity) noexcept {
+ParseResult MdParser::Impl::parse_slow(std::string_view json, std::size_t capacity) noexcept {
   // Copied when not padded: the stream name then points into our buffer, valid until the next call (the
   // contract's lifetime).
   detail::pad_if_needed(json, capacity, unpadded.get());
   return run(json, capacity);
 }
 
-BinanceParser::BinanceParser(Scale price_scale, Scale qty_scale, std::size_t unpadded_capacity)
+MdParser::MdParser(Scale price_scale, Scale qty_scale, std::size_t unpadded_capacity)
     : impl_(std::make_unique<Impl>(unpadded_capacity, price_scale, qty_scale)),
       price_scale_(price_scale),
       qty_scale_(qty_scale) {}
-BinanceParser::~BinanceParser() = default;
-BinanceParser::BinanceParser(BinanceParser&&) noexcept = default;
-BinanceParser& BinanceParser::operator=(BinanceParser&&) noexcept = default;
+MdParser::~MdParser() = default;
+MdParser::MdParser(MdParser&&) noexcept = default;
+MdParser& MdParser::operator=(MdParser&&) noexcept = default;
 
-void BinanceParser::set_fast_path(bool on) noexcept { impl_->fast_path = on; }
-bool BinanceParser::fast_path() const noexcept { return impl_->fast_path; }
-void BinanceParser::set_sse41_levels(bool on) noexcept { impl_->steps.sse41 = on && impl_->steps.usable(); }
-bool BinanceParser::sse41_levels() const noexcept { return impl_->steps.sse41; }
+void MdParser::set_fast_path(bool on) noexcept { impl_->fast_path = on; }
+bool MdParser::fast_path() const noexcept { return impl_->fast_path; }
+void MdParser::set_sse41_levels(bool on) noexcept { impl_->steps.sse41 = on && impl_->steps.usable(); }
+bool MdParser::sse41_levels() const noexcept { return impl_->steps.sse41; }
 
 // Counts (n = +1) or uncounts (n = -1) a message's verdict: its status, and its kind when it parsed.
-HFTX_FORCE_INLINE void BinanceParser::tally(const ParseResult& r, MdKind kind, int n) noexcept {
+HFTX_FORCE_INLINE void MdParser::tally(const ParseResult& r, MdKind kind, int n) noexcept {
   stats_.by_status[static_cast<std::size_t>(r.status)] += static_cast<std::uint64_t>(n);
   if (r.ok()) stats_.by_kind[static_cast<std::size_t>(kind)] += static_cast<std::uint64_t>(n);
 }
@@ -839,7 +844,7 @@ HFTX_FORCE_INLINE void BinanceParser::tally(const ParseResult& r, MdKind kind, i
 // parse() and parse_deferred(), inlined into each: parse_deferred() calling parse() passed the level span on
 // through the stack, and reloading it whole right after the caller's two stores cost a failed store
 // forward per message (~5 ns, measured with perf).
-HFTX_FORCE_INLINE ParseResult BinanceParser::parse_message(std::string_view json, std::size_t capacity,
+HFTX_FORCE_INLINE ParseResult MdParser::parse_message(std::string_view json, std::size_t capacity,
                                                            std::int64_t recv_ns, MdMessage& out,
                                                            std::span<Level> levels, bool defer) noexcept {
   Impl& im = *impl_;
@@ -860,19 +865,19 @@ HFTX_FORCE_INLINE ParseResult BinanceParser::parse_message(std::string_view json
   return r;
 }
 
-ParseResult BinanceParser::parse(std::string_view json, std::size_t capacity, std::int64_t recv_ns, MdMessage& out,
+ParseResult MdParser::parse(std::string_view json, std::size_t capacity, std::int64_t recv_ns, MdMessage& out,
                                  std::span<Level> levels) noexcept {
   return parse_message(json, capacity, recv_ns, out, levels, false);
 }
 
-ParseResult BinanceParser::parse_deferred(std::string_view json, std::size_t capacity, std::int64_t recv_ns,
+ParseResult MdParser::parse_deferred(std::string_view json, std::size_t capacity, std::int64_t recv_ns,
                                           MdMessage& out, std::span<Level> levels) noexcept {
   return parse_message(json, capacity, recv_ns, out, levels, true);
 }
 
-bool BinanceParser::deferred() const noexcept { return impl_->deferred; }
+bool MdParser::deferred() const noexcept { return impl_->deferred; }
 
-BinanceParser::LevelReader BinanceParser::deferred_levels(int side, LevelOrder order) const noexcept {
+MdParser::LevelReader MdParser::deferred_levels(int side, LevelOrder order) const noexcept {
   LevelReader r;
   r.im_ = impl_.get();
   if (!impl_->deferred) return r;
@@ -885,14 +890,14 @@ BinanceParser::LevelReader BinanceParser::deferred_levels(int side, LevelOrder o
     r.failed_ = r.open_ + 2 != r.end_;  // "[]" followed by more of the array
   return r;
 }
-BinanceParser::LevelReader BinanceParser::deferred_bids(LevelOrder order) const noexcept {
+MdParser::LevelReader MdParser::deferred_bids(LevelOrder order) const noexcept {
   return deferred_levels(0, order);
 }
-BinanceParser::LevelReader BinanceParser::deferred_asks(LevelOrder order) const noexcept {
+MdParser::LevelReader MdParser::deferred_asks(LevelOrder order) const noexcept {
   return deferred_levels(1, order);
 }
 
-bool BinanceParser::LevelReader::next(Level& out) noexcept {
+bool MdParser::LevelReader::next(Level& out) noexcept {
   if (p_ == nullptr) return false;
   bool ok = false;
   if (!reversed_) {
@@ -917,7 +922,7 @@ bool BinanceParser::LevelReader::next(Level& out) noexcept {
   return ok;
 }
 
-ParseResult BinanceParser::read_deferred(MdMessage& out) noexcept {
+ParseResult MdParser::read_deferred(MdMessage& out) noexcept {
   Impl& im = *impl_;
   if (!im.deferred) return {};
   im.deferred = false;
@@ -934,11 +939,9 @@ ParseResult BinanceParser::read_deferred(MdMessage& out) noexcept {
   return r;
 }
 
-ParseResult BinanceParser::parse_unpadded(std::string_view json, std::int64_t recv_ns, MdMessage& out,
+ParseResult MdParser::parse_unpadded(std::string_view json, std::int64_t recv_ns, MdMessage& out,
                                           std::span<Level> levels) noexcept {
   return parse(json, 0, recv_ns, out, levels);
 }
 
-std::string ParseResult::describe() const { return detail::describe_result(*this); }
-
-}  // namespace hftx::md
+}  // namespace hftx::venue::binance

@@ -314,7 +314,7 @@ void BM_session_loopback(benchmark::State& state) {
   session::SessionConfig c;
   c.venue.market_url = ex.market_url();
   c.venue.api_url = ex.api_url();
-  c.venue.depth_stream = "depth";
+  c.venue.options["depth_stream"] = "depth";
   c.instruments.push_back(session::InstrumentConfig{"BTCUSDT", "0.01", "0.00000001", "0.00001", 1000});
   session::StrategyConfig probe;
   probe.type = "latency_probe";

@@ -3,6 +3,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <thread>
@@ -95,26 +96,26 @@ SessionConfig session_config_from(const pyb::dict& d) {
 
   const Reader v = root.sub("venue");
   v.get("name", c.venue.name);
+  v.get("dialect", c.venue.dialect);
+  v.get("market", c.venue.market);
   v.get("market_url", c.venue.market_url);
   v.get("api_url", c.venue.api_url);
-  std::string market = "spot";
-  v.get("market", market);
-  if (market == "spot") c.venue.market = venue::binance::Market::spot;
-  else if (market == "usdm") c.venue.market = venue::binance::Market::usdm;
-  else if (market == "coinm") c.venue.market = venue::binance::Market::coinm;
-  else throw ConfigError("venue.market = '" + market + "': expected spot, usdm or coinm");
   v.get("api_key_env", c.venue.api_key_env);
   v.get("secret_key_env", c.venue.secret_key_env);
   v.get("client_id_prefix", c.venue.client_id_prefix);
-  v.get("recv_window_ms", c.venue.recv_window_ms);
-  std::string logon = "auto";
-  v.get("session_logon", logon);
-  if (logon == "auto") c.venue.session_logon = session::SessionLogon::automatic;
-  else if (logon == "always") c.venue.session_logon = session::SessionLogon::always;
-  else if (logon == "never") c.venue.session_logon = session::SessionLogon::never;
-  else throw ConfigError("venue.session_logon = '" + logon + "': expected auto, always or never");
-  v.get("depth_stream", c.venue.depth_stream);
   v.get("connect_timeout_ms", c.venue.connect_timeout_ms);
+  // Every other key is one of the venue's own (venue/venue.hpp OptionSpec), passed on as text and checked by
+  // the venue against its specs.
+  static constexpr const char* kCommon[] = {"name", "dialect", "market", "market_url", "api_url", "api_key_env",
+                                            "secret_key_env", "client_id_prefix", "connect_timeout_ms"};
+  for (auto item : v.dict()) {
+    const std::string k = item.first.cast<std::string>();
+    if (std::find(std::begin(kCommon), std::end(kCommon), k) != std::end(kCommon) || item.second.is_none()) continue;
+    if (pyb::isinstance<pyb::bool_>(item.second) || !(pyb::isinstance<pyb::str>(item.second) ||
+                                                      pyb::isinstance<pyb::int_>(item.second)))
+      throw ConfigError(v.key(k.c_str()) + " = " + std::string(pyb::repr(item.second)) + ": expected text or an integer");
+    c.venue.options[k] = pyb::str(item.second).cast<std::string>();
+  }
 
   for (const Reader& r : root.list("instruments")) {
     session::InstrumentConfig in;

@@ -27,7 +27,7 @@ inline session::SessionConfig session_config(const sim::Exchange& ex,
   session::SessionConfig c;
   c.venue.market_url = ex.market_url();
   c.venue.api_url = ex.api_url();
-  c.venue.depth_stream = "depth";
+  c.venue.options["depth_stream"] = "depth";
   c.instruments.push_back(session::InstrumentConfig{"BTCUSDT", "0.01", "0.00000001", "0.00001", 1000});
   session::StrategyConfig mm;
   mm.type = "market_maker";

@@ -281,7 +281,7 @@ TEST(Session, LogsOnWithAnEd25519KeyAndAgainAfterAReconnect) {
     EXPECT_EQ(xs.rejects_by_code[4], 0u) << "-1102: a request went out unsigned before the logon";
   }
   {
-    cfg.venue.session_logon = SessionLogon::never;
+    cfg.venue.options["session_logon"] = "never";
     const std::uint64_t unsigned_before = ex.stats().unsigned_requests;
     Session s(cfg);
     s.start();
@@ -292,7 +292,7 @@ TEST(Session, LogsOnWithAnEd25519KeyAndAgainAfterAReconnect) {
   }
   ex.stop();
   ::setenv("HFTX_LOGON_TEST_SECRET", "an-hmac-secret", 1);
-  cfg.venue.session_logon = SessionLogon::always;
+  cfg.venue.options["session_logon"] = "always";
   try {
     Session s(cfg);
     s.start();  // the order side (and its key) is built here

@@ -96,6 +96,8 @@ enum class RejectReason : std::uint8_t {
   other,                 // a refusal the venue module does not classify (the code says more)
   order_not_found,       // the venue has no such order: it never arrived (Binance -2013, OKX 51603)
   unknown_order,         // a cancel of an order the venue no longer has open (Binance -2011, OKX 51400)
+  order_filled,          // a cancel of an order that has filled meanwhile (OKX 51402)
+  order_cancelled,       // a cancel of an order already cancelled (OKX 51401)
   would_take,            // a post-only order would have crossed (Binance -2010 "would immediately match")
   insufficient_balance,  // not enough funds or margin
   duplicate_client_id,   // the client order id is in use
@@ -111,6 +113,8 @@ enum class RejectReason : std::uint8_t {
     case RejectReason::other: return "other";
     case RejectReason::order_not_found: return "order_not_found";
     case RejectReason::unknown_order: return "unknown_order";
+    case RejectReason::order_filled: return "order_filled";
+    case RejectReason::order_cancelled: return "order_cancelled";
     case RejectReason::would_take: return "would_take";
     case RejectReason::insufficient_balance: return "insufficient_balance";
     case RejectReason::duplicate_client_id: return "duplicate_client_id";

@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "hftx/venue/binance/book_sync.hpp"
 #include "hftx/cpu/thread_manager.hpp"
 #include "hftx/latency/tracker.hpp"
 #include "hftx/risk/risk.hpp"
 #include "hftx/strategy/strategy.hpp"
+#include "hftx/venue/venue.hpp"
 
 namespace hftx::session {
 
@@ -28,34 +28,16 @@ struct WebSocketConfig {
   bool keep_alive = true;
 };
 
-// Whether the order connection logs on (session.logon) so that trading requests go out unsigned. Binance
-// accepts a logon only with an Ed25519 key.
-enum class SessionLogon : std::uint8_t {
-  automatic,  // log on when the key is Ed25519; an HMAC key signs every request
-  always,     // log on; an HMAC key is a configuration error
-  never,      // sign every request
-};
-
-struct VenueConfig {
-  std::string name = "simulator";  // simulator | binance (informational in C++: the URLs decide)
-  std::string market_url;          // combined-stream base, e.g. ws://127.0.0.1:9000/stream
-  std::string api_url;             // WebSocket API, e.g. ws://127.0.0.1:9000/ws-api/v3
-  venue::binance::Market market = venue::binance::Market::spot;
-  std::string api_key_env = "HFTX_API_KEY";       // environment variable names, never the secrets
-  std::string secret_key_env = "HFTX_SECRET_KEY";
-  std::string client_id_prefix = "hx";
-  int recv_window_ms = 5000;
-  SessionLogon session_logon = SessionLogon::automatic;
-  std::string depth_stream = "depth@100ms";  // depth | depth@100ms
-  int connect_timeout_ms = 5000;
-};
+// The venue block (venue/venue.hpp): the venue's name (or the simulator and the dialect it speaks), market, URLs,
+// credential variable names, and the venue's own keys.
+using VenueConfig = venue::VenueConfig;
 
 struct InstrumentConfig {
-  std::string symbol;                     // BTCUSDT
+  std::string symbol;                     // the venue's name: BTCUSDT (Binance), BTC-USDT (OKX)
   std::string price_step = "0.01";        // tick
   std::string qty_step = "0.00000001";    // market-data quantity step (Binance prints 8 decimals)
   std::string lot_step = "0.00001";       // order quantity step (LOT_SIZE)
-  int snapshot_depth = 1000;              // WebSocket-API depth limit
+  int snapshot_depth = 1000;              // venues whose snapshots are requested: the depth asked for
 };
 
 struct StrategyConfig {
@@ -88,7 +70,8 @@ struct SessionConfig {
   ThreadingConfig threading;
   bool cancel_on_stop = true;
   // Act on a depth diff as soon as its first levels settle the top, then read and apply the rest
-  // (MarketSide::on_message): the same book events, earlier. Off: every diff is applied whole first.
+  // (MarketFeed::on_message; venues whose diffs allow it): the same book events, earlier. Off: every diff is
+  // applied whole first.
   bool top_first = true;
   std::int64_t timer_interval_ms = 100;
   std::size_t max_orders = 65536;  // order pool (open orders + recently closed)

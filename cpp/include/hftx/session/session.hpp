@@ -10,20 +10,25 @@
 //    within one reactor turn), so readers never race the hot path and the hot path never takes a lock.
 //  - Strategies run on the session's threads only (strategy/strategy.hpp).
 //
-// Modes (DESIGN §3):
-//  - inline: one thread runs one reactor with the market-stream connection and the WebSocket-API
-//    connection; parse → book → strategies → risk → encode → send happen run-to-completion in the
-//    market message's callback, and the order frames are flushed before the callback returns.
-//  - pipelined: a feed thread (market stream + its own WebSocket-API connection for depth snapshots)
-//    parses and applies books and pushes events to N worker threads through SPSC queues; workers run
-//    strategies and push order actions through one MPMC queue to the gateway thread, which checks risk,
-//    encodes, sends, parses responses and execution reports and routes each update back to its
-//    strategy's worker (SPSC).
+// Venues (docs/ARCHITECTURE.md, "The seam"): SessionConfig::venue names the venue (or the simulator and the
+// venue it speaks); the session is built on that venue's parser, sync rules and order codec at compile time
+// (session/engine.hpp), so the hot path has no virtual call.
+//
+// Modes (docs/ARCHITECTURE.md, "Threads"):
+//  - inline: one thread runs one reactor with the market-stream connection and the order connection;
+//    parse → book → strategies → risk → encode → send happen run-to-completion in the market message's
+//    callback, and the order frames are flushed before the callback returns.
+//  - pipelined: a feed thread (market stream, and for venues whose snapshots are requested its own
+//    order-API connection for them) parses and applies books and pushes events to N worker threads through
+//    SPSC queues; workers run strategies and push order actions through one MPMC queue to the gateway
+//    thread, which checks risk, encodes, sends, parses responses and execution reports and routes each
+//    update back to its strategy's worker (SPSC).
 //
 // Recovery: both connections reconnect with backoff. A market reconnect resynchronises every book (new
-// snapshot); an order-connection reconnect re-subscribes the execution reports and reconciles every open
-// order with order.status (fills missed while disconnected are applied from the venue's cumulative
-// quantity), so nothing is lost or applied twice. A snapshot request lost on the way (a connection that
+// snapshot); an order-connection reconnect logs on and re-subscribes the execution reports and reconciles
+// every open order (Binance: order.status; OKX, which has no order query: a cancel whose answer says the
+// order's final state), and fills missed while disconnected are applied from the venue's cumulative
+// quantity, so nothing is lost or applied twice. A snapshot request lost on the way (a connection that
 // dropped with it in flight, a venue that never answered) is asked again when the connection that carries
 // depth requests comes back, and otherwise after SyncConfig::snapshot_timeout_ns (5 s); answers are matched to
 // their instrument by request id.
@@ -57,6 +62,7 @@ struct SessionStats {
   // Diffs the strategies acted on before the rest of the diff was read and applied (session.top_first), and
   // those whose applied top then differed (levels out of Binance's order; the applied top was sent too).
   std::uint64_t top_first = 0, top_first_mismatch = 0;
+  std::uint64_t checksum_mismatches = 0;  // venues with a book checksum (OKX): books found out of step by it
   std::uint64_t orders_sent = 0, orders_acked = 0, fills = 0, cancels_sent = 0, cancelled = 0;
   std::uint64_t venue_rejects = 0, expired = 0, risk_rejects = 0;
   std::uint64_t orders_lost = 0;  // sent, but the venue never had them (-2013 after a reconnect)

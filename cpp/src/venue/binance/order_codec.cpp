@@ -23,10 +23,12 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "hftx/core/error.hpp"
 #include "hftx/md/events.hpp"
+#include "hftx/venue/binance/venue.hpp"
 #include "md/json_detail.hpp"
 #include "md/json_scan.hpp"
 #include "venue/binance/pem_text.hpp"
@@ -533,6 +535,32 @@ std::size_t ApiEncoder::encode_depth(InstrumentId instrument, int limit, std::ui
 
 // =============================================================================================== parsing
 
+oms::RejectReason reason_of(std::int32_t code, std::string_view msg) noexcept {
+  using R = oms::RejectReason;
+  const auto says = [msg](std::string_view what) {  // Binance's messages, case as sent
+    return msg.find(what) != std::string_view::npos;
+  };
+  switch (code) {
+    case kOrderDoesNotExist: return R::order_not_found;
+    case -2011: return R::unknown_order;
+    case -1003:
+    case -1015: return R::rate_limited;
+    case -1022:
+    case -2014:
+    case -2015: return R::not_logged_on;
+    case -1013:
+    case -1111:
+    case -1121: return R::invalid_request;
+    default: break;
+  }
+  if (code <= -1100 && code >= -1199) return R::invalid_request;  // parameter errors
+  // -2010 and executionReport REJECTED (code 0) say why in words.
+  if (says("immediately match") || says("would immediately")) return R::would_take;
+  if (says("insufficient balance") || says("INSUFFICIENT_BALANCE")) return R::insufficient_balance;
+  if (says("Duplicate order") || says("DUPLICATE_ORDER")) return R::duplicate_client_id;
+  return code == 0 && msg.empty() ? R::none : R::other;
+}
+
 static_assert(md::kJsonPadding == simdjson::SIMDJSON_PADDING, "kJsonPadding must equal simdjson's padding");
 
 
@@ -756,6 +784,7 @@ ApiParseResult ApiParser::Impl::error_value(od::value& v) noexcept {
     }
   }
   if (!have_code) return fail(ApiStatus::missing_field, "code");
+  msg->reason = reason_of(msg->error_code, msg->error_msg);
   return {};
 }
 
@@ -953,7 +982,10 @@ ApiParseResult ApiParser::Impl::exec_update() noexcept {
     u.trade_id = static_cast<std::uint64_t>(x.t);
     u.maker = x.m;
   }
-  if (u.kind == UpdateKind::rejected) msg->error_msg = x.r;
+  if (u.kind == UpdateKind::rejected) {
+    msg->error_msg = x.r;
+    u.reason = reason_of(0, x.r);
+  }
   u.venue_time_ns = md::ms_to_ns(x.T);
   emit(u);
   return {};
@@ -1019,6 +1051,7 @@ ApiParseResult ApiParser::Impl::response_update() noexcept {
     } else {
       u.kind = UpdateKind::rejected;
       u.error_code = m.error_code;
+      u.reason = m.reason;
     }
     emit(u);
     return {};
@@ -1029,6 +1062,7 @@ ApiParseResult ApiParser::Impl::response_update() noexcept {
     u.kind = UpdateKind::cancel_rejected;
     u.client_id = m.request;
     u.error_code = m.error_code;
+    u.reason = m.reason;
     emit(u);
     return {};
   }
@@ -1287,6 +1321,66 @@ ApiParseResult ApiParser::parse(std::string_view json, std::size_t capacity, std
     return fail(ApiStatus::too_many_updates, "result");
   }
   return r;
+}
+
+}  // namespace hftx::venue::binance
+
+// =============================================================================================== session codec
+
+namespace hftx::venue::binance {
+
+namespace {
+
+// The simulator's demo key (Ed25519, so that a demo session logs on as a production one would). Not a secret: it
+// only ever signs requests to the built-in simulator.
+constexpr const char* kSimulatorDemoKey =
+    "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIIJEYWtGBrhACmb9Dvy+qa8WEf0lQOl1s4CLIAB9m89u\n-----END PRIVATE KEY-----\n";
+
+// Credentials from the environment; the simulator accepts any signature, so a session against it runs without them
+// (a fixed demo key). Against a real venue without credentials, orders are disabled.
+std::optional<ApiCredentials> credentials(const VenueConfig& v) {
+  const char* key = std::getenv(v.api_key_env.c_str());
+  const char* secret = std::getenv(v.secret_key_env.c_str());
+  if (key != nullptr && *key != '\0' && secret != nullptr && *secret != '\0')
+    return ApiCredentials::from_env(v.api_key_env, v.secret_key_env);
+  if (v.simulated()) return ApiCredentials{"hftx-simulator", RequestSigner::ed25519_pem(kSimulatorDemoKey)};
+  return std::nullopt;
+}
+
+SessionLogon logon_policy(const VenueConfig& v) {
+  const std::string_view s = option_value(v, kInfo, "session_logon");
+  return s == "always" ? SessionLogon::always : s == "never" ? SessionLogon::never : SessionLogon::automatic;
+}
+
+ApiEncoder make_encoder(const VenueConfig& v, std::vector<ApiInstrument> instruments, bool* enabled) {
+  auto creds = credentials(v);
+  *enabled = creds.has_value();
+  ApiEncoderConfig ec;
+  ec.api_key = creds ? creds->api_key : "market-data-only";
+  ec.recv_window_ms = static_cast<int>(option_integer(v, kInfo, "recv_window_ms"));
+  ec.client_id_prefix = v.client_id_prefix;
+  ec.instruments = std::move(instruments);
+  return ApiEncoder(std::move(ec), creds ? std::move(creds->signer) : RequestSigner::hmac_sha256("unused"));
+}
+
+}  // namespace
+
+OrderCodec::OrderCodec(const VenueConfig& venue, std::vector<ApiInstrument> instruments, bool trading,
+                       std::vector<std::string>& notes)
+    : trading_(trading),
+      encoder_(make_encoder(venue, instruments, &orders_enabled_)),
+      parser_(std::move(instruments), venue.client_id_prefix, std::size_t{4} << 20),
+      logon_(false) {
+  const bool ed25519 = encoder_.signer().type() == SignatureType::ed25519;
+  const SessionLogon policy = logon_policy(venue);
+  if (policy == SessionLogon::always && orders_enabled_ && !ed25519)
+    throw ConfigError("venue.session_logon = always: the key in " + venue.secret_key_env +
+                      " is an HMAC secret; expected an Ed25519 PEM private key (Binance accepts session.logon only "
+                      "with Ed25519), or session_logon auto/never");
+  logon_ = trading && orders_enabled_ && ed25519 && policy != SessionLogon::never;
+  if (trading && !orders_enabled_)
+    notes.push_back("orders disabled: " + venue.api_key_env + " / " + venue.secret_key_env +
+                    " are not set (market data only)");
 }
 
 }  // namespace hftx::venue::binance

@@ -81,6 +81,8 @@ class BasicBookSync {
   [[nodiscard]] std::uint64_t last_update_id() const noexcept { return last_u_; }
   [[nodiscard]] bool synced() const noexcept { return state_ == SyncState::synced; }
 
+  // Whether predict_top() can read this market's diffs best first (the bid order is known).
+  [[nodiscard]] bool predicts_top() const noexcept { return diff_bid_order(market_) != BidOrder::unknown; }
   // Whether on_diff() would apply this diff now: the book is synced and the diff continues it. A caller may
   // then act on the top it leaves (predict_top()) before handing it to on_diff().
   [[nodiscard]] bool continues(const md::DepthUpdate& d) const noexcept {

@@ -40,6 +40,7 @@
 #include "hftx/oms/types.hpp"
 #include "hftx/oms/wire.hpp"
 #include "hftx/venue/binance/signer.hpp"
+#include "hftx/venue/venue.hpp"
 
 namespace hftx::venue::binance {
 
@@ -136,8 +137,11 @@ class ApiEncoder {
 
 // ---------------------------------------------------------------------------------------------- parsing
 
-// The Binance error code the session acts on.
-inline constexpr std::int32_t kOrderDoesNotExist = -2013;  // order.status: the venue never had it
+// Binance's "Order does not exist." (order.status: the venue never had it).
+inline constexpr std::int32_t kOrderDoesNotExist = -2013;
+
+// What a Binance error code (and, for -2010 and an executionReport's REJECTED `r`, its message) means.
+[[nodiscard]] oms::RejectReason reason_of(std::int32_t code, std::string_view msg) noexcept;
 
 class ApiParser {
  public:
@@ -197,4 +201,88 @@ class ApiParser {
   std::unique_ptr<Impl> impl_;
   ApiParserStats stats_;
 };
+
+// ---------------------------------------------------------------------------------------------- session
+
+// Whether the order connection logs on (session.logon) so that trading requests go out unsigned. Binance
+// accepts a logon only with an Ed25519 key.
+enum class SessionLogon : std::uint8_t {
+  automatic,  // log on when the key is Ed25519; an HMAC key signs every request
+  always,     // log on; an HMAC key is a configuration error
+  never,      // sign every request
+};
+
+// The order codec a session's gateway uses (session/order_gateway.hpp): the credentials from the environment
+// variables the config names, the session.logon policy (venue.session_logon), the encoder and the parser.
+// Against the simulator without credentials a fixed demo key is used (the simulator accepts any signature);
+// against Binance without them, orders are disabled (market data only) and a note says so.
+//
+// Threading contract: as ApiEncoder/ApiParser: the gateway's thread.
+class OrderCodec {
+ public:
+  static constexpr bool kCancelAll = true;      // openOrders.cancelAll per instrument
+  static constexpr bool kOrderQuery = true;     // order.status
+  static constexpr bool kDepthRequests = true;  // depth snapshots on this connection
+
+  // `trading`: this connection places orders and takes their reports (logon, user-data subscription); false:
+  // the pipelined feed's connection for depth snapshots. Throws ConfigError (venue.session_logon always with
+  // an HMAC key, bad credentials, bad options).
+  OrderCodec(const VenueConfig& venue, std::vector<ApiInstrument> instruments, bool trading,
+             std::vector<std::string>& notes);
+
+  [[nodiscard]] bool orders_enabled() const noexcept { return orders_enabled_; }
+  // Signed requests need no logon: orders may go out as soon as the connection is open.
+  [[nodiscard]] bool ready() const noexcept { return true; }
+  [[nodiscard]] std::size_t max_request_size() const noexcept { return encoder_.max_request_size(); }
+
+  // A new connection: not logged on; sends session.logon (when wanted) and the user-data subscription.
+  // `send(encode)` writes one request (encode(out, cap) -> length).
+  template <class Send>
+  void on_open(Send&& send, std::int64_t now_ns) {
+    encoder_.set_logged_on(false);
+    if (!orders_enabled_ || !trading_) return;
+    const std::int64_t ms = now_ns / 1'000'000;
+    if (logon_) (void)send([&](char* out, std::size_t cap) { return encoder_.encode_logon(++n_, ms, out, cap); });
+    (void)send([&](char* out, std::size_t cap) { return encoder_.encode_subscribe(++n_, ms, out, cap); });
+  }
+  // The connection is gone (a reconnect begins): what goes out next is signed until the new logon is accepted.
+  void logged_off() noexcept { encoder_.set_logged_on(false); }
+  // The venue accepted the logon: trading requests go out unsigned from now on.
+  template <class Send>
+  void on_logged_on(Send&&, std::int64_t) noexcept {
+    encoder_.set_logged_on(true);
+  }
+
+  std::size_t encode_place(ClientOrderId id, const OrderRequest& r, std::int64_t now_ns, char* out,
+                           std::size_t cap) noexcept {
+    return encoder_.encode_place(id, r, now_ns / 1'000'000, out, cap);
+  }
+  std::size_t encode_cancel(ClientOrderId id, InstrumentId i, std::int64_t now_ns, char* out, std::size_t cap) noexcept {
+    return encoder_.encode_cancel(id, i, now_ns / 1'000'000, out, cap);
+  }
+  std::size_t encode_cancel_all(InstrumentId i, std::uint64_t n, std::int64_t now_ns, char* out,
+                                std::size_t cap) noexcept {
+    return encoder_.encode_cancel_all(i, n, now_ns / 1'000'000, out, cap);
+  }
+  std::size_t encode_order_status(ClientOrderId id, InstrumentId i, std::int64_t now_ns, char* out,
+                                  std::size_t cap) noexcept {
+    return encoder_.encode_order_status(id, i, now_ns / 1'000'000, out, cap);
+  }
+  std::size_t encode_depth(InstrumentId i, int limit, std::uint64_t n, char* out, std::size_t cap) noexcept {
+    return encoder_.encode_depth(i, limit, n, out, cap);
+  }
+  ApiParseResult parse(std::string_view json, std::size_t capacity, std::int64_t recv_ns, ApiMessage& out,
+                       UpdateSink sink) noexcept {
+    return parser_.parse(json, capacity, recv_ns, out, sink);
+  }
+
+ private:
+  bool orders_enabled_ = false;  // set while encoder_ is built (declared first)
+  bool trading_;
+  ApiEncoder encoder_;
+  ApiParser parser_;
+  bool logon_;
+  std::uint64_t n_ = 0;
+};
+
 }  // namespace hftx::venue::binance

@@ -1,0 +1,113 @@
+// hftx/venue/venue.hpp — what every venue module declares about itself, and the venue part of a configuration.
+//
+// Threading contract: value types and constants; validate() on the configuring thread.
+//
+// The venue seam (docs/ARCHITECTURE.md): a venue is one folder, venue/<name>/, with the same file set for every
+// venue (markets.hpp, md_parser.hpp, book_sync.hpp, order_codec.hpp, signer.hpp, sim_dialect.hpp, replay.hpp and
+// venue.hpp, which declares its VenueInfo and its session traits). Generic layers read a venue only through
+// these facts and the traits; the registry (venue/registry.hpp) lists the venues built in.
+//
+// Venue-specific configuration keys (Binance's depth_stream, OKX's channel) are declared by the venue as
+// OptionSpecs and travel as text in VenueConfig::options: the generic configuration never names them, and
+// validate() checks them against the venue's specs, so that a key of one venue given to another is an error that
+// names the key, the venue it belongs to and the venues that exist.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hftx::venue {
+
+// The name under which the built-in exchange simulator runs: it speaks a registered venue's protocol
+// (VenueConfig::dialect).
+inline constexpr std::string_view kSimulator = "simulator";
+
+// The venue block of a session configuration (YAML `venue:`).
+struct VenueConfig {
+  std::string name = std::string(kSimulator);  // "simulator" or a registered venue (hftx.venues())
+  std::string dialect = "binance";             // name "simulator": the venue whose protocol it speaks
+  std::string market = "spot";                 // one of the venue's markets
+  std::string market_url;                      // market streams, e.g. ws://127.0.0.1:9000/stream
+  std::string api_url;                         // orders (and Binance's depth snapshots)
+  std::string api_key_env = "HFTX_API_KEY";    // environment variable names, never the secrets
+  std::string secret_key_env = "HFTX_SECRET_KEY";
+  std::string client_id_prefix = "hx";
+  int connect_timeout_ms = 5000;
+  // The venue's own keys (OptionSpec), as text: {"depth_stream": "depth@100ms"}. Keys not given take the
+  // spec's default.
+  std::map<std::string, std::string, std::less<>> options;
+
+  // The venue whose protocol the session speaks: the simulator's dialect, or the venue itself.
+  [[nodiscard]] std::string_view protocol() const noexcept {
+    return name == kSimulator ? std::string_view(dialect) : std::string_view(name);
+  }
+  [[nodiscard]] bool simulated() const noexcept { return name == kSimulator; }
+};
+
+enum class OptionKind : std::uint8_t {
+  choice,    // one of `choices`
+  integer,   // a decimal integer in [min, max]
+  env_name,  // the NAME of an environment variable ([A-Za-z_][A-Za-z0-9_]*), never a secret
+};
+
+struct OptionSpec {
+  std::string_view key;  // venue.<key>
+  OptionKind kind = OptionKind::choice;
+  std::string_view default_value;
+  std::span<const std::string_view> choices = {};
+  std::int64_t min = 0, max = 0;
+  std::string_view doc;  // one line, for the schema and the config files' comments
+};
+
+// A market of a venue and its public endpoints.
+struct MarketSpec {
+  std::string_view name;
+  std::string_view market_url;
+  std::string_view api_url;
+};
+
+struct VenueInfo {
+  std::string_view name;
+  std::string_view doc;
+  std::span<const MarketSpec> markets;  // the first is the default
+  std::span<const OptionSpec> options;
+  // instruments[].symbol: the venue's own instrument names ("BTCUSDT", "BTC-USDT"), as a regular expression for
+  // the schema and a check for C++.
+  std::string_view symbol_pattern;
+  bool (*valid_symbol)(std::string_view) = nullptr;
+  // venue.client_id_prefix: what the venue's client order ids allow around our decimal id.
+  std::string_view client_id_prefix_pattern;
+  bool (*valid_client_id_prefix)(std::string_view) = nullptr;
+  // instruments[].snapshot_depth: the depths the venue's snapshot requests accept (empty: the key is unused).
+  std::span<const int> snapshot_depths = {};
+
+  [[nodiscard]] const MarketSpec* market(std::string_view m) const noexcept {
+    for (const MarketSpec& s : markets)
+      if (s.name == m) return &s;
+    return nullptr;
+  }
+  [[nodiscard]] const OptionSpec* option(std::string_view key) const noexcept {
+    for (const OptionSpec& o : options)
+      if (o.key == key) return &o;
+    return nullptr;
+  }
+};
+
+// The value of a venue option: the configured text, or the spec's default. `key` must be one of the venue's.
+[[nodiscard]] std::string_view option_value(const VenueConfig& cfg, const VenueInfo& info, std::string_view key);
+// The value of an integer option (validated: validate() checked it parses and is in range).
+[[nodiscard]] std::int64_t option_integer(const VenueConfig& cfg, const VenueInfo& info, std::string_view key);
+
+// Checks the venue block against the registry: the name, the dialect, the market, every option (known to the
+// protocol's venue, valid value), the client id prefix, and each instrument's symbol and snapshot depth
+// (`symbols` / `depths`: instruments[i]). Throws ConfigError naming the key (`venue.market`,
+// `venue.depth_stream`, `instruments[1].symbol`), the value and what was expected: for a key of another venue,
+// which venue it belongs to and the venues that exist.
+void validate(const VenueConfig& cfg, std::span<const std::string> symbols, std::span<const int> depths);
+
+}  // namespace hftx::venue

@@ -1,0 +1,149 @@
+// The venue part of a configuration, checked against the registry. See hftx/venue/venue.hpp.
+#include "hftx/venue/venue.hpp"
+
+#include <charconv>
+
+#include "hftx/core/error.hpp"
+#include "hftx/venue/registry.hpp"
+
+namespace hftx::venue {
+
+namespace {
+
+std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+// "'a', 'b'" (appended piece by piece: GCC 12 warns falsely on `(cond ? "" : ", ") + std::string`).
+void append_item(std::string& out, std::string_view item, bool quote) {
+  if (!out.empty()) out += ", ";
+  if (quote) out += '\'';
+  out += item;
+  if (quote) out += '\'';
+}
+
+std::string joined(std::span<const std::string_view> items) {
+  std::string out;
+  for (std::string_view s : items) append_item(out, s, true);
+  return out;
+}
+
+std::string venue_list() {
+  std::string out;
+  for (const std::string& n : names()) append_item(out, n, true);
+  return out;
+}
+
+bool env_name(std::string_view s) noexcept {
+  if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
+  for (char c : s)
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  return true;
+}
+
+bool parse_integer(std::string_view s, std::int64_t& out) noexcept {
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+void check_option(const OptionSpec& spec, std::string_view value) {
+  const std::string key = "venue." + std::string(spec.key);
+  switch (spec.kind) {
+    case OptionKind::choice:
+      for (std::string_view c : spec.choices)
+        if (c == value) return;
+      throw ConfigError(key + " = " + quoted(value) + ": expected one of " + joined(spec.choices));
+    case OptionKind::integer: {
+      std::int64_t v = 0;
+      if (!parse_integer(value, v) || v < spec.min || v > spec.max)
+        throw ConfigError(key + " = " + quoted(value) + ": expected an integer " + std::to_string(spec.min) + ".." +
+                          std::to_string(spec.max));
+      return;
+    }
+    case OptionKind::env_name:
+      if (!env_name(value))
+        throw ConfigError(key + " = " + quoted(value) +
+                          ": expected the NAME of an environment variable (letters, digits, _), not a secret");
+      return;
+  }
+}
+
+}  // namespace
+
+std::string_view option_value(const VenueConfig& cfg, const VenueInfo& info, std::string_view key) {
+  if (const auto it = cfg.options.find(key); it != cfg.options.end()) return it->second;
+  const OptionSpec* spec = info.option(key);
+  if (spec == nullptr) throw ConfigError("venue." + std::string(key) + ": not an option of venue " + quoted(info.name));
+  return spec->default_value;
+}
+
+std::int64_t option_integer(const VenueConfig& cfg, const VenueInfo& info, std::string_view key) {
+  std::int64_t v = 0;
+  const std::string_view text = option_value(cfg, info, key);
+  if (!parse_integer(text, v))
+    throw ConfigError("venue." + std::string(key) + " = " + quoted(text) + ": expected an integer");
+  return v;
+}
+
+void validate(const VenueConfig& cfg, std::span<const std::string> symbols, std::span<const int> depths) {
+  if (cfg.name != kSimulator && find(cfg.name) == nullptr)
+    throw ConfigError("venue.name = " + quoted(cfg.name) + ": expected " + quoted(kSimulator) + " or a venue: " +
+                      venue_list());
+  const VenueEntry* entry = find(cfg.protocol());
+  if (entry == nullptr)
+    throw ConfigError("venue.dialect = " + quoted(cfg.dialect) + ": expected a venue the simulator speaks: " +
+                      venue_list());
+  const VenueInfo& info = *entry->info;
+  if (info.market(cfg.market) == nullptr) {
+    std::string markets;
+    for (const MarketSpec& m : info.markets) append_item(markets, m.name, true);
+    throw ConfigError("venue.market = " + quoted(cfg.market) + ": expected one of " + std::string(info.name) + "'s markets: " +
+                      markets);
+  }
+  for (const auto& [key, value] : cfg.options) {
+    if (const OptionSpec* spec = info.option(key)) {
+      check_option(*spec, value);
+      continue;
+    }
+    std::string owner;
+    for (const VenueEntry& e : registry())
+      if (e.info->option(key) != nullptr) owner = std::string(e.info->name);
+    std::string mine;
+    for (const OptionSpec& o : info.options) append_item(mine, o.key, false);
+    throw ConfigError("venue." + key + ": " +
+                      (owner.empty() ? std::string("not a venue key")
+                                     : "a key of venue " + quoted(owner) + ", but the session speaks " +
+                                           quoted(info.name)) +
+                      "; " + std::string(info.name) + "'s keys: " + (mine.empty() ? "none" : mine) +
+                      " (venues: " + venue_list() + ")");
+  }
+  if (info.valid_client_id_prefix != nullptr && !info.valid_client_id_prefix(cfg.client_id_prefix))
+    throw ConfigError("venue.client_id_prefix = " + quoted(cfg.client_id_prefix) + ": expected text matching " +
+                      std::string(info.client_id_prefix_pattern) + " (" + std::string(info.name) +
+                      "'s client order ids)");
+  if (!env_name(cfg.api_key_env))
+    throw ConfigError("venue.api_key_env = " + quoted(cfg.api_key_env) +
+                      ": expected the NAME of an environment variable (letters, digits, _), not a secret");
+  if (!env_name(cfg.secret_key_env))
+    throw ConfigError("venue.secret_key_env = " + quoted(cfg.secret_key_env) +
+                      ": expected the NAME of an environment variable (letters, digits, _), not a secret");
+  if (cfg.connect_timeout_ms < 100 || cfg.connect_timeout_ms > 120'000)
+    throw ConfigError("venue.connect_timeout_ms = " + std::to_string(cfg.connect_timeout_ms) + ": expected 100..120000");
+  for (std::size_t i = 0; i < symbols.size(); ++i)
+    if (info.valid_symbol != nullptr && !info.valid_symbol(symbols[i]))
+      throw ConfigError("instruments[" + std::to_string(i) + "].symbol = " + quoted(symbols[i]) +
+                        ": expected a " + std::string(info.name) + " instrument name matching " +
+                        std::string(info.symbol_pattern));
+  if (!info.snapshot_depths.empty())
+    for (std::size_t i = 0; i < depths.size(); ++i) {
+      bool ok = false;
+      std::string allowed;
+      for (int d : info.snapshot_depths) {
+        ok |= d == depths[i];
+        append_item(allowed, std::to_string(d), false);
+      }
+      if (!ok)
+        throw ConfigError("instruments[" + std::to_string(i) + "].snapshot_depth = " + std::to_string(depths[i]) +
+                          ": expected one of " + allowed + " (" + std::string(info.name) + " depth limits)");
+    }
+}
+
+}  // namespace hftx::venue

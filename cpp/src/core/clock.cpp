@@ -13,7 +13,7 @@
 #include <cpuid.h>
 #endif
 
-#include "cpu/kernel_file.hpp"
+#include "core/kernel_file.hpp"
 
 namespace hftx {
 namespace {

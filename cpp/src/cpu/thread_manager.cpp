@@ -17,7 +17,7 @@
 #include <sstream>
 
 #include "hftx/core/error.hpp"
-#include "cpu/kernel_file.hpp"
+#include "core/kernel_file.hpp"
 
 namespace hftx {
 namespace {

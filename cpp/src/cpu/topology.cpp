@@ -6,7 +6,7 @@
 #include <set>
 
 #include "hftx/core/error.hpp"
-#include "cpu/kernel_file.hpp"
+#include "core/kernel_file.hpp"
 
 namespace hftx {
 namespace {

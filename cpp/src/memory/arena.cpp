@@ -18,7 +18,7 @@
 
 #include "hftx/core/error.hpp"
 #include "hftx/cpu/topology.hpp"
-#include "cpu/kernel_file.hpp"
+#include "core/kernel_file.hpp"
 
 namespace hftx {
 

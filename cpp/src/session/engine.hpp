@@ -184,10 +184,8 @@ class VenueEngine final : public Engine {
   std::unique_ptr<PipelinedLoop<V>> pipelined_;
 };
 
-// The venue registry's factory for V (venue/registry.hpp).
-template <class V>
-std::unique_ptr<Engine> make_engine(const SessionParts& s, QueueMemory& mem) {
-  return std::make_unique<VenueEngine<V>>(s, mem);
-}
+// The engine of the venue whose protocol the session speaks (cfg.venue.protocol(), validated), built by the
+// registry (cpp/src/registry.cpp, which instantiates VenueEngine<V> for each venue).
+[[nodiscard]] std::unique_ptr<Engine> make_engine(std::string_view venue, const SessionParts& s, QueueMemory& mem);
 
 }  // namespace hftx::session

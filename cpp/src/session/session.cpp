@@ -13,7 +13,6 @@
 
 #include "hftx/core/error.hpp"
 #include "hftx/memory/arena.hpp"
-#include "hftx/venue/registry.hpp"
 #include "session/engine.hpp"
 #include "session/state.hpp"
 
@@ -213,9 +212,7 @@ void Session::Impl::start() {
   logs.orders.emplace(carve_array<OrderSample>(kTimelineCapacity));
   logs.fills.emplace(carve_array<OrderSample>(kTimelineCapacity));
 
-  const venue::VenueEntry* entry = venue::find(cfg.venue.protocol());
-  if (entry == nullptr) throw ConfigError("venue.name = '" + cfg.venue.name + "': not a registered venue");
-  engine = entry->make_session(parts(), *this);
+  engine = make_engine(cfg.venue.protocol(), parts(), *this);
   engine->connect();
   start_ns = now_ns();
   running.store(true, std::memory_order_release);

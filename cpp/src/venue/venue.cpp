@@ -4,7 +4,6 @@
 #include <charconv>
 
 #include "hftx/core/error.hpp"
-#include "hftx/venue/registry.hpp"
 
 namespace hftx::venue {
 
@@ -87,11 +86,11 @@ void validate(const VenueConfig& cfg, std::span<const std::string> symbols, std:
   if (cfg.name != kSimulator && find(cfg.name) == nullptr)
     throw ConfigError("venue.name = " + quoted(cfg.name) + ": expected " + quoted(kSimulator) + " or a venue: " +
                       venue_list());
-  const VenueEntry* entry = find(cfg.protocol());
-  if (entry == nullptr)
+  const VenueInfo* found = find(cfg.protocol());
+  if (found == nullptr)
     throw ConfigError("venue.dialect = " + quoted(cfg.dialect) + ": expected a venue the simulator speaks: " +
                       venue_list());
-  const VenueInfo& info = *entry->info;
+  const VenueInfo& info = *found;
   if (info.market(cfg.market) == nullptr) {
     std::string markets;
     for (const MarketSpec& m : info.markets) append_item(markets, m.name, true);
@@ -104,8 +103,8 @@ void validate(const VenueConfig& cfg, std::span<const std::string> symbols, std:
       continue;
     }
     std::string owner;
-    for (const VenueEntry& e : registry())
-      if (e.info->option(key) != nullptr) owner = std::string(e.info->name);
+    for (const VenueInfo* v : venues())
+      if (v->option(key) != nullptr) owner = std::string(v->name);
     std::string mine;
     for (const OptionSpec& o : info.options) append_item(mine, o.key, false);
     throw ConfigError("venue." + key + ": " +

@@ -5,7 +5,10 @@
 // The venue seam (docs/ARCHITECTURE.md): a venue is one folder, venue/<name>/, with the same file set for every
 // venue (markets.hpp, md_parser.hpp, book_sync.hpp, order_codec.hpp, signer.hpp, sim_dialect.hpp, replay.hpp and
 // venue.hpp, which declares its VenueInfo and its session traits). Generic layers read a venue only through
-// these facts and the traits; the registry (venue/registry.hpp) lists the venues built in.
+// these facts and the traits. The venues built in are listed in one table, cpp/src/registry.cpp, one line per venue:
+// adding a venue is its folder and that line. The registry is the one place where a venue's session and simulator
+// are instantiated (their generic templates on the venue's traits), above both the generic layers and the venues;
+// it defines the lookups declared here and in session/engine.hpp, so that nothing lower includes it.
 //
 // Venue-specific configuration keys (Binance's depth_stream, OKX's channel) are declared by the venue as
 // OptionSpecs and travel as text in VenueConfig::options: the generic configuration never names them, and
@@ -97,6 +100,14 @@ struct VenueInfo {
     return nullptr;
   }
 };
+
+// ---- the registry (defined in cpp/src/registry.cpp) ----
+// Every venue built in, in registration order.
+[[nodiscard]] std::span<const VenueInfo* const> venues() noexcept;
+// The venue of that name, or nullptr.
+[[nodiscard]] const VenueInfo* find(std::string_view name) noexcept;
+// The registered names, in order ("binance", "okx").
+[[nodiscard]] std::vector<std::string> names();
 
 // The value of a venue option: the configured text, or the spec's default. `key` must be one of the venue's.
 [[nodiscard]] std::string_view option_value(const VenueConfig& cfg, const VenueInfo& info, std::string_view key);

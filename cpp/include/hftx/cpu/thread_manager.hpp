@@ -7,7 +7,7 @@
 // a per-thread lock that the thread takes to leave its final figures as it returns. The destructor asks
 // every thread to stop (std::stop_token) and joins them.
 //
-// What the OS grants is a request, not an assumption (DESIGN §3): a core that does not exist, or that
+// What the OS grants is a request, not an assumption (ARCHITECTURE §4): a core that does not exist, or that
 // this process may not use, is a ConfigError at start() naming the core and the machine's CPUs; SCHED_FIFO
 // without permission (EPERM: no CAP_SYS_NICE, RLIMIT_RTPRIO too low) falls back to normal scheduling and
 // says so in the report's `warning`. A busy-spinning thread never gets SCHED_FIFO unless it is pinned to

@@ -114,7 +114,7 @@ class WsConnection : private IoHandler, private FlushHandler {
   [[nodiscard]] std::size_t write_queue_bytes() const noexcept { return queued_bytes_; }
   [[nodiscard]] int fd() const noexcept { return stream_.fd(); }
   // TscClock ticks when the bytes of the message being delivered were read into user space (the start of
-  // tick-to-trade, DESIGN §1). Meaningful inside on_message.
+  // tick-to-trade, ARCHITECTURE §1). Meaningful inside on_message.
   [[nodiscard]] std::uint64_t read_ticks() const noexcept { return read_ticks_; }
 
   // Zero-copy send: write up to n payload bytes at the returned pointer, then commit(opcode, used).

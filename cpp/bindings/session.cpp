@@ -298,6 +298,8 @@ void register_session(pyb::module_& m) {
           pyb::arg("seconds"))
       .def("stop", &Session::stop, pyb::call_guard<pyb::gil_scoped_release>())
       .def("request_stop", &Session::request_stop)
+      .def("failure", &Session::failure,
+           "Why the session stopped on its own ('' when it did not): a connection the venue will not take back.")
       .def("running", &Session::running)
       .def("stats",
            [](const Session& s) {
@@ -336,6 +338,8 @@ void register_session(pyb::module_& m) {
              d["queue_drops"] = st.queue_drops;
              d["reconnects"] = st.reconnects;
              d["logons"] = st.logons;
+             d["reconnect_failures"] = st.reconnect_failures;
+             d["checksum_mismatches"] = st.checksum_mismatches;
              d["kill_switch"] = st.kill_switch ? 1 : 0;
              d["position"] = st.position;
              d["realized_pnl"] = st.realized_pnl;

@@ -264,7 +264,9 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="run a trading session (default: the demo against the in-process simulator) and write a report",
         description="Runs the session of CONFIG with a live view, then writes the report (tables, plots, "
         "index.html). Ctrl-C stops cleanly and still writes the report. Exit status: 0 done (also after Ctrl-C), "
-        "2 missing file or bad configuration, 3 connection refused or port in use.",
+        "2 missing file or bad configuration, 3 connection refused, port in use, a connection the venue will not "
+        "take back (a permanent close code such as 1008, a refused upgrade: named with its URL and reason), or no "
+        "market data at all (the report is written first).",
     )
     p.add_argument("config", nargs="?", type=Path, metavar="CONFIG",
                    help="YAML configuration (default: the packaged conf/demo.yaml)")
@@ -279,13 +281,13 @@ def _run_failure(exc: BaseException) -> tuple[int, str] | None:
     import errno
 
     from hftx import ConfigError, ConnectionError
+    from hftx.runner import SessionFailed
 
-    if isinstance(exc, FileNotFoundError):
-        return 2, str(exc)
-    if isinstance(exc, ConfigError):
+    if isinstance(exc, (FileNotFoundError, ConfigError)):
         return 2, str(exc)
     if isinstance(exc, ConnectionError):
-        return 3, f"cannot connect: {exc}"
+        # SessionFailed: the run itself said what went wrong, after its report; else the connection was refused.
+        return 3, str(exc) if isinstance(exc, SessionFailed) else f"cannot connect: {exc}"
     if isinstance(exc, OSError) and (exc.errno in (errno.EADDRINUSE, errno.EACCES) or "in use" in str(exc)):
         return 3, str(exc.strerror or exc)
     if isinstance(exc, HftxError) and "in use" in str(exc).lower():

@@ -85,6 +85,7 @@ def record_session(session: Session, *, duration_s: float | None = None, interru
         "started_at": _dt.datetime.fromtimestamp(started, _dt.timezone.utc).isoformat() if started else None,
         "duration_s": stats.elapsed_s if duration_s is None else duration_s,
         "interrupted": interrupted,
+        "failure": session.failure,  # why the session stopped on its own ("" when it did not)
         "argv": list(argv),
         "venue": cfg.venue.name,
         "threading_mode": cfg.threading.mode,
@@ -99,7 +100,7 @@ def record_session(session: Session, *, duration_s: float | None = None, interru
         orders=session.orders(),
         config=session.core_config,
         simulator=session.simulator_stats(),
-        notes=session.notes,
+        notes=session.notes + ([f"the session stopped on its own: {session.failure}"] if session.failure else []),
         traces_json=session.traces_json(),
     )
 
@@ -143,7 +144,8 @@ def _report_dict(rec: RunRecord) -> dict[str, Any]:
         },
         "market_data": {k: s.get(k, 0) for k in ("md_messages", "md_errors", "depth_updates", "book_tickers",
                                                   "trades", "resyncs", "gaps", "crossed", "top_first",
-                                                  "top_first_mismatch", "reconnects", "queue_drops")},
+                                                  "top_first_mismatch", "checksum_mismatches", "reconnects",
+                                                  "reconnect_failures", "queue_drops")},
         "orders": {k: s.get(k, 0) for k in ("orders_sent", "orders_acked", "fills", "filled_qty", "cancels_sent",
                                              "cancelled", "venue_rejects", "orders_lost", "open_orders",
                                              "impossible_updates", "unknown_orders")},

@@ -2,7 +2,11 @@
 
 Ctrl-C (SIGINT) or SIGTERM stops the session cleanly — open orders cancelled (``session.cancel_on_stop``),
 threads joined — and the report is still written; the exit status is then 0. Exit statuses otherwise: 2 for a
-missing file or a bad configuration, 3 when a connection is refused or a port is in use (see ``hftx.cli``).
+missing file or a bad configuration, 3 when a connection is refused or a port is in use, and 3 after the report
+when the session stopped on its own (a connection the venue will not take back: a permanent close code, a refused
+upgrade) or received no market data at all (:class:`SessionFailed`; see ``hftx.cli``). A connection that drops for
+any other reason is reconnected with exponential backoff and jitter up to ``backoff_max`` (2 s), counted in the
+live view and the report (reconnects, failed attempts).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from hftx.session import Session, SessionStats
 if TYPE_CHECKING:
     from hftx.metrics import MetricsServer
 
-__all__ = ["LIVE_REFRESH_S", "RunOutcome", "SessionSource", "check_run_dir", "default_run_dir", "run"]
+__all__ = ["LIVE_REFRESH_S", "RunOutcome", "SessionFailed", "SessionSource", "check_run_dir", "default_run_dir", "run"]
 
 LIVE_REFRESH_S = 0.25  # live view: 4 Hz
 PLAIN_LINE_S = 1.0  # --no-live / not a terminal: one line per second
@@ -38,7 +42,7 @@ PLAIN_LINE_S = 1.0  # --no-live / not a terminal: one line per second
 _COUNTERS = ("md_messages", "md_errors", "depth_updates", "book_tickers", "trades", "resyncs", "gaps", "crossed",
              "top_first", "top_first_mismatch", "orders_sent", "orders_acked", "fills", "cancels_sent", "cancelled",
              "venue_rejects", "orders_lost", "risk_rejects", "impossible_updates", "unknown_orders", "queue_drops",
-             "reconnects", "logons")
+             "reconnects", "reconnect_failures", "logons", "checksum_mismatches")
 _THREAD_USAGE = ("cpu_s", "runqueue_wait_s", "minor_faults", "major_faults", "voluntary_switches",
                  "involuntary_switches")
 _GAUGES = ("position", "realized_pnl", "unrealized_pnl", "open_orders", "kill_switch", "events_per_s", "elapsed_s",
@@ -110,14 +114,22 @@ def _live_table(s: SessionStats, duration: float | None) -> Table:
     t.add_row("position", f"{s.position:,.6g}", "PnL", f"{s.pnl:,.4f}")
     t.add_row("tick-to-trade p50", _us(s.ttt_p50_ns), "p99", _us(s.ttt_p99_ns))
     t.add_row("resyncs", f"{s.resyncs:,}", "drops", f"{drops:,}")
-    t.add_row("reconnects", f"{s.reconnects:,}", "kill switch", "[red]TRIPPED[/]" if s.kill_switch else "off")
+    reconnects = f"{s.reconnects:,}" + (f" ({s.reconnect_failures:,} failed)" if s.reconnect_failures else "")
+    t.add_row("reconnects", reconnects, "kill switch", "[red]TRIPPED[/]" if s.kill_switch else "off")
     return t
 
 
 def _plain_line(s: SessionStats) -> str:
     return (f"t={s.elapsed_s:6.1f}s events/s {s.events_per_s:,.0f} orders {s.orders_sent:,} fills {s.fills:,} "
             f"pos {s.position:.6g} pnl {s.pnl:,.4f} ttt p50 {_us(s.ttt_p50_ns)} p99 {_us(s.ttt_p99_ns)} "
-            f"resyncs {s.resyncs:,} drops {s.queue_drops + s.md_errors:,}")
+            f"resyncs {s.resyncs:,} drops {s.queue_drops + s.md_errors:,} reconnects {s.reconnects:,}"
+            + (f" ({s.reconnect_failures:,} failed)" if s.reconnect_failures else ""))
+
+
+class SessionFailed(_core.ConnectionError):
+    """The run ended without what a run is for: the venue will not take a connection back (a permanent close code,
+    a refused upgrade, a certificate that does not verify), or no market data came at all. The report is written
+    first; ``hftx run`` then exits 3."""
 
 
 @dataclass
@@ -235,6 +247,11 @@ def run(cfg: Config, *, duration: float | None, run_dir: Path | None, live: bool
     stats = session.stats()
     out.print(format_text(_load_report(run_dir)), highlight=False, markup=False)
     out.print(f"report: {run_dir}/index.html (and report.txt, report.json, traces.json, *.hgrm)", highlight=False)
+    if session.failure:
+        raise SessionFailed(f"the session stopped: {session.failure} (report in {run_dir})")
+    if stats.md_messages == 0:
+        url = session.core_config["venue"]["market_url"]
+        raise SessionFailed(f"no market data in {stats.elapsed_s:.1f} s from {url} (report in {run_dir})")
     return RunOutcome(run_dir, interrupted, stats, None if server is None else server.port)
 
 

@@ -77,7 +77,9 @@ class SessionStats:
     unknown_orders: int
     queue_drops: int
     reconnects: int
-    logons: int  # session.logon accepted (orders then go out unsigned on that connection)
+    reconnect_failures: int  # reconnect attempts that failed (each followed by a longer backoff)
+    logons: int  # logons the venue accepted (Binance: orders then go out unsigned on that connection)
+    checksum_mismatches: int  # books found out of step by the venue's checksum (OKX), then resynced
     kill_switch: bool
     position: float  # sum over instruments, base units
     realized_pnl: float
@@ -242,6 +244,13 @@ class Session:
                 self.stop()  # raises the strategy's exception
             if on_tick is not None:
                 on_tick(self)
+
+    @property
+    def failure(self) -> str:
+        """Why the session stopped on its own, ``""`` when it did not: a connection the venue will not take back
+        (a permanent close code such as 1008, a refused upgrade, a certificate that does not verify), with its
+        URL. The session gives up on such a connection rather than reconnect in a loop, and stops."""
+        return self._core.failure() if self._core is not None else ""
 
     def request_stop(self) -> None:
         """Asks a running ``run`` to return (callable from any thread)."""

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <functional>
 #include <random>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -421,6 +422,101 @@ TEST(WsLoopback, BackPressureBoundsMemoryWhenPeerStopsReading) {
   EXPECT_TRUE(client.is_open());
   done = true;
   peer.join();
+}
+
+// A venue that closes with 1008 (an unknown path or stream) will do it again: the client gives up at once and says
+// why, instead of reconnecting in a loop (which earns a ban at a real venue).
+TEST(WsLoopback, GivesUpOnAPermanentClose) {
+  Reactor reactor;
+  EchoServer server;
+  std::atomic<int> accepted{0};
+  server.call([&](WsServer& s) {
+    s.on_open = [&](WsConnection& c) {
+      accepted.fetch_add(1);
+      c.close(close_code::kPolicyViolation, "unknown path '/bad'");
+    };
+  });
+  WsClientConfig cfg;
+  cfg.url = server.url();
+  cfg.reconnect = true;
+  cfg.backoff_initial = 10ms;
+  WsClient client(reactor, cfg);
+  std::vector<std::pair<std::string, bool>> failures;
+  client.on_reconnect_failed = [&](WsClient&, const std::string& e, bool giving_up) { failures.emplace_back(e, giving_up); };
+  client.connect();
+  ASSERT_TRUE(run_until(reactor, [&] { return !failures.empty(); }));
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_TRUE(failures[0].second);
+  EXPECT_NE(failures[0].first.find("1008"), std::string::npos) << failures[0].first;
+  EXPECT_NE(failures[0].first.find("unknown path"), std::string::npos) << failures[0].first;
+  EXPECT_NE(failures[0].first.find(server.url()), std::string::npos) << failures[0].first;
+  EXPECT_TRUE(client.gave_up());
+  (void)run_until(reactor, [] { return false; }, 300ms);  // no attempt follows
+  EXPECT_EQ(accepted.load(), 1);
+  EXPECT_FALSE(client.backoff_pending());
+}
+
+// A venue that accepts every connection and drops it at once (1011, not permanent) sees the delays between
+// attempts double up to the ceiling: a connection that did not last stable_after counts as a failed attempt.
+TEST(WsLoopback, BackoffGrowsWhenEveryConnectionDropsAtOnce) {
+  Reactor reactor;
+  EchoServer server;
+  std::mutex mu;
+  std::vector<std::chrono::steady_clock::time_point> opens;
+  server.call([&](WsServer& s) {
+    s.on_open = [&](WsConnection& c) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        opens.push_back(std::chrono::steady_clock::now());
+      }
+      c.close(close_code::kInternalError, "try later");
+    };
+  });
+  WsClientConfig cfg;
+  cfg.url = server.url();
+  cfg.reconnect = true;
+  cfg.backoff_initial = 10ms;
+  cfg.backoff_max = 160ms;
+  cfg.backoff_jitter = 0;
+  WsClient client(reactor, cfg);
+  client.connect();
+  const auto count = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return opens.size();
+  };
+  ASSERT_TRUE(run_until(reactor, [&] { return count() >= 6; }, 10s));
+  std::lock_guard<std::mutex> lock(mu);
+  // Delays 20, 40, 80, 160, 160 ms after the first drop (the first close is attempt 1): each gap at least its delay.
+  const long expected[] = {20, 40, 80, 160, 160};
+  for (std::size_t k = 0; k < 5; ++k) {
+    const auto gap = std::chrono::duration_cast<std::chrono::milliseconds>(opens[k + 1] - opens[k]).count();
+    EXPECT_GE(gap, expected[k]) << "gap " << k;
+  }
+  EXPECT_FALSE(client.gave_up());
+  client.close();
+}
+
+TEST(WsHandshake, PermanentFailures) {
+  EXPECT_TRUE(hftx::HandshakeError("x", 404, "").permanent());
+  EXPECT_TRUE(hftx::HandshakeError("x", 401, "").permanent());
+  EXPECT_TRUE(hftx::HandshakeError("x", 418, "").permanent());
+  EXPECT_FALSE(hftx::HandshakeError("x", 429, "").permanent()) << "too many requests: back off, then try again";
+  EXPECT_FALSE(hftx::HandshakeError("x", 408, "").permanent());
+  EXPECT_FALSE(hftx::HandshakeError("x", 503, "").permanent());
+  EXPECT_FALSE(hftx::ConnectionError("refused").permanent());
+  WsCloseInfo info;
+  info.by_peer = true;
+  for (std::uint16_t code : {1002, 1003, 1007, 1008, 1010}) {
+    info.code = code;
+    EXPECT_TRUE(is_permanent(info)) << code;
+  }
+  for (std::uint16_t code : {1000, 1001, 1006, 1011, 1012, 1013, 4000}) {
+    info.code = code;
+    EXPECT_FALSE(is_permanent(info)) << code;
+  }
+  info.code = 1008;
+  info.by_peer = false;  // we failed it: the peer's data was bad this time
+  EXPECT_FALSE(is_permanent(info));
 }
 
 TEST(WsLoopback, ReconnectsAfterServerRestartWithBackoff) {

@@ -164,6 +164,52 @@ def test_connection_refused_is_exit_3(tmp_path: Path) -> None:
     assert not (tmp_path / "r" / "report.json").exists()
 
 
+def _external_sim(**over: object) -> hftx.Simulator:
+    sim = hftx.Simulator({"simulator": {"event_rate": 2000, "depth_levels": 50, **over},
+                          "instruments": [{"symbol": "BTCUSDT"}]})
+    sim.start()
+    return sim
+
+
+def test_a_permanent_close_stops_the_run_with_exit_3(tmp_path: Path) -> None:
+    """A market URL with a wrong path: the venue closes with 1008. The session gives up at once (no reconnect storm:
+    Binance bans that), writes the report, and exits 3 with a line naming the URL and the reason."""
+    sim = _external_sim()
+    try:
+        bad = sim.market_url().replace("/stream", "/wrong")
+        path = tmp_path / "wrong.yaml"
+        path.write_text(f"venue: {{market_url: '{bad}', api_url: '{sim.api_url()}'}}\n")
+        t0 = time.monotonic()
+        out = subprocess.run(_hftx("run", str(path), "--duration", "30", "--no-live", "--report", str(tmp_path / "r")),
+                             capture_output=True, text=True, timeout=90, check=False)
+        took = time.monotonic() - t0
+        accepted = sim.stats()["accepted"]
+    finally:
+        sim.stop()
+    assert out.returncode == 3, out.stdout + out.stderr
+    assert took < 20, f"the run went on for {took:.1f} s"
+    assert "/wrong" in out.stderr and "1008" in out.stderr and "unknown path" in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert "1008" in report["failure"]
+    assert accepted <= 3, f"{accepted} connections: the session reconnected to a path that will not work"
+
+
+def test_a_run_without_market_data_is_not_a_success(tmp_path: Path) -> None:
+    sim = _external_sim()
+    sim.pause_market(True)
+    try:
+        path = tmp_path / "quiet.yaml"
+        path.write_text(f"venue: {{market_url: '{sim.market_url()}', api_url: '{sim.api_url()}'}}\n")
+        out = subprocess.run(_hftx("run", str(path), "--duration", "2", "--no-live", "--report", str(tmp_path / "r")),
+                             capture_output=True, text=True, timeout=90, check=False)
+    finally:
+        sim.stop()
+    assert out.returncode == 3, out.stdout + out.stderr
+    assert "no market data" in out.stderr and sim.market_url() in out.stderr, out.stderr
+    assert (tmp_path / "r" / "report.json").exists()
+
+
 def test_simulator_port_in_use_is_exit_3(tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -83,7 +83,8 @@ def _stats() -> SessionStats:
         "orders_sent": 300, "orders_acked": 299, "fills": 40, "filled_qty": 0.04, "cancels_sent": 250, "cancelled": 249,
         "venue_rejects": 0, "orders_lost": 0,
         "risk_rejects": 3, "risk_reject_max_position": 3, "impossible_updates": 0, "unknown_orders": 0,
-        "queue_drops": 4, "reconnects": 0, "logons": 1, "kill_switch": 0, "position": 0.002, "realized_pnl": 1.25,
+        "queue_drops": 4, "reconnects": 0, "reconnect_failures": 0, "checksum_mismatches": 0, "logons": 1,
+        "kill_switch": 0, "position": 0.002, "realized_pnl": 1.25,
         "unrealized_pnl": -0.5, "open_orders": 2, "ttt_p50_ns": 8_000.0, "ttt_p99_ns": 35_000.0, "api_errors": 0,
     })
 

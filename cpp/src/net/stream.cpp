@@ -93,7 +93,8 @@ void Stream::tls_connect(const TlsContext& ctx, const std::string& host, std::in
     const long verify = SSL_get_verify_result(ssl_);
     if (verify != X509_V_OK)
       throw TlsError("TLS certificate verification failed for " + host + ": " + X509_verify_cert_error_string(verify) +
-                     " (pass a CA file, or disable verification explicitly)");
+                     " (pass a CA file, or disable verification explicitly)",
+                     /*permanent=*/true);
     throw TlsError("TLS handshake with " + host + " failed: " +
                    (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 ? std::string("connection closed by peer")
                                                                       : tls_error_string()));

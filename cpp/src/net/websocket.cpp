@@ -631,9 +631,27 @@ std::chrono::milliseconds WsClient::backoff_delay(unsigned attempt) noexcept {
   return std::chrono::milliseconds(static_cast<std::int64_t>(std::max(1.0, capped * factor)));
 }
 
-void WsClient::after_close(const WsCloseInfo&) {
+void WsClient::after_close(const WsCloseInfo& info) {
   if (!cfg_.reconnect || user_closed_) return;
+  if (is_permanent(info)) {
+    give_up(cfg_.url + ": closed by the peer with " + std::to_string(info.code) +
+            (info.reason.empty() ? std::string() : " '" + info.reason + "'") + ", which retrying will not mend");
+    return;
+  }
+  // A connection that lived long enough starts the backoff afresh; one dropped soon after it opened is one more
+  // failed attempt.
+  if (monotonic_ns() - opened_ns_ >= std::chrono::nanoseconds(cfg_.stable_after).count())
+    attempt_ = 0;
+  else
+    ++attempt_;
   backoff_timer_->arm(backoff_delay(attempt_));
+}
+
+void WsClient::give_up(std::string why) noexcept {
+  gave_up_ = true;
+  failure_ = std::move(why);
+  backoff_timer_->disarm();
+  if (on_reconnect_failed) on_reconnect_failed(*this, failure_, true);
 }
 
 void WsClient::try_reconnect() noexcept {
@@ -643,16 +661,23 @@ void WsClient::try_reconnect() noexcept {
     connect();
   } catch (const std::exception& e) {
     reconnecting_ = false;
+    const auto* ce = dynamic_cast<const ConnectionError*>(&e);
+    if (ce != nullptr && ce->permanent()) {
+      give_up(e.what());
+      return;
+    }
     ++attempt_;
-    const bool give_up = cfg_.max_reconnect_attempts >= 0 && attempt_ >= static_cast<unsigned>(cfg_.max_reconnect_attempts);
-    if (on_reconnect_failed) on_reconnect_failed(*this, e.what(), give_up);
-    if (!give_up) backoff_timer_->arm(backoff_delay(attempt_));
-    return;
+    if (cfg_.max_reconnect_attempts >= 0 && attempt_ >= static_cast<unsigned>(cfg_.max_reconnect_attempts)) {
+      give_up(std::string(e.what()) + " (gave up after " + std::to_string(attempt_) + " attempts)");
+      return;
+    }
+    if (on_reconnect_failed) on_reconnect_failed(*this, e.what(), false);
+    backoff_timer_->arm(backoff_delay(attempt_));
   }
-  attempt_ = 0;
 }
 
 void WsClient::before_open() {
+  opened_ns_ = monotonic_ns();
   if (!reconnecting_) return;
   reconnecting_ = false;
   ++reconnects_;

@@ -45,6 +45,7 @@ struct GatewayContext {
   Counters& counters;
   TimelineLogs& logs;
   std::vector<std::string>& notes;
+  Failure& failure;
   std::size_t strategies = 1;
 };
 
@@ -82,6 +83,10 @@ class OrderGateway {
     api_->on_open = [this](net::WsConnection&) {
       // A new connection is not logged on: the codec says what it needs first (a logon, the reports).
       codec_.on_open([this](auto&& encode) { return send(encode); }, now_ns());
+    };
+    api_->on_reconnect_failed = [this](net::WsClient&, const std::string& error, bool giving_up) {
+      ctx_.counters.reconnect_failures.add();
+      if (giving_up) ctx_.failure.raise("order connection: " + error);
     };
     api_->on_reconnect = [this](net::WsClient&, unsigned) {
       codec_.logged_off();  // before the reconciliation's requests go out on the new connection

@@ -203,14 +203,14 @@ class PipelinedLoop {
       : s_(s),
         feed_rec_(s.tracker.register_thread("hftx-feed")),
         gateway_rec_(s.tracker.register_thread("hftx-gateway")),
-        market(FeedContext{s.cfg, s.instruments, s.counters, s.logs, feed_rec_}, feed_reactor, *this),
-        orders(GatewayContext{s.cfg, s.instruments, s.counters, s.logs, s.notes, s.strategies.size()}, gateway_reactor,
+        market(FeedContext{s.cfg, s.instruments, s.counters, s.logs, feed_rec_, s.failure}, feed_reactor, *this),
+        orders(GatewayContext{s.cfg, s.instruments, s.counters, s.logs, s.notes, s.failure, s.strategies.size()}, gateway_reactor,
                true),
         actions(s.cfg.threading.queue_capacity),
         feed_timer(feed_reactor, [this] { market.poll(session::now_ns()); }),
         gateway_timer(gateway_reactor, [this] { orders.on_timer(session::now_ns()); }) {
     if constexpr (V::kSnapshotsByRequest) {
-      depth.emplace(GatewayContext{s.cfg, s.instruments, s.counters, s.logs, s.notes, s.strategies.size()},
+      depth.emplace(GatewayContext{s.cfg, s.instruments, s.counters, s.logs, s.notes, s.failure, s.strategies.size()},
                     feed_reactor, false);
       market.request_snapshots_through(*depth);
     }

@@ -113,13 +113,14 @@ struct Session::Impl final : QueueMemory {
   std::unique_ptr<Engine> engine;
 
   std::atomic<bool> stop_flag{false};
+  Failure failure{stop_flag};
   std::atomic<bool> running{false};
   std::int64_t start_ns = 0;
   std::atomic<std::int64_t> stop_ns{0};
   bool started = false;
   bool stopped = false;
 
-  SessionParts parts() { return {cfg, instruments, strategies, counters, logs, notes, tracker, stop_flag}; }
+  SessionParts parts() { return {cfg, instruments, strategies, counters, logs, notes, tracker, stop_flag, failure}; }
 
   // A piece of `arena`; start() sized the arena for every piece, so running out is a bug in that sum.
   void* carve(std::size_t bytes, std::size_t align) override {
@@ -278,6 +279,8 @@ void Session::run_for(std::chrono::nanoseconds d) {
   }
 }
 
+std::string Session::failure() const { return impl_->failure.what(); }
+
 void Session::request_stop() noexcept { impl_->stop_flag.store(true, std::memory_order_release); }
 bool Session::stop_requested() const noexcept { return impl_->stop_flag.load(std::memory_order_acquire); }
 bool Session::running() const noexcept { return impl_->running.load(std::memory_order_acquire); }
@@ -333,6 +336,7 @@ SessionStats Session::stats() const {
   st.queue_drops = c.queue_drops.get();
   st.reconnects = c.reconnects.get();
   st.logons = c.logons.get();
+  st.reconnect_failures = c.reconnect_failures.get();
   st.open_orders = c.open_orders.get();
   st.kill_switch = c.kill_switch.get() != 0;
   if (s.started) {

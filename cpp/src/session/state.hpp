@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <ctime>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -79,8 +80,32 @@ struct Counters {
   Counter orders_sent, orders_acked, fills, cancels_sent, cancelled, venue_rejects, expired, risk_rejects;
   std::array<Counter, kRiskReasons> risk_by_reason;
   Counter impossible_updates, unknown_orders, api_errors, queue_drops, reconnects, open_orders, kill_switch;
-  Counter orders_lost, logons;
+  Counter orders_lost, logons, reconnect_failures;
   Counter filled_qty_raw;  // sum over instruments, qty steps (for the stats; exact figures in positions())
+};
+
+// A failure that ends the session: a connection the venue will not take back (a permanent close code, a refused
+// upgrade, a certificate that does not verify). The first is kept; raising one asks the session to stop.
+// Any thread.
+class Failure {
+ public:
+  explicit Failure(std::atomic<bool>& stop_flag) noexcept : stop_(stop_flag) {}
+  void raise(std::string why) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (what_.empty()) what_ = std::move(why);
+    }
+    stop_.store(true, std::memory_order_release);
+  }
+  [[nodiscard]] std::string what() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return what_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::string what_;
+  std::atomic<bool>& stop_;
 };
 
 // The sampled series of the report (timeline.hpp), carved from the session arena at start().
@@ -102,6 +127,7 @@ struct SessionParts {
   std::vector<std::string>& notes;
   LatencyTracker& tracker;
   const std::atomic<bool>& stop_flag;
+  Failure& failure;
 };
 
 // Wall time for the session: TscClock ns since the epoch.

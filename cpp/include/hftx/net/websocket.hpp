@@ -286,12 +286,34 @@ struct WsClientConfig : WsConfig {
   std::vector<std::string> subprotocols;  // offered in Sec-WebSocket-Protocol
   int connect_timeout_ms = 10'000;        // TCP connect + TLS + opening handshake
   TlsClientOptions tls;
-  bool reconnect = false;                 // reconnect after any close the application did not ask for
+  // Reconnect after a close the application did not ask for, with exponential backoff and jitter, except after
+  // a failure that retrying will not mend (is_permanent(), ConnectionError::permanent()): then give up.
+  bool reconnect = false;
   std::chrono::milliseconds backoff_initial{100};
-  std::chrono::milliseconds backoff_max{30'000};
+  std::chrono::milliseconds backoff_max{30'000};  // the ceiling of the delay
   double backoff_jitter = 0.2;            // each delay is scaled by a uniform factor in [1 - j, 1 + j]
   int max_reconnect_attempts = -1;        // consecutive failures before giving up; -1: never
+  // A connection that closes sooner than this after opening counts as a failed attempt: the backoff keeps
+  // growing against a venue that accepts and then drops every connection (instead of starting again at
+  // backoff_initial, some 20 reconnects a second).
+  std::chrono::milliseconds stable_after{5'000};
 };
+
+// A close that retrying will not mend: the peer closed with 1002 (protocol error), 1003 (unsupported data), 1007
+// (invalid payload), 1008 (policy violation: an unknown path or stream) or 1010 (a needed extension).
+[[nodiscard]] constexpr bool is_permanent(const WsCloseInfo& info) noexcept {
+  if (!info.by_peer) return false;
+  switch (info.code) {
+    case close_code::kProtocolError:
+    case close_code::kUnsupportedData:
+    case close_code::kInvalidPayload:
+    case close_code::kPolicyViolation:
+    case 1010:
+      return true;
+    default:
+      return false;
+  }
+}
 
 class WsClient final : public WsConnection {
  public:
@@ -307,7 +329,8 @@ class WsClient final : public WsConnection {
   // Called after each successful reconnect, before on_open: the place to resync state (books) that
   // the gap made stale. on_open then runs, as on the first connect: the place to (re)subscribe.
   std::function<void(WsClient&, unsigned attempt)> on_reconnect;
-  // Called when a reconnect attempt fails (before the next backoff), and once when giving up.
+  // Called when a reconnect attempt fails (before the next backoff), and once when giving up: after
+  // max_reconnect_attempts, or at once on a permanent failure (then `error` names the URL and the reason).
   std::function<void(WsClient&, const std::string& error, bool giving_up)> on_reconnect_failed;
 
   void close(std::uint16_t code = close_code::kNormal, std::string_view reason = {}) noexcept {
@@ -318,6 +341,9 @@ class WsClient final : public WsConnection {
   [[nodiscard]] unsigned reconnects() const noexcept { return reconnects_; }
   // A reconnect attempt is scheduled (the connection is down but not given up).
   [[nodiscard]] bool backoff_pending() const noexcept { return backoff_timer_->armed(); }
+  // The client gave up reconnecting (failure() says why).
+  [[nodiscard]] bool gave_up() const noexcept { return gave_up_; }
+  [[nodiscard]] const std::string& failure() const noexcept { return failure_; }
   [[nodiscard]] const SocketReport& socket_report() const noexcept { return socket_report_; }
   [[nodiscard]] const WsUrl& url() const noexcept { return url_; }
   // The delay before reconnect attempt `attempt` (0-based), jitter included.
@@ -327,6 +353,7 @@ class WsClient final : public WsConnection {
   void after_close(const WsCloseInfo& info) override;
   void before_open() override;
   void try_reconnect() noexcept;
+  void give_up(std::string why) noexcept;
 
   WsClientConfig cfg_;
   WsUrl url_;
@@ -338,6 +365,9 @@ class WsClient final : public WsConnection {
   unsigned reconnects_ = 0;
   bool user_closed_ = false;
   bool reconnecting_ = false;
+  bool gave_up_ = false;
+  std::string failure_;
+  std::int64_t opened_ns_ = 0;  // monotonic, when the connection last opened
   MaskPrng jitter_rng_;
 };
 

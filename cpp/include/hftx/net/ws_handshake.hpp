@@ -18,14 +18,23 @@ namespace hftx {
 // A connection could not be made or was lost: refused, timed out, TLS or WebSocket handshake failed.
 class ConnectionError : public Error {
  public:
-  using Error::Error;
+  explicit ConnectionError(const std::string& what, bool permanent = false) : Error(what), permanent_(permanent) {}
+  // Trying again will not help (a refused upgrade, a certificate that does not verify): a client gives up
+  // rather than reconnect in a loop, which venues answer with a ban.
+  [[nodiscard]] bool permanent() const noexcept { return permanent_; }
+
+ private:
+  bool permanent_;
 };
 
-// The server answered the opening handshake with something other than a valid 101.
+// The server answered the opening handshake with something other than a valid 101. A 4xx answer is permanent
+// (the path, the key or the request is wrong), except 408 (timeout) and 429 (too many requests: back off).
 class HandshakeError : public ConnectionError {
  public:
   HandshakeError(const std::string& what, int status, std::string body)
-      : ConnectionError(what), status_(status), body_(std::move(body)) {}
+      : ConnectionError(what, status >= 400 && status < 500 && status != 408 && status != 429),
+        status_(status),
+        body_(std::move(body)) {}
   [[nodiscard]] int status() const noexcept { return status_; }
   [[nodiscard]] const std::string& body() const noexcept { return body_; }
 
@@ -34,7 +43,8 @@ class HandshakeError : public ConnectionError {
   std::string body_;
 };
 
-// TLS failed; for certificate problems the message names OpenSSL's verification reason.
+// TLS failed; for certificate problems the message names OpenSSL's verification reason (and the error is
+// permanent: the same certificate will not verify the next time).
 class TlsError : public ConnectionError {
  public:
   using ConnectionError::ConnectionError;

@@ -68,7 +68,8 @@ struct SessionStats {
   std::uint64_t orders_lost = 0;  // sent, but the venue never had them (-2013 after a reconnect)
   std::array<std::uint64_t, kRiskReasons> risk_by_reason{};
   std::uint64_t impossible_updates = 0, unknown_orders = 0, api_errors = 0, queue_drops = 0, reconnects = 0;
-  std::uint64_t logons = 0;  // session.logon accepted by the venue (once per connection when logging on)
+  std::uint64_t logons = 0;  // logons the venue accepted (once per connection where the venue has them)
+  std::uint64_t reconnect_failures = 0;  // reconnect attempts that failed (each followed by a longer backoff)
   std::uint64_t open_orders = 0;
   bool kill_switch = false;
   double filled_qty = 0, position = 0, realized_pnl = 0, unrealized_pnl = 0;
@@ -140,6 +141,10 @@ class Session {
   void run_for(std::chrono::nanoseconds d);
   void request_stop() noexcept;
   [[nodiscard]] bool stop_requested() const noexcept;
+  // Why the session stopped on its own, "" when it did not: a connection the venue will not take back (a
+  // permanent close code such as 1008, a refused upgrade, a certificate that does not verify), named with its URL.
+  // The session gives up on it rather than reconnect in a loop, and stops. Any thread.
+  [[nodiscard]] std::string failure() const;
   [[nodiscard]] bool running() const noexcept;
   // Stops the strategies, cancels open orders when cancel_on_stop (waiting up to 2 s for the venue to
   // confirm), closes the connections and joins the threads. Idempotent.

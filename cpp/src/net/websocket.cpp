@@ -8,11 +8,15 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
+#include "hftx/core/error.hpp"
 #include "hftx/memory/prefault.hpp"
 
 namespace hftx::net {
@@ -34,13 +38,19 @@ WsConnection::WsConnection(Reactor& reactor, Role role, const WsConfig& config)
   if (config_.read_buffer_size < 4096) config_.read_buffer_size = 4096;
   if (config_.write_buffer_size < 4096) config_.write_buffer_size = 4096;
   rcap_ = config_.read_buffer_size;
-  rbuf_.reset(new std::uint8_t[rcap_ + kMessagePadding]());
   wcap_ = config_.write_buffer_size;
-  // Written once now, like rbuf_: frames reach deeper into the send buffer only under back-pressure, and
-  // a first write into a page there would be a page fault.
-  wbuf_.reset(new std::uint8_t[wcap_]());
-  reserve_mapped(segs_, wcap_ / kBytesPerSegment);
-  reserve_mapped(frag_, 4096);
+  // A client's buffers are faulted in now: its reads and sends are a session's hot path, where frames reach
+  // deeper into the send buffer only under back-pressure and a first write into a page there would be a page
+  // fault. A server's are faulted in as they are used: a connection that never finishes its handshake costs a
+  // page or two, and every page goes back to the kernel when the connection is gone (memory/page_buffer.hpp).
+  rbuf_ = PageBuffer(rcap_ + kMessagePadding, hot());
+  wbuf_ = PageBuffer(wcap_, hot());
+  if (!rbuf_ || !wbuf_)
+    throw SystemError("websocket: cannot map " + std::to_string(rcap_ + wcap_) + " bytes of connection buffers");
+  if (hot()) {
+    reserve_mapped(segs_, wcap_ / kBytesPerSegment);
+    reserve_mapped(frag_, 4096);
+  }
   deadline_timer_ = std::make_unique<Timer>(reactor_, [this] { on_timer(); });
   ping_timer_ = std::make_unique<Timer>(reactor_, [this] { on_ping_tick(); });
 }
@@ -70,8 +80,10 @@ void WsConnection::attach_open(Stream&& stream, std::string_view leftover, std::
   stream_ = std::move(stream);
   subprotocol_ = std::move(subprotocol);
   if (leftover.size() > rcap_) {
+    PageBuffer bigger(leftover.size() + kMessagePadding, hot());
+    if (!bigger) throw SystemError("websocket: cannot map the receive buffer");
     rcap_ = leftover.size();
-    rbuf_.reset(new std::uint8_t[rcap_ + kMessagePadding]());
+    rbuf_ = std::move(bigger);
   }
   if (!leftover.empty()) std::memcpy(rbuf_.get(), leftover.data(), leftover.size());
   rtail_ = leftover.size();
@@ -134,7 +146,7 @@ void WsConnection::read_ready(bool peer_gone) noexcept {
       }
       if (need_ > rcap_ || rcap_ - rtail_ < kMinReadRoom / 4) {
         const std::size_t cap = std::max({need_, rcap_ * 2, rtail_ + kMinReadRoom});
-        std::unique_ptr<std::uint8_t[]> bigger(new (std::nothrow) std::uint8_t[cap + kMessagePadding]());
+        PageBuffer bigger(cap + kMessagePadding, hot());
         if (!bigger) {
           fail(close_code::kMessageTooBig, "out of memory for the receive buffer");
           return;
@@ -475,7 +487,7 @@ bool WsConnection::make_room(std::size_t need) noexcept {
   // larger than the bound is allowed when nothing else is queued (max_message_size caps it).
   if (queued_bytes_ > 0 && wtail_ + need > config_.max_write_buffer) return false;
   const std::size_t cap = std::max(wcap_ * 2, wtail_ + need);
-  std::unique_ptr<std::uint8_t[]> bigger(new (std::nothrow) std::uint8_t[cap]);
+  PageBuffer bigger(cap, hot());
   if (!bigger) return false;
   std::memcpy(bigger.get(), wbuf_.get(), wtail_);
   wbuf_ = std::move(bigger);
@@ -703,12 +715,42 @@ std::size_t WsServer::connection_count() const noexcept {
   }));
 }
 
+namespace {
+
+// A connection past a server's caps is told so (an HTTP 503 with the reason, written once and never waited for)
+// and closed: a client sees why, instead of a connection that vanishes.
+void refuse(int fd, std::string_view why) noexcept {
+  char buf[256];
+  const int n = std::snprintf(buf, sizeof buf,
+                              "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+                              "Connection: close\r\n\r\n%.*s\n",
+                              why.size() + 1, static_cast<int>(why.size()), why.data());
+  if (n > 0) (void)::send(fd, buf, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof buf - 1),
+                          MSG_DONTWAIT | MSG_NOSIGNAL);
+  ::close(fd);
+}
+
+}  // namespace
+
+std::size_t WsServer::pending_handshakes() const noexcept {
+  return static_cast<std::size_t>(std::count_if(conns_.begin(), conns_.end(), [](const auto& c) {
+    return c->state() == WsConnection::State::kHandshake || c->state() == WsConnection::State::kTlsAccept;
+  }));
+}
+
 void WsServer::on_io(std::uint32_t) noexcept {
   for (;;) {
     const int fd = listener_.try_accept();
     if (fd < 0) return;
-    if (conns_.size() >= config_.max_connections) {  // closed ones are reaped at the end of each turn
-      ::close(fd);
+    if (conns_.size() >= config_.max_connections && connection_count() >= config_.max_connections) {
+      ++refused_;
+      refuse(fd, "too many connections (max_connections " + std::to_string(config_.max_connections) + ")");
+      continue;
+    }
+    if (conns_.size() >= config_.max_pending_handshakes && pending_handshakes() >= config_.max_pending_handshakes) {
+      ++refused_;
+      refuse(fd, "too many pending handshakes (max_pending_handshakes " +
+                     std::to_string(config_.max_pending_handshakes) + ")");
       continue;
     }
     try {

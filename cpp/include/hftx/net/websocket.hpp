@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hftx/memory/page_buffer.hpp"
 #include "hftx/net/reactor.hpp"
 #include "hftx/net/stream.hpp"
 #include "hftx/core/clock.hpp"
@@ -234,6 +235,7 @@ class WsConnection : private IoHandler, private FlushHandler {
   void reset_buffers() noexcept;
   void on_timer() noexcept;
   void on_ping_tick() noexcept;
+  [[nodiscard]] bool hot() const noexcept { return role_ == Role::kClient; }
 
   Reactor& reactor_;
   Role role_;
@@ -246,7 +248,7 @@ class WsConnection : private IoHandler, private FlushHandler {
   std::string target_;
 
   // receive
-  std::unique_ptr<std::uint8_t[]> rbuf_;
+  PageBuffer rbuf_;
   std::size_t rcap_ = 0;
   std::size_t rhead_ = 0;
   std::size_t rtail_ = 0;
@@ -258,7 +260,7 @@ class WsConnection : private IoHandler, private FlushHandler {
   Utf8Validator utf8_;
 
   // send
-  std::unique_ptr<std::uint8_t[]> wbuf_;
+  PageBuffer wbuf_;
   std::size_t wcap_ = 0;
   std::size_t wtail_ = 0;
   std::size_t prepared_ = 0;
@@ -376,7 +378,9 @@ struct WsServerConfig : WsConfig {
   std::uint16_t port = 0;                 // 0: any free port (see WsServer::port())
   std::vector<std::string> subprotocols;  // the first one a client offers that is here is chosen
   std::shared_ptr<TlsContext> tls;        // wss:// when set (TlsContext::server)
+  // Caps: a connection past either is refused with an HTTP 503 naming the cap (WsServer::refused() counts them).
   std::size_t max_connections = 10'000;
+  std::size_t max_pending_handshakes = 1'024;  // accepted, TLS or the opening handshake not done yet
 };
 
 // A frame encoded once (server to client: unmasked), sendable to any number of connections.
@@ -398,6 +402,10 @@ class WsServer final : private IoHandler, private FlushHandler {
 
   [[nodiscard]] std::uint16_t port() const noexcept { return listener_.port(); }
   [[nodiscard]] std::size_t connection_count() const noexcept;
+  // Connections whose TLS or opening handshake is not done yet.
+  [[nodiscard]] std::size_t pending_handshakes() const noexcept;
+  // Connections refused at a cap (max_connections, max_pending_handshakes) since the server started.
+  [[nodiscard]] std::uint64_t refused() const noexcept { return refused_; }
   // Open connections (handshake done).
   template <class Fn>
   void for_each_open(Fn&& fn) {
@@ -420,6 +428,7 @@ class WsServer final : private IoHandler, private FlushHandler {
   WsServerConfig config_;
   TcpListener listener_;
   std::vector<std::unique_ptr<WsConnection>> conns_;
+  std::uint64_t refused_ = 0;
   bool reap_scheduled_ = false;
 };
 

@@ -197,8 +197,11 @@ class PyWsClient {
 class PyWsServer {
  public:
   PyWsServer(const std::string& host, std::uint16_t port, bool echo, const std::string& cert_file,
-             const std::string& key_file, const std::vector<std::string>& subprotocols, std::size_t max_message_size) {
+             const std::string& key_file, const std::vector<std::string>& subprotocols, std::size_t max_message_size,
+             std::size_t max_connections, std::size_t max_pending_handshakes) {
     WsServerConfig cfg;
+    cfg.max_connections = max_connections;
+    cfg.max_pending_handshakes = max_pending_handshakes;
     cfg.host = host;
     cfg.port = port;
     cfg.subprotocols = subprotocols;
@@ -257,6 +260,7 @@ class PyWsServer {
   std::int64_t connections() const { return open_.load(std::memory_order_relaxed); }
   std::uint64_t messages() const { return messages_.load(std::memory_order_relaxed); }
   std::uint64_t accepted() const { return accepted_.load(std::memory_order_relaxed); }
+  std::uint64_t refused() const { return server_->refused(); }
   pyb::list closes() {
     std::lock_guard<std::mutex> lock(mutex_);
     pyb::list l;
@@ -336,10 +340,11 @@ void register_net(pyb::module_& m) {
 
   pyb::class_<PyWsServer>(m, "WsServer", "hftx's WebSocket server (echo or sink), for tools and tests.")
       .def(pyb::init<const std::string&, std::uint16_t, bool, const std::string&, const std::string&,
-                     const std::vector<std::string>&, std::size_t>(),
+                     const std::vector<std::string>&, std::size_t, std::size_t, std::size_t>(),
            pyb::arg("host") = "127.0.0.1", pyb::arg("port") = 0, pyb::arg("echo") = true, pyb::arg("cert_file") = "",
            pyb::arg("key_file") = "", pyb::arg("subprotocols") = std::vector<std::string>{},
-           pyb::arg("max_message_size") = std::size_t{64} << 20)
+           pyb::arg("max_message_size") = std::size_t{64} << 20, pyb::arg("max_connections") = 10'000,
+           pyb::arg("max_pending_handshakes") = 1'024)
       .def("run", &PyWsServer::run, pyb::arg("seconds") = pyb::none(), "Serve (GIL released) until stop() or seconds.")
       .def("stop", &PyWsServer::stop, "Thread-safe: makes run() return.")
       .def("broadcast", &PyWsServer::broadcast, pyb::arg("data"), "Send one frame to every client (on the serving thread).")
@@ -348,6 +353,8 @@ void register_net(pyb::module_& m) {
       .def_property_readonly("connections", &PyWsServer::connections)
       .def_property_readonly("messages", &PyWsServer::messages)
       .def_property_readonly("accepted", &PyWsServer::accepted)
+      .def_property_readonly("refused", &PyWsServer::refused,
+                             "Connections refused at max_connections or max_pending_handshakes (an HTTP 503 says which).")
       .def_property_readonly("tls", &PyWsServer::tls)
       .def("closes", &PyWsServer::closes);
 }

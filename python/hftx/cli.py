@@ -109,6 +109,10 @@ def _add_ws(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--listen", metavar="HOST:PORT", help="run the hftx server side instead of a client")
     p.add_argument("--cert", default="", metavar="PEM", help="server certificate chain (--listen, wss://)")
     p.add_argument("--key", default="", metavar="PEM", help="server private key (--listen, wss://)")
+    p.add_argument("--max-connections", type=int, default=10000, metavar="N",
+                   help="--listen: refuse connections past N with an HTTP 503 (default 10000)")
+    p.add_argument("--max-pending", type=int, default=1024, metavar="N",
+                   help="--listen: refuse connections past N unfinished handshakes with an HTTP 503 (default 1024)")
 
 
 def _ws_exit_status(info: dict[str, object] | None) -> int:
@@ -138,12 +142,16 @@ def _run_ws(args: argparse.Namespace) -> int:
         host, sep, port = args.listen.rpartition(":")
         if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
             raise ValueError(f"--listen {args.listen!r}: expected HOST:PORT with PORT 0..65535")
+        if args.max_connections < 1 or args.max_pending < 1:
+            raise ValueError("--max-connections and --max-pending: expected at least 1")
         server = WsServer(host.strip("[]") or "127.0.0.1", int(port), echo=args.echo, cert_file=args.cert,
-                          key_file=args.key)
+                          key_file=args.key, max_connections=args.max_connections,
+                          max_pending_handshakes=args.max_pending)
         scheme = "wss" if server.tls else "ws"
         print(f"listening on {scheme}://{host or '127.0.0.1'}:{server.port}", flush=True)
         server.run(args.duration)
-        _err.print(f"served {server.accepted} connections, {server.messages} messages", highlight=False)
+        _err.print(f"served {server.accepted} connections, {server.messages} messages"
+                   + (f", refused {server.refused} at a cap" if server.refused else ""), highlight=False)
         return 0
     if not args.url:
         raise ValueError("hftx ws: give a URL to connect to, or --listen HOST:PORT")

@@ -743,12 +743,12 @@ void WsServer::on_io(std::uint32_t) noexcept {
     const int fd = listener_.try_accept();
     if (fd < 0) return;
     if (conns_.size() >= config_.max_connections && connection_count() >= config_.max_connections) {
-      ++refused_;
+      refused_.fetch_add(1, std::memory_order_relaxed);
       refuse(fd, "too many connections (max_connections " + std::to_string(config_.max_connections) + ")");
       continue;
     }
     if (conns_.size() >= config_.max_pending_handshakes && pending_handshakes() >= config_.max_pending_handshakes) {
-      ++refused_;
+      refused_.fetch_add(1, std::memory_order_relaxed);
       refuse(fd, "too many pending handshakes (max_pending_handshakes " +
                      std::to_string(config_.max_pending_handshakes) + ")");
       continue;

@@ -20,6 +20,7 @@
 // clean = false with the code and a description.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -404,8 +405,8 @@ class WsServer final : private IoHandler, private FlushHandler {
   [[nodiscard]] std::size_t connection_count() const noexcept;
   // Connections whose TLS or opening handshake is not done yet.
   [[nodiscard]] std::size_t pending_handshakes() const noexcept;
-  // Connections refused at a cap (max_connections, max_pending_handshakes) since the server started.
-  [[nodiscard]] std::uint64_t refused() const noexcept { return refused_; }
+  // Connections refused at a cap (max_connections, max_pending_handshakes) since the server started. Any thread.
+  [[nodiscard]] std::uint64_t refused() const noexcept { return refused_.load(std::memory_order_relaxed); }
   // Open connections (handshake done).
   template <class Fn>
   void for_each_open(Fn&& fn) {
@@ -428,7 +429,7 @@ class WsServer final : private IoHandler, private FlushHandler {
   WsServerConfig config_;
   TcpListener listener_;
   std::vector<std::unique_ptr<WsConnection>> conns_;
-  std::uint64_t refused_ = 0;
+  std::atomic<std::uint64_t> refused_{0};
   bool reap_scheduled_ = false;
 };
 

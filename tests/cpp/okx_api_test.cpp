@@ -967,6 +967,15 @@ TEST(OkxApiParser, UnpaddedInputAndClientIds) {
   EXPECT_EQ(p.client_id_of("hx42"), 42u);
   EXPECT_EQ(p.client_id_of("hx18446744073709551615"), 18446744073709551615ull);
   EXPECT_EQ(p.client_id_of("hx18446744073709551616"), 0u);
+  EXPECT_EQ(p.client_id_of("hx99999999999999999999"), 0u);
+  EXPECT_EQ(p.client_id_of("hx100000000000000000000"), 0u);  // 21 digits
+  EXPECT_EQ(p.client_id_of("hx9999999999999999999"), 9999999999999999999ull);
+  EXPECT_EQ(p.client_id_of("hx12345678"), 12345678u);
+  EXPECT_EQ(p.client_id_of("hx123456789012345678"), 123456789012345678u);
+  EXPECT_EQ(p.client_id_of("hx00000001"), 1u);
+  EXPECT_EQ(p.client_id_of("hx1234567a9"), 0u);
+  EXPECT_EQ(p.client_id_of("hx123456789/"), 0u);
+  EXPECT_EQ(p.client_id_of("hx1234567890123456789:"), 0u);
   EXPECT_EQ(p.client_id_of("hx"), 0u);
   EXPECT_EQ(p.client_id_of("hx4a"), 0u);
   EXPECT_EQ(p.client_id_of("HX42"), 0u);

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -437,6 +438,7 @@ TEST(OkxApiCodes, NeutralReasonsAndStatuses) {
 // ------------------------------------------------------------------------------------------- parsing
 
 struct Parsed {
+  std::shared_ptr<std::string> buf;  // the message: m.error_msg points into it
   ApiParseResult r;
   ApiMessage m;
   std::vector<OrderUpdate> u;
@@ -444,11 +446,11 @@ struct Parsed {
 
 // Parses `text` from a padded buffer (as WsConnection delivers it), collecting the updates.
 Parsed parse(ApiParser& p, const std::string& text, std::int64_t recv_ns = 5) {
-  std::string buf = text;
-  buf.resize(text.size() + hftx::md::kJsonPadding, '\0');
   Parsed out;
+  out.buf = std::make_shared<std::string>(text);
+  out.buf->resize(text.size() + hftx::md::kJsonPadding, '\0');
   auto sink = [&](const OrderUpdate& u) noexcept { out.u.push_back(u); };
-  out.r = p.parse(std::string_view(buf.data(), text.size()), buf.size(), recv_ns, out.m, UpdateSink(sink));
+  out.r = p.parse(std::string_view(out.buf->data(), text.size()), out.buf->size(), recv_ns, out.m, UpdateSink(sink));
   return out;
 }
 

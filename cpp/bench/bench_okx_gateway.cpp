@@ -80,9 +80,9 @@ void BM_place_hftx(benchmark::State& state) {
 std::size_t snprintf_place(std::uint64_t id, const OrderRequest& r, char* out, std::size_t cap) {
   const int n = std::snprintf(
       out, cap,
-      "{\"id\":\"p%" PRIu64 "\",\"op\":\"order\",\"args\":[{\"instId\":\"%s\",\"tdMode\":\"cash\",\"clOrdId\":\"hx%" PRIu64
-      "\",\"side\":\"%s\",\"ordType\":\"limit\",\"px\":\"%" PRId64 ".%01" PRId64 "\",\"sz\":\"%" PRId64 ".%08" PRId64
-      "\"}]}",
+      "{\"id\":\"p%" PRIu64 "\",\"op\":\"order\",\"args\":[{\"instId\":\"%s\",\"tdMode\":\"cash\","
+      "\"clOrdId\":\"hx%" PRIu64 "\",\"side\":\"%s\",\"ordType\":\"limit\","
+      "\"px\":\"%" PRId64 ".%01" PRId64 "\",\"sz\":\"%" PRId64 ".%08" PRId64 "\"}]}",
       id, "BTC-USDT", id, r.side == Side::bid ? "buy" : "sell", r.price.raw() / 10, r.price.raw() % 10,
       r.qty.raw() / 100'000'000, r.qty.raw() % 100'000'000);
   return n > 0 && static_cast<std::size_t>(n) < cap ? static_cast<std::size_t>(n) : 0;

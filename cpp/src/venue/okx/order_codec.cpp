@@ -1091,7 +1091,8 @@ bool ApiParser::Impl::scan_order_ack(std::string_view json, std::size_t capacity
     seen |= bit;
   }
   std::string_view msg_text, in_time, out;
-  if ((seen & 8) == 0 || s_code != "0" || !s.lit("],\"code\":\"0\",\"msg\":") || !s.wide_string(msg_text)) return false;
+  const bool accepted = (seen & 8) != 0 && s_code.size() == 1 && s_code[0] == '0';
+  if (!accepted || !s.lit("],\"code\":\"0\",\"msg\":") || !s.wide_string(msg_text)) return false;
   if (s.lit(",\"inTime\":") && !s.wide_string(in_time)) return false;
   bool have_out = false;
   if (s.lit(",\"outTime\":")) {

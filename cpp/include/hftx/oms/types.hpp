@@ -104,6 +104,10 @@ enum class RejectReason : std::uint8_t {
   rate_limited,          // too many requests
   invalid_request,       // a price, quantity or parameter the venue refuses (filters, precision)
   not_logged_on,         // the connection is not authenticated
+  // A cancel or amend refused because the order is closed, where the venue says how (OKX 51402 / 51510,
+  // 51401 / 51509); unknown_order when it does not (Binance -2011, OKX 51400 / 51503).
+  order_filled,          // the order is already filled (completed)
+  order_cancelled,       // the order is already cancelled
   count_
 };
 
@@ -121,6 +125,8 @@ enum class RejectReason : std::uint8_t {
     case RejectReason::rate_limited: return "rate_limited";
     case RejectReason::invalid_request: return "invalid_request";
     case RejectReason::not_logged_on: return "not_logged_on";
+    case RejectReason::order_filled: return "order_filled";
+    case RejectReason::order_cancelled: return "order_cancelled";
     case RejectReason::count_: break;
   }
   return "unknown";

@@ -70,6 +70,7 @@ enum class ApiKind : std::uint8_t {
   other_response,    // any other answer (one that is not ours, a ping's)
   execution_report,  // an update of an order (fills, acks, cancels the venue reports on its own)
   other_event,       // another account event (balances, positions, ...): ignored
+  amend,             // the answer to amending an order (new price and/or quantity; OKX amend-order)
   count_
 };
 
@@ -86,6 +87,7 @@ enum class ApiKind : std::uint8_t {
     case ApiKind::other_response: return "other_response";
     case ApiKind::execution_report: return "execution_report";
     case ApiKind::other_event: return "other_event";
+    case ApiKind::amend: return "amend";
     case ApiKind::count_: break;
   }
   return "unknown";

@@ -96,18 +96,16 @@ enum class RejectReason : std::uint8_t {
   other,                 // a refusal the venue module does not classify (the code says more)
   order_not_found,       // the venue has no such order: it never arrived (Binance -2013, OKX 51603)
   unknown_order,         // a cancel of an order the venue no longer has open (Binance -2011, OKX 51400)
-  order_filled,          // a cancel of an order that has filled meanwhile (OKX 51402)
-  order_cancelled,       // a cancel of an order already cancelled (OKX 51401)
+  // A cancel or amend refused because the order is closed, where the venue says how (OKX 51402 / 51510,
+  // 51401 / 51509); unknown_order when it does not (Binance -2011, OKX 51400 / 51503).
+  order_filled,          // the order is already filled (completed)
+  order_cancelled,       // the order is already cancelled
   would_take,            // a post-only order would have crossed (Binance -2010 "would immediately match")
   insufficient_balance,  // not enough funds or margin
   duplicate_client_id,   // the client order id is in use
   rate_limited,          // too many requests
   invalid_request,       // a price, quantity or parameter the venue refuses (filters, precision)
   not_logged_on,         // the connection is not authenticated
-  // A cancel or amend refused because the order is closed, where the venue says how (OKX 51402 / 51510,
-  // 51401 / 51509); unknown_order when it does not (Binance -2011, OKX 51400 / 51503).
-  order_filled,          // the order is already filled (completed)
-  order_cancelled,       // the order is already cancelled
   count_
 };
 
@@ -125,8 +123,6 @@ enum class RejectReason : std::uint8_t {
     case RejectReason::rate_limited: return "rate_limited";
     case RejectReason::invalid_request: return "invalid_request";
     case RejectReason::not_logged_on: return "not_logged_on";
-    case RejectReason::order_filled: return "order_filled";
-    case RejectReason::order_cancelled: return "order_cancelled";
     case RejectReason::count_: break;
   }
   return "unknown";

@@ -84,8 +84,10 @@ class MarketFeed {
     for (auto& s : syncs_) s->start(now);
   }
   void close() { ws_->close(); }
+  // Timer: snapshot requests held back or timed out; the venue's keep-alive (OKX closes a quiet connection).
   void poll(std::int64_t now) noexcept {
     for (auto& s : syncs_) s->poll(now);
+    protocol_.poll(now, [this](std::string_view text) { return send(text); });
   }
 
   // Every book's depth snapshots are asked for on `api` (the inline order connection, or the pipelined feed's own):
@@ -145,18 +147,11 @@ class MarketFeed {
       case md::MdKind::depth_update: on_diff(in, id, parser, sync, recv_ns, t_read, t_parse); break;
       case md::MdKind::depth_snapshot: on_stream_snapshot(in, id, sync, recv_ns, t_read, t_parse); break;
       case md::MdKind::book_ticker: ctx_.counters.book_tickers.add(); break;
-      case md::MdKind::trade: {
-        ctx_.counters.trades.add();
-        strategy::TradeEvent ev;
-        ev.instrument = id;
-        ev.price = msg_.trade.price;
-        ev.qty = msg_.trade.qty;
-        ev.buyer_is_maker = msg_.trade.buyer_is_maker;
-        ev.trade_id = msg_.trade.id;
-        ev.recv_ns = recv_ns;
-        sink_.on_trade(id, ev);
+      case md::MdKind::trade:
+        on_trade(id, recv_ns);
+        if constexpr (V::kTradeBatches)  // several trades in one message (OKX): the parser keeps the rest
+          while (parser.next_trade(msg_)) on_trade(id, recv_ns);
         break;
-      }
       default: break;
     }
   }
@@ -183,6 +178,18 @@ class MarketFeed {
       return;
     }
     syncs_[i]->on_snapshot(msg_);  // ignored (and counted) unless a snapshot is awaited
+  }
+
+  void on_trade(InstrumentId id, std::int64_t recv_ns) noexcept {
+    ctx_.counters.trades.add();
+    strategy::TradeEvent ev;
+    ev.instrument = id;
+    ev.price = msg_.trade.price;
+    ev.qty = msg_.trade.qty;
+    ev.buyer_is_maker = msg_.trade.buyer_is_maker;
+    ev.trade_id = msg_.trade.id;
+    ev.recv_ns = recv_ns;
+    sink_.on_trade(id, ev);
   }
 
   // The strategies' turn on a book event (the top from the applied book, or predicted from the diff).

@@ -204,8 +204,9 @@ class OrderGateway {
     }
   }
 
-  void on_timer(std::int64_t) noexcept {
+  void on_timer(std::int64_t now) noexcept {
     if (HFTX_UNLIKELY(reconcile_next_ < reconcile_ids_.size())) continue_reconcile();
+    codec_.on_timer([this](auto&& encode) { return send(encode); }, now);  // the venue's keep-alive, if any
     mark_positions();  // mark to the mid and feed the loss limit
     (void)risk_.on_pnl(oms_.positions().total_pnl());
     if (HFTX_UNLIKELY(kill_pending_)) handle_kill();

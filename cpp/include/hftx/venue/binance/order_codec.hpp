@@ -245,6 +245,9 @@ class OrderCodec {
     if (logon_) (void)send([&](char* out, std::size_t cap) { return encoder_.encode_logon(++n_, ms, out, cap); });
     (void)send([&](char* out, std::size_t cap) { return encoder_.encode_subscribe(++n_, ms, out, cap); });
   }
+  // Nothing periodic: Binance pings and the WebSocket layer answers.
+  template <class Send>
+  void on_timer(Send&&, std::int64_t) const noexcept {}
   // The connection is gone (a reconnect begins): what goes out next is signed until the new logon is accepted.
   void logged_off() noexcept { encoder_.set_logged_on(false); }
   // The venue accepted the logon: trading requests go out unsigned from now on.

@@ -25,6 +25,9 @@ class StreamProtocol {
   // Nothing to send when the connection opens: the URL subscribes.
   template <class Send>
   void on_open(Send&&) const noexcept {}
+  // No keep-alive of our own: Binance pings and the WebSocket layer answers.
+  template <class Send>
+  void poll(std::int64_t, Send&&) const noexcept {}
   // Unused: Binance's snapshots are requested on the WebSocket API, not resubscribed.
   template <class Send>
   void resubscribe(InstrumentId, Send&&) const noexcept {}

@@ -9,7 +9,8 @@
 //  - OrderCodec: requests out, answers and execution reports in (order_codec.hpp);
 //  - kTopFirst: a depth diff's top is predicted from its first levels and acted on before the rest is read;
 //  - kSnapshotsByRequest: snapshots are asked for on the WebSocket API (not in the stream);
-//  - kDeferredChecksum: no book checksum to verify after acting.
+//  - kDeferredChecksum: no book checksum to verify after acting;
+//  - kTradeBatches: one trade per message.
 #pragma once
 
 #include <array>
@@ -76,6 +77,7 @@ struct Venue {
   static constexpr bool kTopFirst = true;
   static constexpr bool kSnapshotsByRequest = true;
   static constexpr bool kDeferredChecksum = false;
+  static constexpr bool kTradeBatches = false;  // one trade per message
 
   using MdParser = binance::MdParser;
   template <class Book>

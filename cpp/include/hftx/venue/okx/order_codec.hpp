@@ -46,6 +46,7 @@
 #include "hftx/oms/wire.hpp"
 #include "hftx/venue/okx/markets.hpp"
 #include "hftx/venue/okx/signer.hpp"
+#include "hftx/venue/venue.hpp"
 
 namespace hftx::venue::okx {
 
@@ -252,6 +253,76 @@ class ApiParser {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   ApiParserStats stats_;
+};
+
+
+// ---------------------------------------------------------------------------------------------- session
+
+// The order codec a session's gateway uses (session/order_gateway.hpp): the credentials from the environment
+// variables the config names (venue.api_key_env, secret_key_env and OKX's passphrase_env), the login, the
+// `orders` subscription once logged in, and the encoder and the parser above. OKX takes no trading request
+// before the login is accepted: ready() says when orders may go out. Against the simulator without credentials a
+// fixed demo key is used (the simulator checks no signature unless it is given one); against OKX without them,
+// orders are disabled (market data only) and a note says so.
+//
+// Threading contract: as ApiEncoder/ApiParser: the gateway's thread.
+class OrderCodec {
+ public:
+  static constexpr bool kCancelAll = kCancelAllByInstrument;  // no: cancels go one by one
+  static constexpr bool kOrderQuery = okx::kOrderQuery;       // no: a reconnect reconciles by cancelling
+  static constexpr bool kDepthRequests = false;               // snapshots come in the public stream
+
+  // `trading`: this connection places orders and takes their reports. Throws ConfigError (credentials, options).
+  OrderCodec(const VenueConfig& venue, std::vector<ApiInstrument> instruments, bool trading,
+             std::vector<std::string>& notes);
+
+  [[nodiscard]] bool orders_enabled() const noexcept { return orders_enabled_; }
+  // Logged in: OKX refuses trading requests before.
+  [[nodiscard]] bool ready() const noexcept { return logged_on_; }
+  [[nodiscard]] std::size_t max_request_size() const noexcept { return encoder_.max_request_size(); }
+
+  // A new connection: not logged in; sends the login. `send(encode)` writes one request (encode(out, cap) ->
+  // length).
+  template <class Send>
+  void on_open(Send&& send, std::int64_t now_ns) {
+    logged_on_ = false;
+    if (!orders_enabled_ || !trading_) return;
+    (void)send([&](char* out, std::size_t cap) { return encoder_.encode_login(now_ns / 1'000'000'000, out, cap); });
+  }
+  // The login was accepted: the order reports are subscribed to, and orders may go out.
+  template <class Send>
+  void on_logged_on(Send&& send, std::int64_t) {
+    logged_on_ = true;
+    (void)send([&](char* out, std::size_t cap) { return encoder_.encode_subscribe_orders(out, cap); });
+  }
+  void logged_off() noexcept { logged_on_ = false; }
+  // OKX closes a connection silent for 30 s: the text `ping` every 20 s (answered `pong`).
+  template <class Send>
+  void on_timer(Send&& send, std::int64_t now_ns) {
+    if (!logged_on_ || now_ns - last_ping_ns_ < kPingIntervalNs) return;
+    last_ping_ns_ = now_ns;
+    (void)send([&](char* out, std::size_t cap) { return encoder_.encode_ping(out, cap); });
+  }
+
+  std::size_t encode_place(ClientOrderId id, const OrderRequest& r, std::int64_t, char* out, std::size_t cap) noexcept {
+    return encoder_.encode_place(id, r, out, cap);
+  }
+  std::size_t encode_cancel(ClientOrderId id, InstrumentId i, std::int64_t, char* out, std::size_t cap) noexcept {
+    return encoder_.encode_cancel(id, i, out, cap);
+  }
+  ApiParseResult parse(std::string_view json, std::size_t capacity, std::int64_t recv_ns, ApiMessage& out,
+                       UpdateSink sink) noexcept {
+    return parser_.parse(json, capacity, recv_ns, out, sink);
+  }
+
+ private:
+  bool orders_enabled_ = false;  // set while encoder_ is built (declared first)
+  bool trading_;
+  static constexpr std::int64_t kPingIntervalNs = 20'000'000'000;
+  bool logged_on_ = false;
+  std::int64_t last_ping_ns_ = 0;
+  ApiEncoder encoder_;
+  ApiParser parser_;
 };
 
 }  // namespace hftx::venue::okx

@@ -2,6 +2,7 @@
 // venue is its folder (venue/<name>/sim_dialect.hpp + .cpp) and one line here.
 #include "hftx/sim/engine.hpp"
 #include "hftx/venue/binance/sim_dialect.hpp"
+#include "hftx/venue/okx/sim_dialect.hpp"
 
 namespace hftx::sim {
 namespace {
@@ -9,6 +10,7 @@ namespace {
 const std::vector<DialectInfo>& dialects() {
   static const std::vector<DialectInfo> kDialects = {
       venue::binance::sim_dialect_info(),
+      venue::okx::sim_dialect_info(),
   };
   return kDialects;
 }

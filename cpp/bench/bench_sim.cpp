@@ -1,9 +1,10 @@
-// The exchange simulator's market-data throughput.
+// The exchange simulator's market-data throughput, per venue dialect.
 //
 //  sim_generate/hftx            MarketGenerator::step() on one core: the random walk of a 1000-level book
-//                               in the L3 matching engine plus the Binance JSON text of every message
-//                               (depthUpdate, bookTicker, trade), into a sink that only counts bytes.
-//                               items = messages. Goal: >= 1M messages/s.
+//                               in the L3 matching engine, its neutral events, and the Binance dialect's JSON
+//                               text of every one (depthUpdate, bookTicker, trade: venue::binance::
+//                               SimMarketWriter), into a sink that only counts bytes. items = messages.
+//                               Goal: >= 1M messages/s.
 //  sim_loopback/hftx            the simulator on its own thread (event_rate 0: as fast as the client takes
 //                               it) serving btcusdt@depth@100ms + bookTicker + trade over a loopback
 //                               WebSocket to an hftx WsClient on the benchmark thread, which receives every
@@ -16,54 +17,70 @@
 #include <string>
 
 #include "bench_support.hpp"
-#include "hftx/venue/binance/md_parser.hpp"
 #include "hftx/net/websocket.hpp"
 #include "hftx/sim/exchange.hpp"
 #include "hftx/sim/generator.hpp"
+#include "hftx/venue/binance/md_parser.hpp"
+#include "hftx/venue/binance/sim_dialect.hpp"
 
 namespace {
 
-struct CountingSink final : hftx::sim::MarketSink {
+// The Binance dialect's text of every event (as SimDialect writes it for a subscriber).
+struct BinanceTextSink {
+  hftx::venue::binance::SimMarketWriter w{"BTCUSDT", hftx::Scale::from_step("0.01"),
+                                          hftx::Scale::from_step("0.00000001")};
   std::uint64_t messages = 0, bytes = 0;
-  void on_market(hftx::sim::StreamKind, std::string_view d) noexcept override {
+  void count(std::string_view d) noexcept {
     ++messages;
     bytes += d.size();
     hftx::do_not_optimize(d.data());
   }
-  void on_account_execution(const hftx::book::Execution&) noexcept override {}
+  void on_depth(const hftx::md::DepthUpdate& d, std::int64_t ms) noexcept { count(w.depth(d, ms)); }
+  void on_top(const hftx::md::BookTicker& t, std::int64_t) noexcept { count(w.ticker(t)); }
+  void on_trade(const hftx::md::Trade& t, std::int64_t ms) noexcept { count(w.trade(t, ms)); }
+  void on_account_execution(const hftx::book::Execution&, std::uint64_t) noexcept {}
 };
 
-void BM_generate(benchmark::State& state) {
-  hftx::sim::GeneratorConfig gc;
-  gc.depth_levels = 1000;
-  gc.trade_probability = 0.2;
-  hftx::sim::MarketGenerator g(gc);
-  CountingSink sink;
-  g.set_sink(&sink);
+template <class Sink>
+void generate(benchmark::State& state, Sink& sink, hftx::sim::MarketGenerator& g) {
   g.seed_book();
   g.set_time_ms(1723100000000);
-  for (int i = 0; i < 100000; ++i) g.step();  // warm-up: the walk reaches its steady state
+  for (int i = 0; i < 100000; ++i) g.step(sink);  // warm-up: the walk reaches its steady state
   sink.messages = sink.bytes = 0;
   hftx::bench::AllocMeter alloc;
   for (auto _ : state) {
-    for (int i = 0; i < 1000; ++i) g.step();
+    for (int i = 0; i < 1000; ++i) g.step(sink);
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(sink.messages));
   state.SetBytesProcessed(static_cast<std::int64_t>(sink.bytes));
-  state.counters["msg_bytes"] = static_cast<double>(sink.bytes) / static_cast<double>(std::max<std::uint64_t>(1, sink.messages));
+  state.counters["msg_bytes"] =
+      static_cast<double>(sink.bytes) / static_cast<double>(std::max<std::uint64_t>(1, sink.messages));
   alloc.publish(state);
+}
+
+hftx::sim::GeneratorConfig generator_config() {
+  hftx::sim::GeneratorConfig gc;
+  gc.depth_levels = 1000;
+  gc.trade_probability = 0.2;
+  return gc;
+}
+
+void BM_generate(benchmark::State& state) {
+  hftx::sim::MarketGenerator g(generator_config());
+  BinanceTextSink sink;
+  generate(state, sink, g);
 }
 BENCHMARK(BM_generate)->Name("sim_generate/hftx")->Unit(benchmark::kMicrosecond);
 
-void BM_loopback(benchmark::State& state, bool parse) {
-  hftx::sim::ExchangeConfig cfg;
+void loopback(benchmark::State& state, hftx::sim::ExchangeConfig cfg, const std::string& url,
+              const std::string& subscribe, bool parse) {
   cfg.event_rate = 0;
   cfg.depth_levels = 1000;
   hftx::sim::Exchange ex(cfg);
   ex.start();
   hftx::net::Reactor reactor;
   hftx::net::WsClientConfig cc;
-  cc.url = ex.market_url() + "?streams=btcusdt@depth@100ms/btcusdt@bookTicker/btcusdt@trade";
+  cc.url = url.empty() ? ex.market_url() : ex.market_url() + url;
   cc.read_buffer_size = 1u << 20;
   hftx::net::WsClient client(reactor, cc);
   hftx::venue::binance::MdParser parser(hftx::Scale::from_step("0.01"), hftx::Scale::from_step("0.00000001"));
@@ -73,6 +90,9 @@ void BM_loopback(benchmark::State& state, bool parse) {
   client.on_message = [&](hftx::net::WsConnection&, const hftx::net::WsMessage& m) {
     ++received;
     if (parse && !parser.parse_unpadded(m.data, 0, msg, levels).ok()) ++errors;
+  };
+  client.on_open = [&](hftx::net::WsConnection& c) {
+    if (!subscribe.empty()) c.send_text(subscribe);
   };
   client.connect();
   while (received < 100000) reactor.poll(10);  // warm-up
@@ -86,6 +106,11 @@ void BM_loopback(benchmark::State& state, bool parse) {
   state.counters["server_slow_skips"] = static_cast<double>(ex.stats().slow_skips);
   client.close();
   ex.stop();
+}
+
+void BM_loopback(benchmark::State& state, bool parse) {
+  loopback(state, hftx::sim::ExchangeConfig{}, "?streams=btcusdt@depth@100ms/btcusdt@bookTicker/btcusdt@trade", "",
+           parse);
 }
 BENCHMARK_CAPTURE(BM_loopback, plain, false)->Name("sim_loopback/hftx")->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_loopback, parsed, true)->Name("sim_loopback_parsed/hftx")->Unit(benchmark::kMicrosecond)->UseRealTime();

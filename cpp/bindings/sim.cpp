@@ -1,7 +1,8 @@
 // The exchange simulator for Python: hftx::sim::Exchange on its own thread and reactor.
 //
 // The constructor takes the normalised config dict ({"simulator": {...}, "instruments": [...]}, other
-// top-level keys ignored) and converts it into ExchangeConfig; C++ validates it again (ConfigError naming
+// top-level keys ignored; simulator.venue picks the dialect: binance, the default, or okx) and converts it
+// into ExchangeConfig; C++ validates it again (ConfigError naming
 // the key). start()/stop() release the GIL; the hooks and queries are thread-safe on the C++ side.
 #include <pybind11/stl.h>
 
@@ -61,6 +62,7 @@ ExchangeConfig to_config(const pyb::dict& cfg) {
     s = cfg["simulator"].cast<pyb::dict>();
   }
   const std::string p = "simulator.";
+  c.venue = get_as<std::string>(s, "venue", p, c.venue);
   c.host = get_as<std::string>(s, "host", p, c.host);
   c.port = static_cast<int>(get_as<long long>(s, "port", p, c.port));
   const std::string mode = get_as<std::string>(s, "mode", p, "generated");
@@ -96,6 +98,7 @@ ExchangeConfig to_config(const pyb::dict& cfg) {
   c.api_key = get_as<std::string>(s, "api_key", p, "");
   c.api_secret = get_as<std::string>(s, "api_secret", p, "");
   c.api_public_key = get_as<std::string>(s, "api_public_key", p, "");
+  c.api_passphrase = get_as<std::string>(s, "api_passphrase", p, "");
   if (cfg.contains("instruments")) {
     c.instruments.clear();
     std::size_t i = 0;
@@ -128,11 +131,15 @@ pyb::dict stats_dict(const sim::ExchangeStats& s) {
   d["orders"] = s.orders;
   d["fills"] = s.fills;
   d["cancels"] = s.cancels;
+  d["amends"] = s.amends;
   d["rejects"] = s.rejects;
   d["logons"] = s.logons;
   d["unsigned_requests"] = s.unsigned_requests;
   for (std::size_t i = 0; i < sim::kRejectCodes.size(); ++i)
     d[pyb::str("rejects_" + std::to_string(-sim::kRejectCodes[i]))] = s.rejects_by_code[i];
+  // The serving dialect's own codes (OKX: rejects_51008, ...); Binance's are the ones above.
+  for (const sim::RejectCount& r : s.rejects_by_venue_code)
+    if (r.code != 0) d[pyb::str("rejects_" + std::to_string(r.code < 0 ? -r.code : r.code))] = r.count;
   d["connections"] = s.connections;
   d["market_connections"] = s.market_connections;
   d["api_connections"] = s.api_connections;
@@ -164,7 +171,9 @@ class PySimulator {
 }  // namespace
 
 void register_sim(pyb::module_& m) {
-  pyb::class_<PySimulator>(m, "Simulator", "hftx's exchange simulator (Binance formats) on its own thread.")
+  pyb::class_<PySimulator>(m, "Simulator",
+                           "hftx's exchange simulator on its own thread, in the dialect of simulator.venue (binance "
+                           "by default, or okx).")
       .def(pyb::init<const pyb::dict&>(), pyb::arg("cfg"))
       .def("start", &PySimulator::start)
       .def("stop", &PySimulator::stop)

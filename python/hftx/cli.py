@@ -341,23 +341,38 @@ def _run_report(args: argparse.Namespace) -> int:
 def _add_sim(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "sim",
-        help="serve the exchange simulator (Binance streams + WebSocket API) until Ctrl-C",
-        description="Serves generated (default) or replayed Binance market streams at ws://HOST:PORT/stream and "
-        "the WebSocket API at ws://HOST:PORT/ws-api/v3, printing a stats line every second. Exit status: 0 after "
-        "Ctrl-C or --duration, 2 bad arguments, 3 port in use.",
+        help="serve the exchange simulator (Binance or OKX) until Ctrl-C",
+        description="Serves a generated (default) or replayed market in the dialect of --venue: binance (combined "
+        "streams at ws://HOST:PORT/stream, the WebSocket API at ws://HOST:PORT/ws-api/v3) or okx (public channels at "
+        "ws://HOST:PORT/ws/v5/public, login, orders and trading at ws://HOST:PORT/ws/v5/private), printing a stats "
+        "line every second. Replay reads recorded Binance files with either venue. Exit status: 0 after Ctrl-C or "
+        "--duration, 2 bad arguments, 3 port in use.",
     )
+    p.add_argument("--venue", choices=("binance", "okx"), default="binance", help="whose dialect (default binance)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, metavar="P", help="port (default 0: any free port)")
     p.add_argument("--replay", type=Path, nargs="+", metavar="FILE",
-                   help="replay recorded `<ns> <json>` files instead of generating a market")
+                   help="replay recorded `<ns> <json>` Binance files instead of generating a market")
     p.add_argument("--pace", choices=("recorded", "fast"), default="recorded", help="replay pace")
     p.add_argument("--rate", type=float, default=20000, metavar="N",
                    help="generated market events/s over all symbols (0: as fast as clients read)")
     p.add_argument("--seed", type=int, default=42, metavar="S", help="random-walk seed")
     p.add_argument("--symbol", action="append", default=[], metavar="SYM",
-                   help="instrument to list (repeatable; default BTCUSDT, or the symbol in the replay file name)")
-    p.add_argument("--latency-us", type=int, default=0, metavar="US", help="added to every WS-API answer")
+                   help="instrument to list, in the venue's spelling (repeatable; default BTCUSDT / BTC-USDT, or "
+                   "the symbol in the replay file name)")
+    p.add_argument("--latency-us", type=int, default=0, metavar="US", help="added to every private answer and report")
     p.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds")
+
+
+# Quote assets recognised at the end of a Binance symbol (btcusdt -> BTC-USDT for OKX), longest first.
+_QUOTES = ("FDUSD", "USDT", "USDC", "BUSD", "TUSD", "DAI", "EUR", "TRY", "BRL", "GBP", "JPY", "BTC", "ETH", "BNB")
+
+
+def _okx_symbol(binance: str) -> str:
+    for q in _QUOTES:
+        if binance.endswith(q) and len(binance) > len(q):
+            return f"{binance[: -len(q)]}-{q}"
+    return binance
 
 
 def _sim_symbols(args: argparse.Namespace) -> list[str]:
@@ -370,7 +385,8 @@ def _sim_symbols(args: argparse.Namespace) -> list[str]:
         m = re.search(r"(?:spot|usdm|coinm)_([a-z0-9]+)_", Path(f).name)
         if m and m.group(1).upper() not in found:
             found.append(m.group(1).upper())
-    return found or ["BTCUSDT"]
+    symbols = found or ["BTCUSDT"]
+    return [_okx_symbol(s) for s in symbols] if args.venue == "okx" else symbols
 
 
 def _run_sim(args: argparse.Namespace) -> int:
@@ -383,13 +399,15 @@ def _run_sim(args: argparse.Namespace) -> int:
     for f in args.replay or []:
         if not Path(f).is_file():
             raise ValueError(f"--replay {f}: no such file")
+    symbols = _sim_symbols(args)
     cfg: dict[str, Any] = {
         "simulator": {
-            "host": args.host, "port": args.port, "mode": "replay" if args.replay else "generated",
-            "seed": args.seed, "event_rate": args.rate, "replay_files": [str(f) for f in args.replay or []],
-            "replay_pace": args.pace, "latency_us": args.latency_us,
+            "venue": args.venue, "host": args.host, "port": args.port,
+            "mode": "replay" if args.replay else "generated", "seed": args.seed, "event_rate": args.rate,
+            "replay_files": [str(f) for f in args.replay or []], "replay_pace": args.pace,
+            "latency_us": args.latency_us,
         },
-        "instruments": [{"symbol": s} for s in _sim_symbols(args)],
+        "instruments": [{"symbol": s} for s in symbols],
     }
     sim = Simulator(cfg)
     try:
@@ -398,8 +416,11 @@ def _run_sim(args: argparse.Namespace) -> int:
         _err.print(f"hftx sim: cannot listen on {args.host}:{args.port} (port in use?): {exc}", highlight=False,
                    markup=False, style="red")
         return 3
-    print(f"market  {sim.market_url()}?streams=" + "/".join(
-        f"{s.lower()}@depth@100ms/{s.lower()}@bookTicker/{s.lower()}@trade" for s in _sim_symbols(args)), flush=True)
+    if args.venue == "okx":
+        print(f"market  {sim.market_url()}", flush=True)
+    else:
+        print(f"market  {sim.market_url()}?streams=" + "/".join(
+            f"{s.lower()}@depth@100ms/{s.lower()}@bookTicker/{s.lower()}@trade" for s in symbols), flush=True)
     print(f"api     {sim.api_url()}", flush=True)
     deadline = None if args.duration is None else time.monotonic() + args.duration
     last = sim.stats()

@@ -21,6 +21,7 @@
 #include "hftx/venue/binance/order_codec.hpp"
 #include "hftx/sim/exchange.hpp"
 #include "hftx/sim/generator.hpp"
+#include "hftx/venue/binance/sim_dialect.hpp"
 #include "test_support.hpp"
 
 using namespace hftx;
@@ -227,35 +228,36 @@ TEST(SimConfig, ValidateNamesTheKey) {
 }
 
 // The generator alone: deterministic for a seed; consecutive ids; each bookTicker is the book's top after
-// the diff it names.
+// the diff it names. The generator publishes neutral events; the Binance dialect's writer gives them their text.
 TEST(SimGenerator, DeterministicConsecutiveIdsTickerIsTop) {
-  struct Sink final : sim::MarketSink {
+  struct Sink {
+    venue::binance::SimMarketWriter w{"BTCUSDT", Scale::from_step("0.01"), Scale::from_step("0.00000001")};
     std::vector<std::string> out;
-    void on_market(sim::StreamKind, std::string_view d) noexcept override { out.emplace_back(d); }
-    void on_account_execution(const book::Execution&) noexcept override {}
+    void on_depth(const md::DepthUpdate& d, std::int64_t ms) { out.emplace_back(w.depth(d, ms)); }
+    void on_top(const md::BookTicker& t, std::int64_t) { out.emplace_back(w.ticker(t)); }
+    void on_trade(const md::Trade& t, std::int64_t ms) { out.emplace_back(w.trade(t, ms)); }
+    void on_account_execution(const book::Execution&, std::uint64_t) {}
   };
   sim::GeneratorConfig gc;
   gc.depth_levels = 100;
   gc.seed = 3;
   sim::MarketGenerator a(gc), b(gc);
   Sink sa, sb;
-  a.set_sink(&sa);
-  b.set_sink(&sb);
   a.seed_book();
   b.seed_book();
   venue::binance::MdParser parser(gc.price_scale, gc.qty_scale);
   std::vector<md::Level> levels(4096);
   book::L2Book l2;
   std::string snap;
-  a.write_snapshot(1000, snap);
+  venue::binance::write_depth_result(a.engine(), gc.price_scale, gc.qty_scale, a.last_update_id(), 1000, snap);
   md::MdMessage m;
   ASSERT_TRUE(parser.parse_unpadded(R"({"id":"d","status":200,"result":)" + snap + "}", 0, m, levels).ok());
   l2.load_snapshot(m.snapshot.bids, m.snapshot.asks, m.snapshot.last_update_id);
   std::uint64_t last = m.snapshot.last_update_id, checked = 0, diffs = 0, trades = 0, multi = 0;
   const std::uint64_t steps = test::scaled(20000);
   for (std::uint64_t i = 0; i < steps; ++i) {
-    a.step();
-    b.step();
+    a.step(sa);
+    b.step(sb);
   }
   ASSERT_EQ(sa.out, sb.out);
   for (const auto& text : sa.out) {
@@ -300,12 +302,13 @@ TEST(SimGenerator, SpreadStaysNarrowWhileTheMidMoves) {
   gc.depth_levels = 200;
   sim::MarketGenerator g(gc);
   g.seed_book();
+  sim::NullSink none;
   const std::uint64_t steps = test::scaled(500'000);
   std::vector<std::int64_t> spreads;
   spreads.reserve(steps);
   std::int64_t lo = INT64_MAX, hi = 0;
   for (std::uint64_t i = 0; i < steps; ++i) {
-    g.step();
+    g.step(none);
     const std::int64_t bid = g.engine().best(book::Side::bid).price.raw();
     const std::int64_t ask = g.engine().best(book::Side::ask).price.raw();
     ASSERT_LT(bid, ask);

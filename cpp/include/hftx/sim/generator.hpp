@@ -1,39 +1,46 @@
-// hftx/sim/generator.hpp — one symbol's simulated market: the L3 book (book::MatchingEngine) that the
-// simulator serves, its Binance depth-update ids, and a seeded random walk that moves it.
+// hftx/sim/generator.hpp — one instrument's simulated market: the L3 book (book::MatchingEngine) that the
+// simulator serves, its sequence of book-update ids, and a seeded random walk that moves it. Venue-neutral:
+// it publishes neutral events (md::DepthUpdate, md::BookTicker, md::Trade, book::Execution; fixed-point
+// numbers, no text). Each venue's simulator dialect writes them in its own format.
 //
 // Threading contract: single-threaded; the simulator's reactor thread owns each MarketGenerator. The sink
-// runs on that thread, inside the calls that produce messages.
+// passed to a producing call runs on that thread, inside the call.
 //
 // The book: the market's liquidity rests as anonymous orders, one per price level (id = kAnonBit | side |
 // price, so a level's anonymous order is found without a table); the account's orders rest among them with
 // price-time priority (their ids are the venue's order ids, below kAnonBit). A level's served quantity is
-// the engine's level total: anonymous plus the account's, as Binance's depth includes every order.
+// the engine's level total: anonymous plus the account's, as a venue's depth includes every order.
 //
-// Every change of the book is published as a spot depthUpdate with consecutive ids (U = previous u + 1),
-// followed by a bookTicker (u = that update's u) when the best bid or ask changed, so that a client that
-// follows Binance's sync procedure holds exactly this book. Executions publish trade messages.
+// Every change of the book is published as one depth update with consecutive ids (first = previous last
+// + 1), its levels best first (bids by falling price, asks by rising price) with their totals after the
+// change (0: the level is gone), followed by the top of book (update_id = that update's last id) when the
+// best bid or ask changed, so that a client that applies the updates in order holds exactly this book.
+// Executions publish trades.
 //
 // Generation (step()): with probability trade_probability an aggressive order (generated flow) takes
 // part or all of one side's best level, or sweeps several — executing against the account's resting
 // orders in their queue place; otherwise a level's anonymous quantity changes (top-heavy choice of level),
 // a level is added inside the spread, or the best level is pulled (only while the spread is tight).
 // Liquidity that leaves is replaced near the top, and depth is kept at depth_levels per side: the spread
-// stays a few ticks (median 3-4, p99 ~35 on the defaults) while the mid wanders. All of it is
-// integer arithmetic on the tick grid with a xorshift generator: no allocation after construction, and
-// messages are written by hand into one reusable buffer (no printf).
+// stays a few ticks (median 3-4, p99 ~35 on the defaults) while the mid wanders. All of it is integer
+// arithmetic on the tick grid with a xorshift generator: no allocation after construction.
+//
+// Sinks are compile-time parameters (MarketEventSink): the simulator instantiates the generator's calls per
+// venue dialect, so a published event costs no virtual call.
 #pragma once
 
 #include <algorithm>
-#include <charconv>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "hftx/book/matching.hpp"
 #include "hftx/core/fixed_point.hpp"
+#include "hftx/md/events.hpp"
 
 namespace hftx::sim {
 
@@ -41,24 +48,29 @@ using book::Execution;
 using book::OrderId;
 using book::Side;
 
-enum class StreamKind : std::uint8_t { depth, book_ticker, trade };
-inline constexpr std::size_t kStreamKinds = 3;
+// What a MarketGenerator publishes. `ms` is the event time (ms since the epoch) the owner set for the batch.
+// The spans of a DepthUpdate are valid only during the call.
+template <class S>
+concept MarketEventSink = requires(S& s, const md::DepthUpdate& d, const md::BookTicker& t, const md::Trade& tr,
+                                   const Execution& e, std::int64_t ms) {
+  s.on_depth(d, ms);
+  s.on_top(t, ms);
+  s.on_trade(tr, ms);
+  // An execution in which an account order (id <= kMaxAccountId) took part, as maker or taker, and the id of
+  // the public trade published for it (0: none, a replayed market change). Runs after the engine call that
+  // produced it (never from inside the matching engine).
+  s.on_account_execution(e, std::uint64_t{0});
+};
 
-// Receives what a MarketGenerator produces.
-class MarketSink {
- public:
-  // One market message of the generator's symbol: the stream's payload object (no envelope). Valid only
-  // during the call.
-  virtual void on_market(StreamKind kind, std::string_view data) noexcept = 0;
-  // An execution in which an account order (id < kAnonBit) took part, as maker or taker.
-  virtual void on_account_execution(const Execution& e) noexcept = 0;
-
- protected:
-  ~MarketSink() = default;
+// A sink that drops everything (setup, tests that only look at the book).
+struct NullSink {
+  void on_depth(const md::DepthUpdate&, std::int64_t) noexcept {}
+  void on_top(const md::BookTicker&, std::int64_t) noexcept {}
+  void on_trade(const md::Trade&, std::int64_t) noexcept {}
+  void on_account_execution(const Execution&, std::uint64_t) noexcept {}
 };
 
 struct GeneratorConfig {
-  std::string symbol = "BTCUSDT";
   Scale price_scale = Scale::from_step("0.01");
   Scale qty_scale = Scale::from_step("0.00000001");
   std::int64_t lot = 1000;              // order lot in qty steps (0.00001 BTC at 1e-8)
@@ -91,35 +103,30 @@ class MarketGenerator {
       ++exec_count_;
     });
     execs_.reserve(1024);
-    levels_.reserve(1024);
-    buf_.resize(1u << 16);
-    lower_.resize(cfg.symbol.size());
-    std::transform(cfg.symbol.begin(), cfg.symbol.end(), lower_.begin(),
-                   [](char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); });
+    touched_.reserve(1024);
+    out_.reserve(1024);
     const double t = std::clamp(cfg.trade_probability, 0.0, 1.0) * 18446744073709551616.0;
     trade_threshold_ = t >= 18446744073709549568.0 ? UINT64_MAX : static_cast<std::uint64_t>(t);
   }
   MarketGenerator(const MarketGenerator&) = delete;
   MarketGenerator& operator=(const MarketGenerator&) = delete;
 
-  void set_sink(MarketSink* sink) noexcept { sink_ = sink; }
   [[nodiscard]] const GeneratorConfig& config() const noexcept { return cfg_; }
-  [[nodiscard]] const std::string& symbol() const noexcept { return cfg_.symbol; }
-  [[nodiscard]] const std::string& lower_symbol() const noexcept { return lower_; }
   [[nodiscard]] const book::MatchingEngine& engine() const noexcept { return engine_; }
   [[nodiscard]] std::uint64_t last_update_id() const noexcept { return last_u_; }
   [[nodiscard]] std::uint64_t next_trade_id() const noexcept { return trade_id_ + 1; }
   // The next depth update skips one id (test hook: subscribers see a gap).
   void skip_next_id() noexcept { skip_ = 1; }
-  // Event time stamped on messages (ms since the epoch); the owner sets it once per batch.
+  // Event time stamped on events (ms since the epoch); the owner sets it once per batch.
   void set_time_ms(std::int64_t ms) noexcept { now_ms_ = ms; }
+  [[nodiscard]] std::int64_t time_ms() const noexcept { return now_ms_; }
 
   static OrderId anon_id(Side s, std::int64_t price) noexcept {
     return kAnonBit | (s == Side::ask ? kAskBit : 0) | static_cast<OrderId>(price);
   }
   static bool is_account(OrderId id) noexcept { return id != 0 && id <= kMaxAccountId; }
 
-  // Fills depth_levels anonymous levels per side around start_price (one tick spread), without messages.
+  // Fills depth_levels anonymous levels per side around start_price (one tick spread), without events.
   void seed_book() {
     const std::int64_t bid0 = cfg_.start_price - 1 > 0 ? cfg_.start_price - 1 : 1;
     for (std::size_t i = 0; i < cfg_.depth_levels; ++i) {
@@ -129,80 +136,123 @@ class MarketGenerator {
     remember_top();
   }
 
-  // Quantity at a price (0: no level), the anonymous part included.
-  [[nodiscard]] std::int64_t level_qty(Side s, std::int64_t price) const noexcept {
+  // Index of the level at `price` from the best (SIZE_MAX: no level there). Binary search.
+  [[nodiscard]] std::size_t level_index(Side s, std::int64_t price) const noexcept {
     std::size_t lo = 0, hi = engine_.level_count(s);
     while (lo < hi) {  // level(s, i) runs from the best outward: prices fall (bids) / rise (asks) with i
       const std::size_t mid = (lo + hi) / 2;
       const std::int64_t p = engine_.level(s, mid).price.raw();
-      if (p == price) return engine_.level(s, mid).qty.raw();
+      if (p == price) return mid;
       if (s == Side::bid ? p > price : p < price) lo = mid + 1;
       else hi = mid;
     }
-    return 0;
+    return SIZE_MAX;
+  }
+  // Quantity at a price (0: no level), the anonymous part included.
+  [[nodiscard]] std::int64_t level_qty(Side s, std::int64_t price) const noexcept {
+    const std::size_t i = level_index(s, price);
+    return i == SIZE_MAX ? 0 : engine_.level(s, i).qty.raw();
+  }
+  // Orders resting at the i-th level (the market's one anonymous order and the account's).
+  [[nodiscard]] std::uint32_t level_orders(Side s, std::size_t i) const noexcept {
+    std::uint32_t n = 0;
+    engine_.for_each_order(s, i, [&](const book::OrderView&) { ++n; });
+    return n;
   }
 
   // ---- generation -------------------------------------------------------------------------------------
-  // One random market event (1 to a few messages). Returns the number of messages produced.
-  std::size_t step() noexcept {
+  // One random market event (1 to a few published events). Returns the number of events published.
+  template <MarketEventSink S>
+  std::size_t step(S& sink) noexcept {
     produced_ = 0;
     const std::uint64_t r = next();
     if (r < trade_threshold_ && engine_.has_bid() && engine_.has_ask()) {
-      aggress(next() & 1 ? Side::bid : Side::ask);
+      aggress(next() & 1 ? Side::bid : Side::ask, sink);
     } else {
       const Side s = next() & 1 ? Side::bid : Side::ask;
       const unsigned k = static_cast<unsigned>(next() % 100);
-      levels_.clear();
+      touched_.clear();
       if (k < 70 || !engine_.has_bid() || !engine_.has_ask()) change_level(s);
       else if (k < 85 || spread() > kPullSpread) improve(s);  // a wide spread refills before it widens
       else pull(s);
-      publish_levels();
+      publish_levels(sink);
     }
     return produced_;
   }
 
   // ---- account orders ---------------------------------------------------------------------------------
   // Submits an account order (id <= kMaxAccountId) and publishes what changed: trades for its executions,
-  // a depth update for every touched level, a bookTicker when the top moved. Executions reach the sink's
-  // on_account_execution() after the engine call (never from inside it).
-  book::OrderResult submit_account(const book::OrderRequest& o) noexcept {
+  // a depth update for every touched level, the top when it moved. Executions reach the sink's
+  // on_account_execution() after the engine call, before the depth update.
+  template <MarketEventSink S>
+  book::OrderResult submit_account(const book::OrderRequest& o, S& sink) noexcept {
     produced_ = 0;
-    levels_.clear();
+    touched_.clear();
     exec_count_ = 0;
     const book::OrderResult res = engine_.submit(o);
+    const std::uint64_t first_trade = trade_id_ + 1;
     for (std::size_t i = 0; i < exec_count_; ++i) {
-      publish_trade(execs_[i]);
+      publish_trade(execs_[i], sink);
       touch(o.side == Side::bid ? Side::ask : Side::bid, execs_[i].price.raw());
     }
     if (res.status == book::OrderStatus::resting) touch(o.side, o.price.raw());
-    deliver_executions();
-    publish_levels();
+    deliver_executions(sink, first_trade);
+    publish_levels(sink);
     return res;
   }
   // Cancels a resting account order and publishes its level. False when it is not resting.
-  bool cancel_account(OrderId id) noexcept {
+  template <MarketEventSink S>
+  bool cancel_account(OrderId id, S& sink) noexcept {
     book::OrderView v;
     if (!engine_.get(id, v)) return false;
     produced_ = 0;
-    levels_.clear();
+    touched_.clear();
     engine_.cancel(id);
     touch(v.side, v.price.raw());
-    publish_levels();
+    publish_levels(sink);
     return true;
+  }
+  // New price and remaining quantity for a resting account order (book::MatchingEngine::modify: a smaller
+  // quantity at the same price keeps the queue place, anything else re-enters and may trade). Publishes
+  // trades, the touched levels and the top, as submit_account().
+  template <MarketEventSink S>
+  book::OrderResult amend_account(OrderId id, std::int64_t price, std::int64_t qty, S& sink) noexcept {
+    book::OrderView v;
+    if (!engine_.get(id, v)) return {book::OrderStatus::rejected_invalid, Qty(0), Qty(0)};
+    produced_ = 0;
+    touched_.clear();
+    exec_count_ = 0;
+    const book::OrderResult res = engine_.modify(id, Price(price), Qty(qty));
+    touch(v.side, v.price.raw());
+    const std::uint64_t first_trade = trade_id_ + 1;
+    for (std::size_t i = 0; i < exec_count_; ++i) {
+      publish_trade(execs_[i], sink);
+      touch(v.side == Side::bid ? Side::ask : Side::bid, execs_[i].price.raw());
+    }
+    if (res.status == book::OrderStatus::resting) touch(v.side, price);
+    deliver_executions(sink, first_trade);
+    publish_levels(sink);
+    return res;
   }
 
   // ---- replay -----------------------------------------------------------------------------------------
   // Sets the market's (anonymous) quantity at a level, as a recorded depth update says; the account's
   // orders there keep their place. A new level that crosses account orders trades against them (the
-  // market took them): on_account_execution() runs. Publishes nothing (the caller forwards the recording).
-  void set_market_level(Side s, std::int64_t price, std::int64_t qty) noexcept {
+  // market took them): on_account_execution() runs and the account levels it consumed are remembered as
+  // touched (publish_account_levels() serves them). Publishes no book event (the caller serves the recording).
+  template <MarketEventSink S>
+  void set_market_level(Side s, std::int64_t price, std::int64_t qty, S& sink) noexcept {
     exec_count_ = 0;
     put_anon(s, price, qty);
-    deliver_executions();
+    for (std::size_t i = 0; i < exec_count_; ++i)
+      if (is_account(execs_[i].maker)) touch(s == Side::bid ? Side::ask : Side::bid, execs_[i].price.raw());
+    deliver_executions(sink, 0);
   }
   // A recorded trade: generated flow at `price` for `qty` that executes in price-time order; the market's
-  // liquidity it consumes is restored by the next recorded depth update. Publishes nothing.
-  void replay_trade(Side aggressor, std::int64_t price, std::int64_t qty) noexcept {
+  // liquidity it consumes is restored by the next recorded depth update. Publishes no trade (the recording
+  // carries it); the levels it consumed are remembered as touched.
+  template <MarketEventSink S>
+  void replay_trade(Side aggressor, std::int64_t price, std::int64_t qty, S& sink) noexcept {
     exec_count_ = 0;
     book::OrderRequest o;
     o.id = kFlowBit | (++flow_id_ & (kFlowBit - 1));
@@ -211,52 +261,40 @@ class MarketGenerator {
     o.price = Price(price);
     o.qty = Qty(qty);
     (void)engine_.submit(o);
-    deliver_executions();
+    for (std::size_t i = 0; i < exec_count_; ++i) touch(aggressor == Side::bid ? Side::ask : Side::bid, execs_[i].price.raw());
+    deliver_executions(sink, 0);
   }
   // Takes the update id sequence over from a recording (the replayed diffs carry their own ids).
   void set_last_update_id(std::uint64_t u) noexcept { last_u_ = u; }
-  // Publishes the given levels (absolute, with the account's quantity) as one depth update with fresh ids,
-  // and a bookTicker when the top moved. Used in replay for level changes the recording cannot know.
-  void publish_account_levels() noexcept { publish_levels(); }
-  void touch(Side s, std::int64_t price) noexcept {
-    for (const auto& l : levels_)
-      if (l.side == s && l.price == price) return;
-    levels_.push_back({s, price});  // reserved for 1024 levels; a larger sweep grows it once
+  // Publishes the touched levels (absolute, with the account's quantity) as one depth update with fresh ids,
+  // and the top when it moved. Used in replay for level changes the recording cannot know.
+  template <MarketEventSink S>
+  void publish_account_levels(S& sink) noexcept {
+    publish_levels(sink);
   }
-  void clear_touched() noexcept { levels_.clear(); }
-
-  // ---- snapshot -----------------------------------------------------------------------------------------
-  // Appends the WS-API depth result object {"lastUpdateId":..,"bids":[..],"asks":[..]} to `out`.
-  void write_snapshot(std::size_t limit, std::string& out) const {
-    char tmp[64];
-    out += "{\"lastUpdateId\":";
-    out.append(tmp, static_cast<std::size_t>(std::to_chars(tmp, tmp + sizeof tmp, last_u_).ptr - tmp));
-    for (int side = 0; side < 2; ++side) {
-      const Side s = side == 0 ? Side::bid : Side::ask;
-      out += side == 0 ? ",\"bids\":[" : "],\"asks\":[";
-      const std::size_t n = std::min(limit, engine_.level_count(s));
-      for (std::size_t i = 0; i < n; ++i) {
-        const book::Level l = engine_.level(s, i);
-        if (i != 0) out += ',';
-        out += "[\"";
-        out.append(tmp, format_fixed(l.price.raw(), cfg_.price_scale, tmp));
-        out += "\",\"";
-        out.append(tmp, format_fixed(l.qty.raw(), cfg_.qty_scale, tmp));
-        out += "\"]";
-      }
-    }
-    out += "]}";
+  [[nodiscard]] bool has_touched() const noexcept { return !touched_.empty(); }
+  void clear_touched() noexcept { touched_.clear(); }
+  // Forgets the published top (replay: the recording's own tops were served; the next publish compares
+  // against the book as it is now).
+  void remember_top() noexcept {
+    const book::Level b = engine_.best(Side::bid), a = engine_.best(Side::ask);
+    top_[0] = b.price.raw();
+    top_[1] = b.qty.raw();
+    top_[2] = a.price.raw();
+    top_[3] = a.qty.raw();
   }
-
-  // ---- message text (public for replay rewrites and tests) ------------------------------------------------
-  std::size_t write_price(std::int64_t raw, char* out) const noexcept { return format_fixed(raw, cfg_.price_scale, out); }
-  std::size_t write_qty(std::int64_t raw, char* out) const noexcept { return format_fixed(raw, cfg_.qty_scale, out); }
 
  private:
   struct Touched {
     Side side;
     std::int64_t price;
   };
+
+  void touch(Side s, std::int64_t price) noexcept {
+    for (const auto& l : touched_)
+      if (l.side == s && l.price == price) return;
+    touched_.push_back({s, price});  // reserved for 1024 levels; a larger sweep grows it once
+  }
 
   std::uint64_t next() noexcept {  // xorshift64*
     rng_ ^= rng_ >> 12;
@@ -383,7 +421,8 @@ class MarketGenerator {
 
   // Generated flow: takes up to ~120% of one side's best level (a full take moves the price); one in eight
   // sweeps the best 2..9 levels instead, so the price moves by more than a tick or two at a time.
-  void aggress(Side taker) noexcept {
+  template <class S>
+  void aggress(Side taker, S& sink) noexcept {
     const Side maker = taker == Side::bid ? Side::ask : Side::bid;
     book::Level best = engine_.best(maker);
     std::int64_t q = 0;
@@ -401,133 +440,83 @@ class MarketGenerator {
     o.tif = book::TimeInForce::ioc;
     o.price = best.price;
     o.qty = Qty(q);
-    levels_.clear();
+    touched_.clear();
     exec_count_ = 0;
     const std::size_t levels_before = engine_.level_count(maker);
     (void)engine_.submit(o);
+    const std::uint64_t first_trade = trade_id_ + 1;
     for (std::size_t i = 0; i < exec_count_; ++i) {
-      publish_trade(execs_[i]);
+      publish_trade(execs_[i], sink);
       touch(maker, execs_[i].price.raw());
     }
     touch(maker, best.price.raw());
     for (std::size_t n = engine_.level_count(maker); n < levels_before; ++n) replenish(maker);
-    deliver_executions();
-    publish_levels();
+    deliver_executions(sink, first_trade);
+    publish_levels(sink);
   }
 
-  void deliver_executions() noexcept {
-    if (sink_ == nullptr) return;
+  // first_trade: the public trade id published for execs_[0] (the rest follow in order); 0: none published.
+  template <class S>
+  void deliver_executions(S& sink, std::uint64_t first_trade) noexcept {
     for (std::size_t i = 0; i < exec_count_; ++i)
-      if (is_account(execs_[i].maker) || is_account(execs_[i].taker)) sink_->on_account_execution(execs_[i]);
+      if (is_account(execs_[i].maker) || is_account(execs_[i].taker))
+        sink.on_account_execution(execs_[i], first_trade == 0 ? 0 : first_trade + i);
     exec_count_ = 0;
   }
 
-  void remember_top() noexcept {
-    const book::Level b = engine_.best(Side::bid), a = engine_.best(Side::ask);
-    top_[0] = b.price.raw();
-    top_[1] = b.qty.raw();
-    top_[2] = a.price.raw();
-    top_[3] = a.qty.raw();
-  }
-
-  // ---- writers --------------------------------------------------------------------------------------------
-  char* lit(char* p, std::string_view s) const noexcept {
-    std::memcpy(p, s.data(), s.size());
-    return p + s.size();
-  }
-  static char* num(char* p, std::uint64_t v) noexcept { return std::to_chars(p, p + 24, v).ptr; }
-  static char* num(char* p, std::int64_t v) noexcept { return std::to_chars(p, p + 24, v).ptr; }
-  char* price(char* p, std::int64_t raw) const noexcept { return p + format_fixed(raw, cfg_.price_scale, p); }
-  char* qty(char* p, std::int64_t raw) const noexcept { return p + format_fixed(raw, cfg_.qty_scale, p); }
-  void emit(StreamKind k, const char* end) noexcept {
+  template <class S>
+  void publish_trade(const Execution& e, S& sink) noexcept {
+    md::Trade t;
+    t.id = ++trade_id_;
+    t.price = e.price;
+    t.qty = e.qty;
+    t.buyer_is_maker = e.taker_side == Side::ask;  // the taker sold
     ++produced_;
-    if (sink_ != nullptr) sink_->on_market(k, std::string_view(buf_.data(), static_cast<std::size_t>(end - buf_.data())));
+    sink.on_trade(t, now_ms_);
   }
 
-  void publish_trade(const Execution& e) noexcept {
-    char* p = buf_.data();
-    p = lit(p, "{\"e\":\"trade\",\"E\":");
-    p = num(p, now_ms_);
-    p = lit(p, ",\"s\":\"");
-    p = lit(p, cfg_.symbol);
-    p = lit(p, "\",\"t\":");
-    p = num(p, ++trade_id_);
-    p = lit(p, ",\"p\":\"");
-    p = price(p, e.price.raw());
-    p = lit(p, "\",\"q\":\"");
-    p = qty(p, e.qty.raw());
-    p = lit(p, "\",\"T\":");
-    p = num(p, now_ms_);
-    // m: the buyer is the maker (the taker sold).
-    p = lit(p, e.taker_side == Side::ask ? ",\"m\":true,\"M\":true}" : ",\"m\":false,\"M\":true}");
-    emit(StreamKind::trade, p);
-  }
-
-  // One depth update for the touched levels (their totals now), then a bookTicker if the top moved. The
-  // levels go out best first, bids by falling price and asks by rising price, as Binance's spot diffs do (a
-  // session acting top first reads only the first few: see BasicL2Book::predict_top()).
-  void publish_levels() noexcept {
-    if (levels_.empty()) return;
-    std::sort(levels_.begin(), levels_.end(), [](const Touched& x, const Touched& y) {
+  // One depth update for the touched levels (their totals now), then the top if it moved. The levels go
+  // out best first, bids by falling price and asks by rising price, as Binance's spot diffs do (a session
+  // acting top first reads only the first few: see BasicL2Book::predict_top()).
+  template <class S>
+  void publish_levels(S& sink) noexcept {
+    if (touched_.empty()) return;
+    std::sort(touched_.begin(), touched_.end(), [](const Touched& x, const Touched& y) {
       if (x.side != y.side) return x.side == Side::bid;
       return x.side == Side::bid ? x.price > y.price : x.price < y.price;
     });
-    const std::size_t need = 256 + levels_.size() * (2 * kMaxFixedText + 8);
-    if (buf_.size() < need) buf_.resize(need);
-    const std::uint64_t first = last_u_ + 1 + skip_;
-    skip_ = 0;
-    last_u_ = first;
-    char* p = buf_.data();
-    p = lit(p, "{\"e\":\"depthUpdate\",\"E\":");
-    p = num(p, now_ms_);
-    p = lit(p, ",\"s\":\"");
-    p = lit(p, cfg_.symbol);
-    p = lit(p, "\",\"U\":");
-    p = num(p, first);
-    p = lit(p, ",\"u\":");
-    p = num(p, last_u_);
-    for (int side = 0; side < 2; ++side) {
-      const Side s = side == 0 ? Side::bid : Side::ask;
-      p = lit(p, side == 0 ? ",\"b\":[" : "],\"a\":[");
-      bool any = false;
-      for (const auto& l : levels_) {
-        if (l.side != s) continue;
-        if (any) *p++ = ',';
-        any = true;
-        p = lit(p, "[\"");
-        p = price(p, l.price);
-        p = lit(p, "\",\"");
-        p = qty(p, level_qty(s, l.price));
-        p = lit(p, "\"]");
-      }
+    out_.clear();
+    std::size_t nb = 0;
+    for (const auto& l : touched_) {
+      out_.push_back(md::Level{Price(l.price), Qty(level_qty(l.side, l.price))});  // reserved; grows once for a sweep
+      nb += l.side == Side::bid;
     }
-    p = lit(p, "]}");
-    levels_.clear();
-    emit(StreamKind::depth, p);
+    touched_.clear();
+    md::DepthUpdate u;
+    u.first_id = last_u_ + 1 + skip_;
+    u.last_id = u.first_id;
+    skip_ = 0;
+    last_u_ = u.last_id;
+    u.bids = std::span<const md::Level>(out_.data(), nb);
+    u.asks = std::span<const md::Level>(out_.data() + nb, out_.size() - nb);
+    ++produced_;
+    sink.on_depth(u, now_ms_);
 
     const std::int64_t old[4] = {top_[0], top_[1], top_[2], top_[3]};
     remember_top();
     if (std::memcmp(old, top_, sizeof old) == 0) return;
-    p = buf_.data();
-    p = lit(p, "{\"u\":");
-    p = num(p, last_u_);
-    p = lit(p, ",\"s\":\"");
-    p = lit(p, cfg_.symbol);
-    p = lit(p, "\",\"b\":\"");
-    p = price(p, top_[0]);
-    p = lit(p, "\",\"B\":\"");
-    p = qty(p, top_[1]);
-    p = lit(p, "\",\"a\":\"");
-    p = price(p, top_[2]);
-    p = lit(p, "\",\"A\":\"");
-    p = qty(p, top_[3]);
-    p = lit(p, "\"}");
-    emit(StreamKind::book_ticker, p);
+    md::BookTicker t;
+    t.update_id = last_u_;
+    t.bid_price = Price(top_[0]);
+    t.bid_qty = Qty(top_[1]);
+    t.ask_price = Price(top_[2]);
+    t.ask_qty = Qty(top_[3]);
+    ++produced_;
+    sink.on_top(t, now_ms_);
   }
 
   GeneratorConfig cfg_;
   book::MatchingEngine engine_;
-  MarketSink* sink_ = nullptr;
   std::uint64_t rng_;
   std::uint64_t trade_threshold_ = 0;
   std::uint64_t last_u_;
@@ -539,9 +528,8 @@ class MarketGenerator {
   std::size_t produced_ = 0;
   std::vector<Execution> execs_;
   std::size_t exec_count_ = 0;
-  std::vector<Touched> levels_;
-  std::vector<char> buf_;
-  std::string lower_;
+  std::vector<Touched> touched_;
+  std::vector<md::Level> out_;
 };
 
 }  // namespace hftx::sim

@@ -37,8 +37,14 @@ template <class Book>
                        qty_scale);
 }
 
+// The text the checksum is the CRC32 of (`bidPx:bidSz:askPx:askSz:...`, at most kChecksumTextCapacity bytes)
+// into out; returns its length. For tests and for measuring the formatter's share of book_checksum().
+inline constexpr std::size_t kChecksumTextCapacity = kChecksumLevels * 4 * (kMaxFixedText + 1);
+std::size_t checksum_text(std::span<const md::Level> bids, std::span<const md::Level> asks, const Scale& price_scale,
+                          const Scale& qty_scale, char* out) noexcept;
+
 // The shortest decimal text of `raw` steps (OKX's spelling: "0.0000046", "441", "-1.5") into out (at least
-// kMaxFixedText bytes); returns its length.
+// kMaxFixedText bytes, which it may write past the text's end); returns its length.
 std::size_t shortest_decimal(std::int64_t raw, const Scale& scale, char* out) noexcept;
 
 }  // namespace hftx::venue::okx

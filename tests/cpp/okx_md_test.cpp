@@ -267,6 +267,13 @@ TEST(OkxParser, BadInputNamesTheField) {
       {R"({"arg":{"channel":"trades","instId":"X"},"data":[{"tradeId":"1","px":"1","sz":"-2","side":"buy","ts":"1"}]})",
        ParseStatus::bad_number, "sz", FixedStatus::negative},
       {book_msg("books", "update", ok_fields) + "x", ParseStatus::json_error, ""},
+      // Malformed where simdjson On-Demand would skip without looking (the fuzzer's finds): errors, not messages.
+      {R"({"arg":{"channel":"books","instId":"U":"books"},"action":"update","data":[{)" + ok_fields + "}]}",
+       ParseStatus::json_error, "arg"},
+      {R"({"arg":{"channel":"books","instId":"U"},"x":"y":"z","action":"update","data":[{)" + ok_fields + "}]}",
+       ParseStatus::json_error, ""},
+      {book_msg("books", "update", R"("asks":[],"bids":[["1","2","0":"4"]],"ts":"1")"), ParseStatus::json_error, "bids"},
+      {book_msg("books", "update", ok_fields + R"(,"count":[1,{"a":2:3}])"), ParseStatus::json_error, "data"},
       {book_msg("books", "update", ok_fields) + " {}", ParseStatus::trailing_content, ""},
   };
   Fixture f;

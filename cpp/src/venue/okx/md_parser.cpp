@@ -9,7 +9,8 @@
 //    faster (bench_okx: okx_parse_books/hftx against hftx_simdjson_only): simdjson's stage 1 indexes every
 //    structural character of the message before On-Demand walks it again.
 //  - simdjson On-Demand reads everything else and names the error. Values are taken from raw tokens (no
-//    unescape copy).
+//    unescape copy), and every value is read, the unknown ones too (consume()), so that a malformed text is an
+//    error and not a message.
 // Both read prices and sizes with parse_fixed's rules (the scanner's SSE2 number reader gives parse_fixed's
 // result where it accepts) and the string-encoded integers (ts, tradeId) with decimal_text().
 #include "hftx/venue/okx/md_parser.hpp"
@@ -94,6 +95,54 @@ HFTX_FORCE_INLINE ParseResult fail(ParseStatus s, const char* field, std::uint8_
 }
 HFTX_FORCE_INLINE ParseResult json_fail(simdjson::error_code e, const char* field) noexcept {
   return ParseResult{ParseStatus::json_error, static_cast<std::uint8_t>(e), field};
+}
+
+// Reads a value whole, for its structure to be checked: On-Demand skips a value left unread without looking at
+// the separators inside or after it, so {"x":"a":"b",...} parsed before every value was read (the fuzzer found
+// it). A value nested deeper than simdjson's depth limit is an error there.
+simdjson::error_code consume(simdjson::ondemand::value v) noexcept {
+  namespace od = simdjson::ondemand;
+  od::json_type t;
+  if (auto e = v.type().get(t); e != simdjson::SUCCESS) return e;
+  switch (t) {
+    case od::json_type::array: {
+      od::array a;
+      if (auto e = v.get_array().get(a); e != simdjson::SUCCESS) return e;
+      for (auto x : a) {
+        if (auto e = x.error(); e != simdjson::SUCCESS) return e;
+        if (auto e = consume(x.value_unsafe()); e != simdjson::SUCCESS) return e;
+      }
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::object: {
+      od::object o;
+      if (auto e = v.get_object().get(o); e != simdjson::SUCCESS) return e;
+      for (auto f : o) {
+        if (auto e = f.error(); e != simdjson::SUCCESS) return e;
+        if (auto e = consume(f.value_unsafe().value()); e != simdjson::SUCCESS) return e;
+      }
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::string: {
+      od::raw_json_string r;
+      return v.get_raw_json_string().get(r);
+    }
+    case od::json_type::number: {
+      od::number n;
+      return v.get_number().get(n);
+    }
+    case od::json_type::boolean: {
+      bool b = false;
+      return v.get_bool().get(b);
+    }
+    case od::json_type::null: {
+      bool null = false;
+      if (auto e = v.is_null().get(null); e != simdjson::SUCCESS) return e;
+      return null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
+    }
+    default:
+      return simdjson::TAPE_ERROR;
+  }
 }
 
 // A decimal integer OKX writes as a string (ts in ms, tradeId): 1..19 digits, nothing else. The same for both
@@ -236,15 +285,20 @@ struct MdParser::Impl {
   ParseResult level_array(od::value& v, std::span<const Level>& out, const char* field) noexcept;
   template <class Tag>
   ParseResult fixed_value(od::value& v, const Scale& scale, Fixed<Tag>& out, const char* field) noexcept {
-    std::string_view tok, text;
-    if (tok = v.raw_json_token(); !string_token(tok, text)) return fail(ParseStatus::wrong_type, field);
+    std::string_view text;
+    if (auto r = string_value(v, text, field); !r.ok()) return r;
     const FixedStatus s = parse_fixed(text, scale, out, Sign::unsigned_only);
     if (HFTX_UNLIKELY(s != FixedStatus::ok)) return fail(ParseStatus::bad_number, field, static_cast<std::uint8_t>(s));
     return {};
   }
+  // A string's raw text (no unescape copy). The value is then consumed as a string, so that the iterator checks
+  // what follows it: left unconsumed, On-Demand skips it without looking at the separator after it (a text such
+  // as {"instId":"A":"B"} parsed; the fuzzer found it).
   static ParseResult string_value(od::value& v, std::string_view& out, const char* field) noexcept {
     std::string_view tok;
     if (tok = v.raw_json_token(); !string_token(tok, out)) return fail(ParseStatus::wrong_type, field);
+    od::raw_json_string consumed;
+    if (auto e = v.get_raw_json_string().get(consumed); e != simdjson::SUCCESS) return json_fail(e, field);
     return {};
   }
 };
@@ -524,6 +578,8 @@ ParseResult MdParser::Impl::run(std::string_view json, std::size_t capacity) noe
       c.have |= kAction;
     } else if (HFTX_KEY_IS(k, "event")) {
       return fail(ParseStatus::unknown_event, "event");  // subscribe, error, notice: the stream helpers' business
+    } else if (auto e = consume(v); e != simdjson::SUCCESS) {
+      return json_fail(e, "");
     }
     if (HFTX_UNLIKELY(!r.ok())) return r;
   }
@@ -549,6 +605,8 @@ ParseResult MdParser::Impl::arg(od::value& v) noexcept {
     } else if (HFTX_KEY_IS(k, "instId")) {
       r = string_value(fv, c.inst_id, "instId");
       c.have |= kInstId;
+    } else if (auto e = consume(fv); e != simdjson::SUCCESS) {
+      return json_fail(e, "arg");
     }
     if (HFTX_UNLIKELY(!r.ok())) return r;
   }
@@ -629,6 +687,8 @@ ParseResult MdParser::Impl::element(od::object& obj, std::size_t i) noexcept {
       r = detail::integer_field<ParseResult>(v, c.prev, "prevSeqId");
       if (r.ok() && c.prev < -1) r = fail(ParseStatus::wrong_type, "prevSeqId");
       c.have |= kPrev;
+    } else if (auto e = consume(v); e != simdjson::SUCCESS) {
+      return json_fail(e, "data");
     }
     if (HFTX_UNLIKELY(!r.ok())) return r;
     if (HFTX_UNLIKELY(fs != FixedStatus::ok)) return fail(ParseStatus::bad_number, name, static_cast<std::uint8_t>(fs));
@@ -655,8 +715,9 @@ ParseResult MdParser::Impl::level_array(od::value& v, std::span<const Level>& ou
         const ParseResult r = n == 0 ? fixed_value(xv, price_scale, lv.price, field)
                                      : fixed_value(xv, qty_scale, lv.qty, field);
         if (!r.ok()) return r.status == ParseStatus::wrong_type ? fail(ParseStatus::bad_level, field) : r;
+      } else if (auto e = consume(xv); e != simdjson::SUCCESS) {  // the deprecated "0", the order count: not kept
+        return json_fail(e, field);
       }
-      // The deprecated liquidated-orders "0" and the order count are skipped.
       ++n;
     }
     if (HFTX_UNLIKELY(n < 2)) return fail(ParseStatus::bad_level, field);

@@ -180,19 +180,17 @@ using detail::string_token;
 
 // A step's constants for okx_decimal(): computed once per parser.
 struct Step {
-  Scale scale;
-  std::int64_t pow10;
   int decimals;
   bool usable;  // a power-of-ten step (multiplier 1)
-  explicit Step(Scale s) noexcept
-      : scale(s), pow10(s.pow10()), decimals(s.decimals()), usable(s.multiplier() == 1) {}
+  explicit Step(Scale s) noexcept : decimals(s.decimals()), usable(s.multiplier() == 1) {}
 };
 
-// A price or size after its opening quote, in the shape OKX writes them: the shortest decimal, 1..8 integer
-// digits and 0..8 fraction digits, at most the step's decimals ("9.617", "441", "0.00000074408" at 10^-11). One
-// 16-byte load gives the closing quote, the point and the digits; two SWAR conversions the two parts. False
-// (t.p unchanged) for anything else (more digits, trailing zeros past the step, a sign, 16 bytes not readable),
-// which FastScan::fixed_body() then reads; where both accept, both give parse_fixed's result.
+// A price or size after its opening quote, in the shape OKX writes them: the shortest decimal, at most 15 digits
+// and at most the step's decimals ("9.617", "441", "0.00000074408" at 10^-11). One 16-byte load gives the
+// closing quote, the point and the digits; the digits are closed up over the point with 128-bit shifts,
+// right-aligned, and converted as two 8-digit SWAR halves, then scaled to the step. False (t.p unchanged) for
+// anything else (more digits, trailing zeros past the step, a sign, 16 bytes not readable), which
+// FastScan::fixed_body() then reads; where both accept, both give parse_fixed's result.
 template <class Tag>
 HFTX_FORCE_INLINE bool okx_decimal(FastScan& t, const Step& k, Fixed<Tag>& out) noexcept {
 #if defined(__SSE2__)
@@ -204,19 +202,22 @@ HFTX_FORCE_INLINE bool okx_decimal(FastScan& t, const Step& k, Fixed<Tag>& out) 
   const unsigned dot = FastScan::eq(v, '.') & within;
   const int n_int = __builtin_ctz(dot | (1u << len));  // integer digits
   const int n_frac = dot != 0 ? len - n_int - 1 : 0;
+  // (len < 16 and n_int + decimals <= 18: the value is below 10^18, no overflow.)
   if (HFTX_UNLIKELY(len == 16 || len >= t.end - t.p || ((FastScan::digit_bits(v) | dot) & within) != within ||
-                    (dot & (dot - 1u)) != 0 || n_int - 1u >= 8u || (dot != 0 && n_frac == 0) || n_frac > 8 ||
-                    n_frac > k.decimals || n_int + k.decimals > 18))
+                    (dot & (dot - 1u)) != 0 || n_int == 0 || (dot != 0 && n_frac == 0) || n_frac > k.decimals ||
+                    n_int + k.decimals > 18))
     return false;
-  const std::uint64_t int_part = FastScan::eight_digits((FastScan::load8(t.p) - FastScan::kAsciiZeros)
-                                                        << (8 * (8 - n_int)));
-  std::uint64_t value = int_part * static_cast<std::uint64_t>(k.pow10);
-  if (n_frac != 0) {
-    const std::uint64_t frac = FastScan::eight_digits((FastScan::load8(t.p + n_int + 1) - FastScan::kAsciiZeros)
-                                                      << (8 * (8 - n_frac)));
-    value += frac * static_cast<std::uint64_t>(detail::kPow10[k.decimals - n_frac]);
-  }
-  out = Fixed<Tag>(static_cast<std::int64_t>(value));
+  const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));  // digit values (the rest is cut off below)
+  const uint128 w = static_cast<std::uint64_t>(_mm_cvtsi128_si64(d)) |
+                    static_cast<uint128>(static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(d, d)))) << 64;
+  const int n = n_int + n_frac;  // 1..15
+  const auto bytes = [](int m) { return (static_cast<uint128>(1) << (8 * m)) - 1; };  // m < 16
+  uint128 digits = w & bytes(n_int);
+  if (dot != 0) digits |= ((w >> (8 * (n_int + 1))) & bytes(n_frac)) << (8 * n_int);
+  digits <<= 8 * (16 - n);  // right-aligned: the first 8 bytes the high half
+  const std::uint64_t value = FastScan::eight_digits(static_cast<std::uint64_t>(digits)) * 100'000'000u +
+                              FastScan::eight_digits(static_cast<std::uint64_t>(digits >> 64));
+  out = Fixed<Tag>(static_cast<std::int64_t>(value * static_cast<std::uint64_t>(detail::kPow10[k.decimals - n_frac])));
   t.p += len + 1;
   return true;
 #else
@@ -390,9 +391,18 @@ ParseResult MdParser::Impl::finish() noexcept {
 
 bool MdParser::Impl::scan(std::string_view json, std::size_t capacity) noexcept {
   FastScan s{json.data(), json.data() + json.size(), json.data() + std::max(capacity, json.size())};
-  if (!s.ch('{') || s.p == s.end || *s.p == '}') return false;
   std::uint32_t& have = c.have;
-  for (bool more = true; more;) {
+  bool more = true;
+  // OKX's own layout first: {"arg":{"channel":"..","instId":".."}, read as literals (any other, as members).
+  if (s.lit(R"({"arg":{"channel":)")) {
+    if (!s.wide_string(c.channel) || !s.lit(R"(,"instId":)") || !s.wide_string(c.inst_id) || !s.ch('}') ||
+        !s.next('}', more))
+      return false;
+    have |= kArg | kChannel | kInstId;
+  } else if (!s.ch('{') || s.p == s.end || *s.p == '}') {
+    return false;
+  }
+  while (more) {
     std::string_view key;
     if (!s.string(key) || !s.ch(':') || s.p == s.end) return false;
     bool ok;
@@ -403,7 +413,7 @@ bool MdParser::Impl::scan(std::string_view json, std::size_t capacity) noexcept 
       ok = !(have & kData) && scan_data(s);
       have |= kData;
     } else if (key_is(key, "action")) {
-      ok = !(have & kAction) && s.string(c.action);
+      ok = !(have & kAction) && s.wide_string(c.action);
       have |= kAction;
     } else if (key_is(key, "event")) {
       return false;  // simdjson's to name
@@ -467,7 +477,7 @@ bool MdParser::Impl::scan_element(FastScan& s, std::size_t i) noexcept {
     switch (key.size()) {
       case 2:
         if (key_is(key, "ts")) {
-          ok = once(kTs) && s.string(text) && time_text(text, t.ts_ms) == FixedStatus::ok;
+          ok = once(kTs) && s.wide_string(text) && time_text(text, t.ts_ms) == FixedStatus::ok;
           t.have |= kTradeTs;
         } else if (key_is(key, "px")) {
           ok = once(1u << 20) && price(s, t.px);
@@ -533,6 +543,16 @@ bool MdParser::Impl::scan_levels(FastScan& s, std::span<const Level>& out) noexc
   if (!more) ++t.p;
   for (; more; ++lv) {
     if (HFTX_UNLIKELY(lv == cap) || !t.ch('[') || !price(t, lv->price) || !t.ch(',') || !qty(t, lv->qty)) return false;
+    // OKX's rest of a level: ,"0","<orders>"] (the deprecated liquidated orders, always "0"; the order count).
+    if (t.end - t.p >= 9 && std::memcmp(t.p, R"(,"0",")", 6) == 0) {
+      const char* q = t.p + 6;
+      while (q != t.end && static_cast<unsigned>(*q - '0') < 10u) ++q;
+      if (q != t.p + 6 && t.end - q >= 2 && q[0] == '"' && q[1] == ']') {
+        t.p = q + 2;
+        if (!t.next(']', more)) return false;
+        continue;
+      }
+    }
     for (bool rest = true; rest;) {
       if (t.p == t.end) return false;
       if (*t.p == ']') {

@@ -5,10 +5,12 @@
 //                    hftx_simdjson_only: the simdjson On-Demand path alone. Peer: simdjson's DOM API, the same
 //                    fields (arg, action, ts, checksum) and the levels walked into fixed point.
 //  okx_checksum:     the book checksum of the top 25 levels per side after each message (the levels as the book
-//                    holds them then): hftx = book_checksum() (text + zlib crc32); hftx_text_only = building the
-//                    text alone (the formatter's share); hftx_format_fixed = the text from format_fixed() with
-//                    its zeros trimmed (the formatter before shortest_decimal's 64-bit path) + crc32;
-//                    limit = zlib's crc32 alone over the text already built (the lower bound).
+//                    holds them then, each instrument's books in turn): hftx = the instrument's ChecksumWriter (the
+//                    text, numbers it wrote before copied, + zlib crc32), what the book sync runs; hftx_text_only =
+//                    its text alone (the formatter's share); hftx_uncached = book_checksum() (every number
+//                    formatted); hftx_format_fixed = the text from format_fixed() with its zeros trimmed (the
+//                    formatter before shortest_decimal's 64-bit path) + crc32; limit = zlib's crc32 alone over the
+//                    text already built (the lower bound).
 //  okx_sync:         a parsed message through BasicBookSync into the book (apply, publish, checksum at once);
 //                    hftx_no_checksum: the same messages without their checksum (apply and publish only).
 // Items are messages.
@@ -233,7 +235,7 @@ std::size_t text_format_fixed(const Top& t, const InstrumentSpec& s, char* out) 
   return len;
 }
 
-enum class Checksum { hftx, text_only, format_fixed, crc_only };
+enum class Checksum { hftx, text_only, uncached, format_fixed, crc_only };
 
 void run_checksum(benchmark::State& state, Checksum what) {
   const Corpus& c = corpus();
@@ -251,6 +253,9 @@ void run_checksum(benchmark::State& state, Checksum what) {
     mismatches += static_cast<std::int32_t>(crc32(0, reinterpret_cast<const Bytef*>(buf), static_cast<uInt>(n))) !=
                   t.checksum;
   }
+  std::vector<ChecksumWriter> writers;
+  for (const InstrumentSpec& s : c.specs) writers.emplace_back(s.price, s.qty);
+  for (const Top& t : c.tops) mismatches += writers[t.inst].checksum(t.bids, t.asks) != t.checksum;
   bench::OpSampler sampler;
   bench::AllocMeter alloc;
   std::size_t i = 0, bytes = 0;
@@ -260,8 +265,9 @@ void run_checksum(benchmark::State& state, Checksum what) {
     const std::uint64_t t0 = TscClock::ticks();
     std::int64_t v = 0;
     switch (what) {
-      case Checksum::hftx: v = book_checksum(t.bids, t.asks, s.price, s.qty); break;
-      case Checksum::text_only: v = static_cast<std::int64_t>(checksum_text(t.bids, t.asks, s.price, s.qty, buf)); break;
+      case Checksum::hftx: v = writers[t.inst].checksum(t.bids, t.asks); break;
+      case Checksum::text_only: v = static_cast<std::int64_t>(writers[t.inst].text(t.bids, t.asks, buf)); break;
+      case Checksum::uncached: v = book_checksum(t.bids, t.asks, s.price, s.qty); break;
       case Checksum::format_fixed: {
         const std::size_t n = text_format_fixed(t, s, buf);
         v = static_cast<std::int64_t>(crc32(0, reinterpret_cast<const Bytef*>(buf), static_cast<uInt>(n)));
@@ -322,6 +328,7 @@ void BM_parse_simdjson(benchmark::State& s) { run_parse(s, false); }
 void BM_parse_dom(benchmark::State& s) { run_dom(s); }
 void BM_checksum_hftx(benchmark::State& s) { run_checksum(s, Checksum::hftx); }
 void BM_checksum_text(benchmark::State& s) { run_checksum(s, Checksum::text_only); }
+void BM_checksum_uncached(benchmark::State& s) { run_checksum(s, Checksum::uncached); }
 void BM_checksum_format_fixed(benchmark::State& s) { run_checksum(s, Checksum::format_fixed); }
 void BM_checksum_crc(benchmark::State& s) { run_checksum(s, Checksum::crc_only); }
 void BM_sync_hftx(benchmark::State& s) { run_sync(s, true); }
@@ -336,6 +343,7 @@ BENCHMARK(BM_parse_simdjson)->Name("okx_parse_books/hftx_simdjson_only");
 BENCHMARK(BM_checksum_hftx)->Name("okx_checksum/hftx");
 BENCHMARK(BM_checksum_crc)->Name("okx_checksum/limit");
 BENCHMARK(BM_checksum_text)->Name("okx_checksum/hftx_text_only");
+BENCHMARK(BM_checksum_uncached)->Name("okx_checksum/hftx_uncached");
 BENCHMARK(BM_checksum_format_fixed)->Name("okx_checksum/hftx_format_fixed");
 BENCHMARK(BM_sync_hftx)->Name("okx_sync/hftx");
 BENCHMARK(BM_sync_no_checksum)->Name("okx_sync/hftx_no_checksum");

@@ -449,6 +449,35 @@ TEST(OkxChecksum, TextInterleavesTheTop25) {
   EXPECT_EQ(book_checksum(bids, asks, ps, qs), crc);
 }
 
+TEST(OkxChecksum, WriterRemembersNumbersAndGivesTheSameChecksums) {
+  std::mt19937_64 rng(9);
+  for (const char* step : {"0.1", "0.00000000001", "1", "0.5"}) {
+    const Scale ps = Scale::from_step(step), qs = Scale::from_step("0.001");
+    ChecksumWriter w(ps, qs);
+    std::vector<Level> bids, asks;
+    char a[kChecksumTextCapacity], b[kChecksumTextCapacity];
+    for (int i = 0; i < 3000; ++i) {
+      // Books that change a little each time (the writer's case), and now and then a different one; values
+      // that collide in its table (equal modulo nothing in particular), zeros and large values.
+      if (i % 100 == 0 || bids.empty()) {
+        bids.clear();
+        asks.clear();
+        const auto n = rng() % 40;
+        for (std::size_t k = 0; k < n; ++k) {
+          bids.push_back(lv(1'000'000 - static_cast<std::int64_t>(k * (1 + rng() % 3)), static_cast<std::int64_t>(rng() % 10'000'000)));
+          asks.push_back(lv(1'000'001 + static_cast<std::int64_t>(k * (1 + rng() % 3)), static_cast<std::int64_t>(rng() >> (rng() % 64))));
+        }
+      } else if (!bids.empty()) {
+        bids[rng() % bids.size()].qty = Qty(static_cast<std::int64_t>(rng() % 1000));
+        if (!asks.empty()) asks[rng() % asks.size()].qty = Qty(static_cast<std::int64_t>(rng() >> 20));
+      }
+      ASSERT_EQ(w.checksum(bids, asks), book_checksum(bids, asks, ps, qs)) << step << " " << i;
+      const std::size_t na = w.text(bids, asks, a), nb = checksum_text(bids, asks, ps, qs, b);
+      ASSERT_EQ(std::string(a, na), std::string(b, nb)) << step << " " << i;
+    }
+  }
+}
+
 // ---- stream helpers ------------------------------------------------------------------------------------
 
 TEST(OkxStream, ClassifiesEveryKindOfMessage) {

@@ -7,13 +7,13 @@
 // by SWAR (two 8-digit halves, each split 4+4, 2+2, 1+1 with multiply-shift divisions), where the leading and
 // trailing zeros end from the same words, and two fixed 16-byte stores (the integer part, the fraction, cut out
 // by 128-bit shifts) whose excess the next write covers: ~2.7x less than format_fixed() a number. Anything else
-// takes the digit-pair loop or format_fixed().
+// takes the digit-pair loop or format_fixed(). ChecksumWriter then remembers the numbers it wrote (most of a
+// book's top stays from one message to the next): on the recording the text costs less than the CRC.
 #include "hftx/venue/okx/checksum.hpp"
 
 #include <zlib.h>
 
 #include <cstring>
-
 
 namespace hftx::venue::okx {
 
@@ -146,6 +146,55 @@ std::size_t checksum_text(std::span<const md::Level> bids, std::span<const md::L
     if (i < na) put(asks[i]);
   }
   return len;
+}
+
+ChecksumWriter::ChecksumWriter(Scale price_scale, Scale qty_scale)
+    : price_scale_(price_scale),
+      qty_scale_(qty_scale),
+      prices_(new Entry[kEntries]()),
+      qtys_(new Entry[kEntries]()) {}
+
+HFTX_FORCE_INLINE std::size_t ChecksumWriter::number(Entry* table, std::int64_t raw, const Scale& scale,
+                                                     char* out) noexcept {
+  // Fibonacci hashing: neighbouring prices (ticks apart) land in different entries.
+  Entry& e = table[(static_cast<std::uint64_t>(raw) * 0x9E3779B97F4A7C15ull) >> (64 - 10)];
+  static_assert(kEntries == 1024 && sizeof(Entry) == 32);
+  if (HFTX_LIKELY(e.raw == raw && e.len != 0)) {
+    std::memcpy(out, e.text, sizeof e.text);  // fixed size: the excess is overwritten by what follows
+    return e.len;
+  }
+  const std::size_t n = shortest_decimal(raw, scale, out);
+  if (n <= sizeof e.text) {
+    e.raw = raw;
+    std::memcpy(e.text, out, n);
+    e.len = static_cast<std::uint8_t>(n);
+  }
+  return n;
+}
+
+std::size_t ChecksumWriter::text(std::span<const md::Level> bids, std::span<const md::Level> asks,
+                                 char* out) noexcept {
+  std::size_t len = 0;
+  const auto put = [&](const md::Level& l) {
+    if (len != 0) out[len++] = ':';
+    len += number(prices_.get(), l.price.raw(), price_scale_, out + len);
+    out[len++] = ':';
+    len += number(qtys_.get(), l.qty.raw(), qty_scale_, out + len);
+  };
+  const std::size_t nb = bids.size() < kChecksumLevels ? bids.size() : kChecksumLevels;
+  const std::size_t na = asks.size() < kChecksumLevels ? asks.size() : kChecksumLevels;
+  for (std::size_t i = 0; i < kChecksumLevels && (i < nb || i < na); ++i) {
+    if (i < nb) put(bids[i]);
+    if (i < na) put(asks[i]);
+  }
+  return len;
+}
+
+std::int32_t ChecksumWriter::checksum(std::span<const md::Level> bids, std::span<const md::Level> asks) noexcept {
+  char buf[kChecksumTextCapacity];
+  const std::size_t len = text(bids, asks, buf);
+  const uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(buf), static_cast<uInt>(len));
+  return static_cast<std::int32_t>(static_cast<std::uint32_t>(crc));
 }
 
 std::int32_t book_checksum(std::span<const md::Level> bids, std::span<const md::Level> asks, const Scale& price_scale,

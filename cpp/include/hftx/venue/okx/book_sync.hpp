@@ -33,7 +33,7 @@
 // numbers costs about a microsecond). A pending check is also made before the next message is taken, so it is
 // never skipped. The default (false) checks at once (replay).
 //
-// No allocation per message (the checksum text is built on the stack).
+// No allocation per message (the checksum text is built on the stack; its writer's tables are allocated here).
 #pragma once
 
 #include <cstdint>
@@ -71,7 +71,7 @@ class BasicBookSync {
 
   // The instrument's tick and lot: the scales its parser uses (the checksum is computed on their text).
   BasicBookSync(Book& book, Scale price_scale, Scale qty_scale, SyncConfig cfg = {})
-      : book_(book), price_scale_(price_scale), qty_scale_(qty_scale), requests_(cfg) {}
+      : book_(book), checksum_(price_scale, qty_scale), requests_(cfg) {}
 
   // Setup: callbacks (run on the owner's thread; keep them short).
   void on_transition(TransitionFn f) { transition_fn_ = std::move(f); }
@@ -88,8 +88,8 @@ class BasicBookSync {
   [[nodiscard]] const OkxSyncStats& okx_stats() const noexcept { return okx_stats_; }
   // The seqId of the last message applied (0 where the messages carry none).
   [[nodiscard]] std::uint64_t last_update_id() const noexcept { return last_seq_; }
-  [[nodiscard]] const Scale& price_scale() const noexcept { return price_scale_; }
-  [[nodiscard]] const Scale& qty_scale() const noexcept { return qty_scale_; }
+  [[nodiscard]] const Scale& price_scale() const noexcept { return checksum_.price_scale(); }
+  [[nodiscard]] const Scale& qty_scale() const noexcept { return checksum_.qty_scale(); }
 
   // Asks for the first snapshot (rate limit applies): the callback subscribes the book channel. Call once when
   // the stream starts (a session whose connect already subscribed may skip it; poll()'s timeout then starts
@@ -206,7 +206,7 @@ class BasicBookSync {
 
   bool check(std::int32_t expected, std::uint64_t first, std::uint64_t last, std::int64_t now) {
     ++stats_.checksums_checked;
-    if (HFTX_LIKELY(book_checksum(book_, price_scale_, qty_scale_) == expected)) return true;
+    if (HFTX_LIKELY(checksum_.checksum(book_) == expected)) return true;
     ++stats_.checksum_mismatches;
     ++stats_.gaps;
     lose_sync(SyncReason::checksum_mismatch, static_cast<std::uint32_t>(expected), first, last, now);
@@ -233,8 +233,7 @@ class BasicBookSync {
   }
 
   Book& book_;
-  Scale price_scale_;
-  Scale qty_scale_;
+  ChecksumWriter checksum_;
   SnapshotRequests requests_;
   SyncState state_ = SyncState::awaiting_snapshot;
   std::uint64_t last_seq_ = 0;

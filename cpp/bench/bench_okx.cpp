@@ -145,7 +145,8 @@ void run_parse(benchmark::State& state, bool fast_path) {
   for (auto _ : state) {
     const Msg& m = c.msgs[i];
     const std::uint64_t t0 = TscClock::ticks();
-    const md::ParseResult r = parsers[m.inst]->parse(std::string_view(m.json.data(), m.size), m.json.size(), 0, msg, levels);
+    const md::ParseResult r =
+        parsers[m.inst]->parse(std::string_view(m.json.data(), m.size), m.json.size(), 0, msg, levels);
     sampler.add(TscClock::ticks() - t0);
     errors += !r.ok();
     benchmark::DoNotOptimize(msg.depth.checksum);

@@ -439,8 +439,9 @@ void register_book(pyb::module_& m) {
 
   m.def(
       "replay_okx_lines",
-      [](const pyb::list& lines, const std::optional<std::string>& price_step, const std::optional<std::string>& qty_step,
-         const OkxSteps& steps, const std::string& crossed_policy, bool books_only) {
+      [](const pyb::list& lines, const std::optional<std::string>& price_step,
+         const std::optional<std::string>& qty_step, const OkxSteps& steps, const std::string& crossed_policy,
+         bool books_only) {
         const venue::okx::ReplayOptions o = okx_options(price_step, qty_step, steps, crossed_policy, books_only);
         const std::vector<std::string_view> views = line_views(lines);
         const auto r = without_gil([&] { return venue::okx::replay_lines(views, o); });

@@ -105,7 +105,9 @@ TEST(OkxParser, SnapshotWithSequenceAndUpdateWithPrev) {
   EXPECT_EQ(f.msg.snapshot.asks[0], lv(9620, 10));
   EXPECT_EQ(f.msg.snapshot.bids[0], lv(9610, 5));
   EXPECT_TRUE(f.msg.depth.bids.empty());
-  ASSERT_TRUE(f.parse(book_msg("books", "update", R"("asks":[],"bids":[],"ts":"2","checksum":0,"prevSeqId":1000,"seqId":1003)")).ok());
+  ASSERT_TRUE(
+      f.parse(book_msg("books", "update", R"("asks":[],"bids":[],"ts":"2","checksum":0,"prevSeqId":1000,"seqId":1003)"))
+          .ok());
   EXPECT_EQ(f.msg.kind, MdKind::depth_update);
   EXPECT_EQ(f.msg.depth.first_id, 1003u);
   EXPECT_EQ(f.msg.depth.last_id, 1003u);
@@ -124,12 +126,14 @@ TEST(OkxParser, SnapshotWithSequenceAndUpdateWithPrev) {
 
 TEST(OkxParser, WholeTopChannelsAreSnapshots) {
   Fixture f;
-  ASSERT_TRUE(f.parse(book_msg("books5", "", R"("asks":[["9.62","10","0","1"]],"bids":[],"instId":"UNI-USD-SWAP","ts":"5","seqId":9)")).ok());
+  const std::string fields = R"("asks":[["9.62","10","0","1"]],"bids":[],"instId":"UNI-USD-SWAP","ts":"5","seqId":9)";
+  ASSERT_TRUE(f.parse(book_msg("books5", "", fields)).ok());
   EXPECT_EQ(f.msg.kind, MdKind::depth_snapshot);
   EXPECT_EQ(f.msg.stream, "books5");
   EXPECT_EQ(f.msg.snapshot.last_update_id, 9u);
   EXPECT_FALSE(f.msg.snapshot.has_checksum);
-  ASSERT_TRUE(f.parse(book_msg("bbo-tbt", "", R"("asks":[["9.62","10","0","1"]],"bids":[["9.6","1","0","1"]],"ts":"5")")).ok());
+  ASSERT_TRUE(
+      f.parse(book_msg("bbo-tbt", "", R"("asks":[["9.62","10","0","1"]],"bids":[["9.6","1","0","1"]],"ts":"5")")).ok());
   EXPECT_EQ(f.msg.kind, MdKind::depth_snapshot);
   EXPECT_EQ(f.msg.snapshot.bids[0], lv(9600, 1));
   ASSERT_TRUE(f.parse(book_msg("bbo-tbt", "snapshot", R"("asks":[],"bids":[],"ts":"5")")).ok());
@@ -140,7 +144,8 @@ TEST(OkxParser, WholeTopChannelsAreSnapshots) {
 
 TEST(OkxParser, TradesOneAndSeveral) {
   Fixture f(Scale::from_step("0.00000001"), Scale::from_step("0.00000001"));
-  ASSERT_TRUE(f.parse(R"({"arg":{"channel":"trades","instId":"PROPS-ETH"},"data":[{"instId":"PROPS-ETH","tradeId":"47220",)"
+  ASSERT_TRUE(f.parse(R"({"arg":{"channel":"trades","instId":"PROPS-ETH"},)"
+                      R"("data":[{"instId":"PROPS-ETH","tradeId":"47220",)"
                       R"("px":"0.00000166","sz":"637.04056847","side":"sell","ts":"1645999995692"}]})")
                   .ok());
   EXPECT_EQ(f.msg.kind, MdKind::trade);
@@ -173,7 +178,8 @@ TEST(OkxParser, TradesOneAndSeveral) {
   EXPECT_EQ(f.parser.trades_left(), 0u);
   // One bad element fails the message, and nothing is kept.
   const ParseResult r = f.parse(R"({"arg":{"channel":"trades","instId":"X"},"data":[)"
-                                R"({"tradeId":"1","px":"1","sz":"2","side":"buy","ts":"10"},{"tradeId":"2","px":"1","sz":"2","ts":"11"}]})");
+                                R"({"tradeId":"1","px":"1","sz":"2","side":"buy","ts":"10"},)"
+                                R"({"tradeId":"2","px":"1","sz":"2","ts":"11"}]})");
   EXPECT_EQ(r.status, ParseStatus::missing_field);
   EXPECT_STREQ(r.field, "side");
   EXPECT_EQ(f.parser.trades_left(), 0u);
@@ -197,7 +203,8 @@ TEST(OkxParser, BadInputNamesTheField) {
   const std::string ok_fields = R"("asks":[],"bids":[],"ts":"1")";
   const std::vector<Bad> cases = {
       {"[1,2]", ParseStatus::not_object, ""},
-      {R"({"arg":{"channel":"books-l2-tbt","instId":"X"},"action":"update","data":[{"asks":[)", ParseStatus::json_error, ""},
+      {R"({"arg":{"channel":"books-l2-tbt","instId":"X"},"action":"update","data":[{"asks":[)", ParseStatus::json_error,
+       ""},
       {"{", ParseStatus::json_error, ""},
       {R"({"event":"error","code":"60012","msg":"Invalid request"})", ParseStatus::unknown_event, "event"},
       {R"({"event":"subscribe","arg":{"channel":"books","instId":"X"}})", ParseStatus::unknown_event, "event"},
@@ -232,14 +239,15 @@ TEST(OkxParser, BadInputNamesTheField) {
        FixedStatus::negative},
       {book_msg("books", "update", R"("asks":[],"bids":[["","2"]],"ts":"1")"), ParseStatus::bad_number, "bids",
        FixedStatus::empty},
-      {book_msg("books", "update", R"("asks":[],"bids":[["1","99999999999999999999"]],"ts":"1")"), ParseStatus::bad_number,
-       "bids", FixedStatus::overflow},
+      {book_msg("books", "update", R"("asks":[],"bids":[["1","99999999999999999999"]],"ts":"1")"),
+       ParseStatus::bad_number, "bids", FixedStatus::overflow},
       {book_msg("books", "update", R"("asks":[],"bids":[["1e3","2"]],"ts":"1")"), ParseStatus::bad_number, "bids",
        FixedStatus::bad_format},
       {book_msg("books", "update", R"("asks":[],"bids":[],"ts":1)"), ParseStatus::wrong_type, "ts"},
       {book_msg("books", "update", R"("asks":[],"bids":[],"ts":"17x")"), ParseStatus::bad_number, "ts",
        FixedStatus::bad_format},
-      {book_msg("books", "update", R"("asks":[],"bids":[],"ts":"")"), ParseStatus::bad_number, "ts", FixedStatus::empty},
+      {book_msg("books", "update", R"("asks":[],"bids":[],"ts":"")"), ParseStatus::bad_number, "ts",
+       FixedStatus::empty},
       {book_msg("books", "update", R"("asks":[],"bids":[],"ts":"99999999999999999999")"), ParseStatus::bad_number, "ts",
        FixedStatus::overflow},
       {book_msg("books", "update", ok_fields + R"(,"checksum":"5")"), ParseStatus::wrong_type, "checksum"},
@@ -262,7 +270,8 @@ TEST(OkxParser, BadInputNamesTheField) {
        ParseStatus::wrong_type, "tradeId"},
       {R"({"arg":{"channel":"trades","instId":"X"},"data":[{"tradeId":"1a","px":"1","sz":"2","side":"buy","ts":"1"}]})",
        ParseStatus::bad_number, "tradeId", FixedStatus::bad_format},
-      {R"({"arg":{"channel":"trades","instId":"X"},"data":[{"tradeId":"1","px":"1.0005","sz":"2","side":"buy","ts":"1"}]})",
+      {R"({"arg":{"channel":"trades","instId":"X"},)"
+       R"("data":[{"tradeId":"1","px":"1.0005","sz":"2","side":"buy","ts":"1"}]})",
        ParseStatus::bad_number, "px", FixedStatus::off_grid},
       {R"({"arg":{"channel":"trades","instId":"X"},"data":[{"tradeId":"1","px":"1","sz":"-2","side":"buy","ts":"1"}]})",
        ParseStatus::bad_number, "sz", FixedStatus::negative},
@@ -272,7 +281,8 @@ TEST(OkxParser, BadInputNamesTheField) {
        ParseStatus::json_error, "arg"},
       {R"({"arg":{"channel":"books","instId":"U"},"x":"y":"z","action":"update","data":[{)" + ok_fields + "}]}",
        ParseStatus::json_error, ""},
-      {book_msg("books", "update", R"("asks":[],"bids":[["1","2","0":"4"]],"ts":"1")"), ParseStatus::json_error, "bids"},
+      {book_msg("books", "update", R"("asks":[],"bids":[["1","2","0":"4"]],"ts":"1")"), ParseStatus::json_error,
+       "bids"},
       {book_msg("books", "update", ok_fields + R"(,"count":[1,{"a":2:3}])"), ParseStatus::json_error, "data"},
       {book_msg("books", "update", ok_fields) + " {}", ParseStatus::trailing_content, ""},
   };
@@ -287,9 +297,10 @@ TEST(OkxParser, BadInputNamesTheField) {
   }
   EXPECT_EQ(f.parser.stats().messages, cases.size());
   EXPECT_EQ(f.parser.stats().errors(), cases.size());
+  const auto missing = std::count_if(cases.begin(), cases.end(),
+                                     [](const Bad& c) { return c.status == ParseStatus::missing_field; });
   EXPECT_EQ(f.parser.stats().by_status[static_cast<std::size_t>(ParseStatus::missing_field)],
-            static_cast<std::size_t>(std::count_if(cases.begin(), cases.end(),
-                                                   [](const Bad& c) { return c.status == ParseStatus::missing_field; })));
+            static_cast<std::size_t>(missing));
   EXPECT_EQ(std::string(f.parse(cases[3].json).describe()), "unknown_event: field 'event'");
 }
 
@@ -366,7 +377,8 @@ TEST(OkxParserFastPath, AgreesWithSimdjsonOnEveryRecordedMessage) {
       if (HasFatalFailure()) return;
     }
     ok += slow.stats().by_status[0];
-    EXPECT_EQ(fast.stats().fallbacks, fast.stats().errors()) << s.inst_id << ": only the messages it rejects go to simdjson";
+    EXPECT_EQ(fast.stats().fallbacks, fast.stats().errors())
+        << s.inst_id << ": only the messages it rejects go to simdjson";
   }
   EXPECT_EQ(ok, 20u + 3659u + 19u) << "every book and trade message of the recording parses";
 }
@@ -374,7 +386,8 @@ TEST(OkxParserFastPath, AgreesWithSimdjsonOnEveryRecordedMessage) {
 TEST(OkxParserFastPath, AgreesWithSimdjsonOnDamagedMessages) {
   REQUIRE_DATA();
   const std::vector<std::string> msgs = recorded_messages();
-  MdParser fast(Scale::with_decimals(11), Scale::with_decimals(8)), slow(Scale::with_decimals(11), Scale::with_decimals(8));
+  const Scale ps = Scale::with_decimals(11), qs = Scale::with_decimals(8);
+  MdParser fast(ps, qs), slow(ps, qs);
   slow.set_fast_path(false);
   std::vector<Level> l1(1u << 14), l2(1u << 14);
   std::mt19937_64 rng(11);
@@ -445,7 +458,8 @@ TEST(OkxChecksum, TextInterleavesTheTop25) {
   const std::string text(buf, checksum_text(bids, asks, ps, qs, buf));
   EXPECT_TRUE(text.starts_with("100:1:100.1:7:99.9:2:100.2:8:99.8:3:99.7:4:")) << text;
   EXPECT_TRUE(text.ends_with(":97.6:25")) << "25 bids, not 30: " << text;
-  const auto crc = static_cast<std::int32_t>(crc32(0, reinterpret_cast<const Bytef*>(text.data()), static_cast<uInt>(text.size())));
+  const auto crc =
+      static_cast<std::int32_t>(crc32(0, reinterpret_cast<const Bytef*>(text.data()), static_cast<uInt>(text.size())));
   EXPECT_EQ(book_checksum(bids, asks, ps, qs), crc);
 }
 
@@ -464,8 +478,9 @@ TEST(OkxChecksum, WriterRemembersNumbersAndGivesTheSameChecksums) {
         asks.clear();
         const auto n = rng() % 40;
         for (std::size_t k = 0; k < n; ++k) {
-          bids.push_back(lv(1'000'000 - static_cast<std::int64_t>(k * (1 + rng() % 3)), static_cast<std::int64_t>(rng() % 10'000'000)));
-          asks.push_back(lv(1'000'001 + static_cast<std::int64_t>(k * (1 + rng() % 3)), static_cast<std::int64_t>(rng() >> (rng() % 64))));
+          const auto gap = static_cast<std::int64_t>(k * (1 + rng() % 3));
+          bids.push_back(lv(1'000'000 - gap, static_cast<std::int64_t>(rng() % 10'000'000)));
+          asks.push_back(lv(1'000'001 + gap, static_cast<std::int64_t>(rng() >> (rng() % 64))));
         }
       } else if (!bids.empty()) {
         bids[rng() % bids.size()].qty = Qty(static_cast<std::int64_t>(rng() % 1000));
@@ -492,7 +507,8 @@ TEST(OkxStream, ClassifiesEveryKindOfMessage) {
   EXPECT_EQ(c.type, MessageType::other_channel);
   EXPECT_EQ(c.channel, "tickers");
   // Other layouts: walked member by member.
-  c = classify(R"( { "data" : [ {"asks":[["1","2"]],"x":"}]"} ], "arg" : { "instId" : "A\"B", "channel" : "books5" } } )");
+  c = classify(
+      R"( { "data" : [ {"asks":[["1","2"]],"x":"}]"} ], "arg" : { "instId" : "A\"B", "channel" : "books5" } } )");
   EXPECT_EQ(c.type, MessageType::book);
   EXPECT_EQ(c.inst_id, R"(A\"B)") << "as sent: escapes are not decoded";
   c = classify(R"({"arg":{"channel":"bbo-tbt","instId":"X","instType":"SPOT"},"data":[]})");
@@ -513,7 +529,7 @@ TEST(OkxStream, ClassifiesEveryKindOfMessage) {
   EXPECT_EQ(c.msg, R"(Invalid request: {\"op\": \"subscribe\"})");
   c = classify(R"({"event":"error","code":60018,"msg":"x"})");
   EXPECT_EQ(c.code, "60018") << "a number's text";
-  c = classify(R"({"event":"notice","code":"64008","msg":"The connection will soon be closed for a service upgrade."})");
+  c = classify(R"({"event":"notice","code":"64008","msg":"The connection will soon be closed for an upgrade."})");
   EXPECT_EQ(c.event, EventType::notice);
   c = classify(R"({"event":"channel-conn-count","channel":"orders","connCount":"2"})");
   EXPECT_EQ(c.event, EventType::other);
@@ -522,7 +538,8 @@ TEST(OkxStream, ClassifiesEveryKindOfMessage) {
   EXPECT_EQ(classify("pong").type, MessageType::pong);
   EXPECT_EQ(classify(" pong\r\n").type, MessageType::pong);
   for (const char* s : {"", "ping", "{", "{}", "[1]", R"({"arg":{"channel":"books"}})", R"({"data":[]})",
-                        R"({"arg":{"channel":"books","instId":"X"})", R"({"arg":{"channel":"books","instId":"X"},"data")",
+                        R"({"arg":{"channel":"books","instId":"X"})",
+                        R"({"arg":{"channel":"books","instId":"X"},"data")",
                         R"({"arg":{"channel":"bo)"})
     EXPECT_EQ(classify(s).type, MessageType::other) << s;
   // The rest of a data message is the parser's to check: a truncated one is still routed.
@@ -559,11 +576,13 @@ TEST(OkxStream, SubscriptionEncoders) {
   const ChannelArg args[] = {{"books-l2-tbt", "BTC-USDT"}, {"trades", "BTC-USDT"}};
   std::size_t n = encode_subscribe(args, buf);
   EXPECT_EQ(std::string(buf, n),
-            R"({"op":"subscribe","args":[{"channel":"books-l2-tbt","instId":"BTC-USDT"},{"channel":"trades","instId":"BTC-USDT"}]})");
+            R"({"op":"subscribe","args":[{"channel":"books-l2-tbt","instId":"BTC-USDT"},)"
+            R"({"channel":"trades","instId":"BTC-USDT"}]})");
   n = encode_unsubscribe(std::span<const ChannelArg>(args, 1), buf);
   EXPECT_EQ(std::string(buf, n), R"({"op":"unsubscribe","args":[{"channel":"books-l2-tbt","instId":"BTC-USDT"}]})");
   n = encode_resubscribe(BookChannel::books50_l2_tbt, "ETH-USD-220624-20000-C", buf);
-  EXPECT_EQ(std::string(buf, n), R"({"op":"subscribe","args":[{"channel":"books50-l2-tbt","instId":"ETH-USD-220624-20000-C"}]})");
+  EXPECT_EQ(std::string(buf, n),
+            R"({"op":"subscribe","args":[{"channel":"books50-l2-tbt","instId":"ETH-USD-220624-20000-C"}]})");
   // Does not fit: 0, at every size short of the message.
   const std::size_t full = encode_subscribe(args, buf);
   for (std::size_t cap = 0; cap < full; ++cap) EXPECT_EQ(encode_subscribe(args, std::span<char>(buf, cap)), 0u) << cap;
@@ -573,11 +592,13 @@ TEST(OkxStream, SubscriptionEncoders) {
   const ChannelArg backslash[] = {{"bo\\oks", "A"}};
   const ChannelArg control[] = {{"books", "A\nB"}};
   const ChannelArg empty[] = {{"books", ""}};
-  for (const auto* a : {quote, backslash, control, empty}) EXPECT_EQ(encode_subscribe(std::span<const ChannelArg>(a, 1), buf), 0u);
+  for (const auto* a : {quote, backslash, control, empty})
+    EXPECT_EQ(encode_subscribe(std::span<const ChannelArg>(a, 1), buf), 0u);
   EXPECT_EQ(encode_subscribe({}, buf), 0u);
   // The answer to a subscription is classified as its event.
-  EXPECT_EQ(classify(R"({"event":"subscribe","arg":{"channel":"books50-l2-tbt","instId":"ETH-USD-220624-20000-C"}})").inst_id,
-            "ETH-USD-220624-20000-C");
+  EXPECT_EQ(
+      classify(R"({"event":"subscribe","arg":{"channel":"books50-l2-tbt","instId":"ETH-USD-220624-20000-C"}})").inst_id,
+      "ETH-USD-220624-20000-C");
 }
 
 // ---- book sync -----------------------------------------------------------------------------------------
@@ -601,8 +622,10 @@ struct SyncRig {
     std::map<std::int64_t, std::int64_t> ra;
     if (!snapshot) {
       Level tmp[64];
-      for (std::size_t i = 0, n = book.depth(book::Side::bid, tmp); i < n; ++i) rb[tmp[i].price.raw()] = tmp[i].qty.raw();
-      for (std::size_t i = 0, n = book.depth(book::Side::ask, tmp); i < n; ++i) ra[tmp[i].price.raw()] = tmp[i].qty.raw();
+      for (std::size_t i = 0, n = book.depth(book::Side::bid, tmp); i < n; ++i)
+        rb[tmp[i].price.raw()] = tmp[i].qty.raw();
+      for (std::size_t i = 0, n = book.depth(book::Side::ask, tmp); i < n; ++i)
+        ra[tmp[i].price.raw()] = tmp[i].qty.raw();
     }
     for (const Level& l : b) l.qty.raw() ? void(rb[l.price.raw()] = l.qty.raw()) : void(rb.erase(l.price.raw()));
     for (const Level& l : a) l.qty.raw() ? void(ra[l.price.raw()] = l.qty.raw()) : void(ra.erase(l.price.raw()));
@@ -749,7 +772,8 @@ TEST(OkxBookSync, DeferredChecksumPublishesFirstAndChecksJustAfter) {
   // A pending check is made before the next message even without verify_pending().
   r.snapshot({lv(100, 1)}, {lv(101, 1)}, 0, 5);
   EXPECT_EQ(r.update({lv(100, 8)}, {}, 0, -1, 6, /*good=*/false), book::DiffOutcome::applied);
-  EXPECT_EQ(r.update({lv(100, 9)}, {}, 0, -1, 7), book::DiffOutcome::dropped_old) << "the previous one failed its check";
+  EXPECT_EQ(r.update({lv(100, 9)}, {}, 0, -1, 7), book::DiffOutcome::dropped_old)
+      << "the previous one failed its check";
   EXPECT_EQ(r.sync.stats().checksum_mismatches, 2u);
 }
 
@@ -940,7 +964,8 @@ TEST(OkxReplay, EveryChecksumOfTheRecordingMatches) {
       if (bi != b.bids.end()) text += (text.empty() ? "" : ":") + bi->second.first + ":" + bi->second.second, ++bi;
       if (ai != b.asks.end()) text += (text.empty() ? "" : ":") + ai->second.first + ":" + ai->second.second, ++ai;
     }
-    const auto crc = static_cast<std::int32_t>(crc32(0, reinterpret_cast<const Bytef*>(text.data()), static_cast<uInt>(text.size())));
+    const auto crc = static_cast<std::int32_t>(
+        crc32(0, reinterpret_cast<const Bytef*>(text.data()), static_cast<uInt>(text.size())));
     const std::int32_t sent = snap ? m.snapshot.checksum : m.depth.checksum;
     ++model.checked;
     model.matched += crc == sent;
@@ -1092,7 +1117,9 @@ TEST(OkxReplay, OneCorruptedLevelResubscribesExactlyItsInstrument) {
 TEST(OkxReplay, LineFormatsAndBuckets) {
   const std::vector<InstrumentSpec> specs{{"X", "books-l2-tbt", Scale::from_step("0.1"), Scale::from_step("1")}};
   Replayer rp(specs);
-  const std::string snap = R"({"arg":{"channel":"books-l2-tbt","instId":"X"},"action":"snapshot","data":[{"asks":[["10.1","3","0","1"]],"bids":[["10","2","0","1"]],"ts":"5"}]})";
+  const std::string snap =
+      R"({"arg":{"channel":"books-l2-tbt","instId":"X"},"action":"snapshot",)"
+      R"("data":[{"asks":[["10.1","3","0","1"]],"bids":[["10","2","0","1"]],"ts":"5"}]})";
   const std::vector<std::string> lines = {
       "wss://ws.okx.com:8443/ws/v5/public <-> 1646003666.6408682",                               // connection
       R"(wss://ws.okx.com:8443/ws/v5/public <- 1646003667.399285: {"op":"subscribe","args":[]})",  // sent
@@ -1104,8 +1131,9 @@ TEST(OkxReplay, LineFormatsAndBuckets) {
       R"(1646003667.8: {"arg":{"channel":"tickers","instId":"X"},"data":[{}]})",                 // other channel
       R"(https://www.okx.com/api/v5/market/books?instId=X -> 1646003667.9: {"code":"0"})",       // http body
       "",                                                                                         // empty
-      R"(1646003668: {"arg":{"channel":"books-l2-tbt","instId":"Y"},"action":"update","data":[]})",  // unknown instrument
-      R"(1646003668: {"arg":{"channel":"books5","instId":"X"},"data":[{"asks":[],"bids":[],"ts":"1"}]})",  // 2nd channel
+      // An unknown instrument; a second book channel of X.
+      R"(1646003668: {"arg":{"channel":"books-l2-tbt","instId":"Y"},"action":"update","data":[]})",
+      R"(1646003668: {"arg":{"channel":"books5","instId":"X"},"data":[{"asks":[],"bids":[],"ts":"1"}]})",
       R"(1646003668: {"broken)",                                                                   // parse error
       "hello world",                                                                              // bad line
       "12x {}",                                                                                   // bad line

@@ -45,8 +45,9 @@ struct State {
     s.set_defer_checksum(true);
     return s;
   }();
-  std::vector<okx::InstrumentSpec> specs{{"UNI-USD-SWAP", "books-l2-tbt", Scale::from_step("0.001"), Scale::from_step("1")},
-                                         {"X", "books5", Scale::from_step("0.1"), Scale::from_step("0.01")}};
+  std::vector<okx::InstrumentSpec> specs{
+      {"UNI-USD-SWAP", "books-l2-tbt", Scale::from_step("0.001"), Scale::from_step("1")},
+      {"X", "books5", Scale::from_step("0.1"), Scale::from_step("0.01")}};
   okx::ReplayOptions opts = [] {
     okx::ReplayOptions o;
     o.max_levels_per_message = 4096;
@@ -102,12 +103,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   // The copying entry point: the fast scanner reads the unpadded text in place (AddressSanitizer checks it stays
   // inside); a declined message is copied for simdjson.
-  const hftx::md::ParseResult r3 = s->fast.parse_unpadded(std::string_view(reinterpret_cast<const char*>(data), size), 0,
-                                                          s->msg3, s->levels);
+  const std::string_view raw(reinterpret_cast<const char*>(data), size);
+  const hftx::md::ParseResult r3 = s->fast.parse_unpadded(raw, 0, s->msg3, s->levels);
   if (r3.status != r2.status || (r3.ok() && !hftx::md::same_content(s->msg3, s->msg2))) __builtin_trap();
 
   // The classifier on the unpadded text: views inside it.
-  const std::string_view raw(reinterpret_cast<const char*>(data), size);
   const okx::Classified c = okx::classify(raw);
   if (!inside(c.channel, raw) || !inside(c.inst_id, raw) || !inside(c.event_name, raw) || !inside(c.code, raw) ||
       !inside(c.msg, raw))

@@ -492,7 +492,8 @@ bool MdParser::Impl::scan_element(FastScan& s, std::size_t i) noexcept {
       case 4:
         if (key_is(key, "asks") || key_is(key, "bids")) {
           const bool asks = key[0] == 'a';
-          ok = first && *s.p == '[' && once(asks ? kAsks : kBids) && scan_levels(s, asks ? msg->depth.asks : msg->depth.bids);
+          ok = first && *s.p == '[' && once(asks ? kAsks : kBids) &&
+               scan_levels(s, asks ? msg->depth.asks : msg->depth.bids);
         } else if (key_is(key, "side")) {
           ok = once(1u << 22) && s.string(text) && side_text(text, t.sell);
           t.have |= kSide;
@@ -683,7 +684,8 @@ ParseResult MdParser::Impl::element(od::object& obj, std::size_t i) noexcept {
       r = fixed_value(v, qty_scale, t.sz, "sz");
       t.have |= kSz;
     } else if (HFTX_KEY_IS(k, "side")) {
-      if (r = string_value(v, text, "side"); r.ok() && !side_text(text, t.sell)) r = fail(ParseStatus::wrong_type, "side");
+      if (r = string_value(v, text, "side"); r.ok() && !side_text(text, t.sell))
+        r = fail(ParseStatus::wrong_type, "side");
       t.have |= kSide;
     } else if (HFTX_KEY_IS(k, "tradeId")) {
       name = "tradeId";

@@ -330,7 +330,8 @@ md::ParseResult Replayer::feed_message(std::string_view json, std::size_t capaci
       break;
   }
   Instrument* const inst = find(c.inst_id);
-  if (HFTX_UNLIKELY(inst == nullptr)) return error(md::ParseResult{md::ParseStatus::unknown_event, 0, "instId"}, nullptr);
+  if (HFTX_UNLIKELY(inst == nullptr))
+    return error(md::ParseResult{md::ParseStatus::unknown_event, 0, "instId"}, nullptr);
   if (c.type == MessageType::trade && opts_.books_only) {
     skip(SkipReason::books_only);
     return {};

@@ -199,9 +199,9 @@ Classified classify(std::string_view text) noexcept {
     }
   }
   std::string_view t = text;
-  while (!t.empty() && (t.back() == ' ' || t.back() == '\n' || t.back() == '\r' || t.back() == '\t')) t.remove_suffix(1);
-  while (!t.empty() && (t.front() == ' ' || t.front() == '\n' || t.front() == '\r' || t.front() == '\t'))
-    t.remove_prefix(1);
+  const auto space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
+  while (!t.empty() && space(t.back())) t.remove_suffix(1);
+  while (!t.empty() && space(t.front())) t.remove_prefix(1);
   if (t == "pong") {
     Classified out;
     out.type = MessageType::pong;

@@ -17,7 +17,8 @@
 //  - trades, trades-all: data = [{"tradeId":"..","px":"..","sz":"..","side":"buy"|"sell","ts":"ms",..},..]
 //    -> MdKind::trade (id = tradeId, buyer_is_maker = side "sell", i.e. the aggressor sold; venue_time_ns and
 //    transact_time_ns = ts).
-// Field order does not matter; unknown fields are skipped (OKX adds fields: count, source, seqId on trades).
+// Field order does not matter; unknown fields are skipped (OKX adds fields: count, source, seqId on trades), though
+// read: a malformed value anywhere is an error. An instId longer than md::Symbol's 31 characters is wrong_type.
 //
 // Several trades in one message: parse() reads and checks every element of `data` (one bad element fails the
 // message), gives the first in `out` and keeps the others in the parser (at most kMaxTrades per message; more
@@ -36,7 +37,8 @@
 // (whitespace, escapes, non-ASCII, a repeated key, a nested unknown value, an error to report) goes to
 // simdjson, which gives the same result for everything the scanner accepts and names the error for the rest
 // (stats().fallbacks counts the messages it took; tests/fuzz/fuzz_md_okx.cpp and okx_md_test check the two
-// agree).
+// agree). bench_okx, on the recording's books-l2-tbt messages: ~230 ns a message against 335-370 ns for simdjson
+// On-Demand alone and 400-510 ns for simdjson's DOM (AMD EPYC, 2 shared cores).
 //
 // Bad input (malformed, truncated, wrong types, unknown channels, event messages, off-grid prices) never
 // throws and never reads out of bounds: parse() returns a ParseResult naming the reason and the field

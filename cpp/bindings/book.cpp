@@ -1,7 +1,9 @@
-// Order books and replay: hftx.OrderBook (L2 book + Binance parser), replay of recorded files / lines.
+// Order books and replay: hftx.OrderBook (L2 book + Binance parser), replay of recorded files / lines (Binance;
+// OKX per instrument).
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +13,7 @@
 #include "hftx/venue/binance/replay.hpp"
 #include "hftx/core/error.hpp"
 #include "hftx/venue/binance/md_parser.hpp"
+#include "hftx/venue/okx/replay.hpp"
 #include "register.hpp"
 
 namespace hftx::py {
@@ -233,6 +236,137 @@ venue::binance::ReplayOptions options(const std::optional<std::string>& market, 
   return o;
 }
 
+// ---- OKX -------------------------------------------------------------------------------------------
+
+pyb::object best_level(bool present, const md::Level& l, const Scale& ps, const Scale& qs) {
+  if (!present) return pyb::none();
+  return pyb::make_tuple(to_double(l.price.raw(), ps), to_double(l.qty.raw(), qs));
+}
+
+pyb::dict okx_replay_dict(const venue::okx::ReplayResult& r) {
+  using venue::okx::SkipReason;
+  const venue::okx::ReplayStats& s = r.stats;
+  pyb::dict d;
+  d["venue"] = "okx";
+  // The recordings in cryptofeed's format are its project's sample data (or recorded with it).
+  d["credit"] = s.cryptofeed_lines != 0 ? "cryptofeed, by Bryant Moscon" : "";
+  d["lines"] = s.lines;
+  d["bytes"] = s.bytes;
+  d["messages"] = s.messages;
+  d["control_lines"] = s.control_lines;
+  d["connection_lines"] = s.connection_lines;
+  d["sent_lines"] = s.sent_lines;
+  d["events"] = s.events;
+  d["event_errors"] = s.event_errors;
+  d["pongs"] = s.pongs;
+  d["skipped_lines"] = s.skipped_lines;
+  pyb::dict skipped;
+  for (std::size_t i = 0; i < venue::okx::kSkipReasons; ++i)
+    if (s.skipped[i] != 0) skipped[pyb::str(std::string(to_string(static_cast<SkipReason>(i))))] = s.skipped[i];
+  d["skipped"] = skipped;
+  d["parse_errors"] = s.parse_errors;
+  d["bad_lines"] = s.bad_lines;
+  pyb::dict by_reason;
+  for (std::size_t i = 0; i < s.errors_by_status.size(); ++i)
+    if (s.errors_by_status[i] != 0)
+      by_reason[pyb::str(std::string(md::to_string(static_cast<md::ParseStatus>(i))))] = s.errors_by_status[i];
+  d["parse_errors_by_reason"] = by_reason;
+  d["first_parse_error"] = s.first_parse_error;
+  d["parser_fallbacks"] = r.parser.fallbacks;
+  d["cryptofeed_lines"] = s.cryptofeed_lines;
+  d["snapshots"] = s.snapshots;
+  d["depth_updates"] = s.updates;
+  d["trades"] = s.trades;
+  d["level_updates"] = r.sync.level_updates;
+  d["applied"] = r.sync.applied;
+  d["dropped_old"] = r.sync.dropped_old;
+  d["checksums_checked"] = r.sync.checksums_checked;
+  d["checksums_matched"] = r.sync.checksums_checked - r.sync.checksum_mismatches;
+  d["checksum_mismatches"] = r.sync.checksum_mismatches;
+  d["gaps"] = r.sync.gaps;
+  d["resync_requests"] = r.sync.snapshot_requests;
+  d["resync_requests_deferred"] = r.sync.requests_deferred;
+  std::uint64_t crossed = 0, heartbeats = 0, resets = 0;
+  pyb::list instruments;
+  for (const venue::okx::InstrumentResult& i : r.instruments) {
+    crossed += i.stats.crossed;
+    heartbeats += i.okx.heartbeats;
+    resets += i.okx.sequence_resets;
+    pyb::dict x;
+    x["inst_id"] = i.spec.inst_id;
+    x["channel"] = i.spec.book_channel;
+    x["price_step"] = i.spec.price.step_string();
+    x["qty_step"] = i.spec.qty.step_string();
+    x["messages"] = i.stats.messages;
+    x["snapshots"] = i.stats.snapshots;
+    x["depth_updates"] = i.stats.updates;
+    x["trades"] = i.stats.trades;
+    x["parse_errors"] = i.stats.parse_errors;
+    x["checksums_checked"] = i.sync.checksums_checked;
+    x["checksums_matched"] = i.sync.checksums_checked - i.sync.checksum_mismatches;
+    x["checksum_mismatches"] = i.sync.checksum_mismatches;
+    x["gaps"] = i.sync.gaps;
+    x["resync_requests"] = i.sync.snapshot_requests;
+    x["dropped_old"] = i.sync.dropped_old;
+    x["heartbeats"] = i.okx.heartbeats;
+    x["sequence_resets"] = i.okx.sequence_resets;
+    x["crossed"] = i.stats.crossed;
+    x["level_updates"] = i.sync.level_updates;
+    x["bid_levels"] = i.bid_levels;
+    x["ask_levels"] = i.ask_levels;
+    x["best_bid"] = best_level(i.bid_levels != 0, i.best_bid, i.spec.price, i.spec.qty);
+    x["best_ask"] = best_level(i.ask_levels != 0, i.best_ask, i.spec.price, i.spec.qty);
+    x["crossed_at_end"] = i.crossed_at_end;
+    x["state"] = std::string(book::to_string(i.final_state));
+    instruments.append(x);
+  }
+  d["crossed"] = crossed;
+  d["heartbeats"] = heartbeats;
+  d["sequence_resets"] = resets;
+  d["instruments"] = instruments;
+  d["seconds"] = static_cast<double>(s.elapsed_ns) / 1e9;
+  const double secs = s.elapsed_ns > 0 ? static_cast<double>(s.elapsed_ns) / 1e9 : 0.0;
+  d["messages_per_s"] = secs > 0 ? static_cast<double>(s.lines) / secs : 0.0;
+  d["level_updates_per_s"] = secs > 0 ? static_cast<double>(r.sync.level_updates) / secs : 0.0;
+  return d;
+}
+
+venue::okx::ReplayOptions okx_options(const std::optional<std::string>& price_step,
+                                      const std::optional<std::string>& qty_step,
+                                      const std::map<std::string, std::pair<std::string, std::string>>& steps,
+                                      const std::string& crossed_policy, bool books_only) {
+  venue::okx::ReplayOptions o;
+  if (price_step) o.price_step = *price_step;
+  if (qty_step) o.qty_step = *qty_step;
+  for (const auto& [inst, st] : steps) o.steps.push_back({inst, st.first, st.second});
+  o.crossed_policy = policy_from(crossed_policy);
+  o.books_only = books_only;
+  return o;
+}
+
+// Views into the Python objects (bytes, or the UTF-8 cache of str): no copy; the list keeps them alive while
+// the GIL is released.
+std::vector<std::string_view> line_views(const pyb::list& lines) {
+  std::vector<std::string_view> views;
+  views.reserve(lines.size());
+  for (const pyb::handle h : lines) {
+    if (PyBytes_Check(h.ptr())) {
+      char* p = nullptr;
+      Py_ssize_t n = 0;
+      PyBytes_AsStringAndSize(h.ptr(), &p, &n);
+      views.emplace_back(p, static_cast<std::size_t>(n));
+    } else if (PyUnicode_Check(h.ptr())) {
+      Py_ssize_t n = 0;
+      const char* p = PyUnicode_AsUTF8AndSize(h.ptr(), &n);
+      if (p == nullptr) throw pyb::error_already_set();
+      views.emplace_back(p, static_cast<std::size_t>(n));
+    } else {
+      throw ConfigError("replay_lines: each line must be str or bytes");
+    }
+  }
+  return views;
+}
+
 }  // namespace
 
 void register_book(pyb::module_& m) {
@@ -282,30 +416,39 @@ void register_book(pyb::module_& m) {
          const std::optional<std::string>& price_step, const std::optional<std::string>& qty_step,
          const std::string& crossed_policy, bool books_only) {
         const venue::binance::ReplayOptions o = options(market, price_step, qty_step, crossed_policy, books_only);
-        // Views into the Python objects (bytes, or the UTF-8 cache of str): no copy; the list keeps them
-        // alive while the GIL is released.
-        std::vector<std::string_view> views;
-        views.reserve(lines.size());
-        for (const pyb::handle h : lines) {
-          if (PyBytes_Check(h.ptr())) {
-            char* p = nullptr;
-            Py_ssize_t n = 0;
-            PyBytes_AsStringAndSize(h.ptr(), &p, &n);
-            views.emplace_back(p, static_cast<std::size_t>(n));
-          } else if (PyUnicode_Check(h.ptr())) {
-            Py_ssize_t n = 0;
-            const char* p = PyUnicode_AsUTF8AndSize(h.ptr(), &n);
-            if (p == nullptr) throw pyb::error_already_set();
-            views.emplace_back(p, static_cast<std::size_t>(n));
-          } else {
-            throw ConfigError("replay_lines: each line must be str or bytes");
-          }
-        }
+        const std::vector<std::string_view> views = line_views(lines);
         const auto r = without_gil([&] { return venue::binance::replay_lines(views, o); });
         return replay_dict(r);
       },
       pyb::arg("lines"), pyb::arg("market") = pyb::none(), pyb::arg("price_step") = pyb::none(),
       pyb::arg("qty_step") = pyb::none(), pyb::arg("crossed_policy") = "keep_and_flag", pyb::arg("books_only") = false);
+
+  using OkxSteps = std::map<std::string, std::pair<std::string, std::string>>;
+  m.def(
+      "replay_okx_files",
+      [](const std::vector<std::string>& files, const std::optional<std::string>& price_step,
+         const std::optional<std::string>& qty_step, const OkxSteps& steps, const std::string& crossed_policy,
+         bool books_only) {
+        const venue::okx::ReplayOptions o = okx_options(price_step, qty_step, steps, crossed_policy, books_only);
+        const auto r = without_gil([&] { return venue::okx::replay_files(files, o); });
+        return okx_replay_dict(r);
+      },
+      pyb::arg("files"), pyb::arg("price_step") = pyb::none(), pyb::arg("qty_step") = pyb::none(),
+      pyb::arg("steps") = OkxSteps{}, pyb::arg("crossed_policy") = "keep_and_flag", pyb::arg("books_only") = false,
+      "Replay recorded OKX streams (cryptofeed's or hftx's line format), one book per instrument.");
+
+  m.def(
+      "replay_okx_lines",
+      [](const pyb::list& lines, const std::optional<std::string>& price_step,
+         const std::optional<std::string>& qty_step, const OkxSteps& steps, const std::string& crossed_policy,
+         bool books_only) {
+        const venue::okx::ReplayOptions o = okx_options(price_step, qty_step, steps, crossed_policy, books_only);
+        const std::vector<std::string_view> views = line_views(lines);
+        const auto r = without_gil([&] { return venue::okx::replay_lines(views, o); });
+        return okx_replay_dict(r);
+      },
+      pyb::arg("lines"), pyb::arg("price_step") = pyb::none(), pyb::arg("qty_step") = pyb::none(),
+      pyb::arg("steps") = OkxSteps{}, pyb::arg("crossed_policy") = "keep_and_flag", pyb::arg("books_only") = false);
 }
 
 }  // namespace hftx::py

@@ -230,6 +230,22 @@ def replay_lines(
     crossed_policy: str = "keep_and_flag",
     books_only: bool = False,
 ) -> dict[str, Any]: ...
+def replay_okx_files(
+    files: list[str],
+    price_step: str | None = None,
+    qty_step: str | None = None,
+    steps: dict[str, tuple[str, str]] = ...,
+    crossed_policy: str = "keep_and_flag",
+    books_only: bool = False,
+) -> dict[str, Any]: ...
+def replay_okx_lines(
+    lines: list[str] | list[bytes],
+    price_step: str | None = None,
+    qty_step: str | None = None,
+    steps: dict[str, tuple[str, str]] = ...,
+    crossed_policy: str = "keep_and_flag",
+    books_only: bool = False,
+) -> dict[str, Any]: ...
 
 # ---- session and exchange simulator (cpp/bindings/session.cpp, sim.cpp; contract §3) -----------------------
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -197,29 +198,96 @@ def _run_ws(args: argparse.Namespace) -> int:
 
 
 def _add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from hftx.replay import CROSSED_POLICIES, MARKETS
+    from hftx.replay import CROSSED_POLICIES, MARKETS, VENUES
 
-    p = sub.add_parser("replay", help="replay recorded Binance streams through parser -> sync -> book")
+    p = sub.add_parser("replay", help="replay recorded Binance or OKX streams through parser -> sync -> book")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE",
-                   help="recorded `<ns> <json>` files (gzip or plain); several files continue one book")
-    p.add_argument("--market", choices=MARKETS, help="default: recognised from the messages")
-    p.add_argument("--price-step", metavar="STEP", help="tick, e.g. 0.01 (default: inferred from the data)")
-    p.add_argument("--qty-step", metavar="STEP", help="lot, e.g. 0.00001 (default: inferred from the data)")
+                   help="recorded `<ns> <json>` files (gzip or plain; OKX: also cryptofeed's `<unix_s>: <json>` "
+                        "lines); several files continue the same books")
+    p.add_argument("--venue", choices=VENUES, default="binance",
+                   help="binance (default): one book; okx: one book per instrument, checked by OKX's checksum")
+    p.add_argument("--market", choices=MARKETS, help="Binance: default recognised from the messages")
+    p.add_argument("--price-step", metavar="STEP",
+                   help="tick, e.g. 0.01 (default: inferred from the data; OKX: for every instrument)")
+    p.add_argument("--qty-step", metavar="STEP",
+                   help="lot, e.g. 0.00001 (default: inferred from the data; OKX: for every instrument)")
     p.add_argument("--crossed-policy", choices=CROSSED_POLICIES, default="keep_and_flag")
     p.add_argument("--books-only", action="store_true",
                    help="skip bookTicker and trade lines unparsed (the book only: no bookTicker or trade-id check)")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     p.add_argument("--strict", action="store_true",
-                   help="exit 1 when a check fails (parse errors, gaps, crossed books, bookTicker mismatches)")
+                   help="exit 1 when a check fails (parse errors, gaps, crossed books, bookTicker mismatches; "
+                        "OKX: checksum mismatches)")
 
 
 def _replay_failed(r: dict[str, Any]) -> bool:
     return bool(r["parse_errors"] or r["gaps"] or r["crossed"] or r["ticker_mismatches"] or r["trade_id_gaps"])
 
 
+def _okx_replay_failed(r: dict[str, Any]) -> bool:
+    return bool(r["parse_errors"] or r["gaps"] or r["crossed"] or r["checksum_mismatches"])
+
+
+def _run_replay_okx(args: argparse.Namespace) -> int:
+    from hftx.replay import replay
+
+    r = replay(args.files, venue="okx", market=args.market, price_step=args.price_step, qty_step=args.qty_step,
+               crossed_policy=args.crossed_policy, books_only=args.books_only)
+    if args.json:
+        print(json.dumps(r, indent=2))
+        return 1 if args.strict and _okx_replay_failed(r) else 0
+    names = ", ".join(f.name for f in args.files)
+    channels = sorted({x["channel"] for x in r["instruments"] if x["channel"]})
+    table = Table(title=f"hftx replay --venue okx — {names} ({', '.join(channels) or 'no books'})",
+                  caption=f"Recorded data: {r['credit']}" if r["credit"] else None, box=box.SIMPLE_HEAD,
+                  padding=(0, 1), collapse_padding=True, pad_edge=False)
+    table.add_column("instrument", no_wrap=True)
+    table.add_column("tick", justify="right", no_wrap=True)
+    table.add_column("lot", justify="right", no_wrap=True)
+    # messages, snapshots, updates, trades; checksums checked, matched, mismatched; resubscriptions asked for.
+    for col in ("msgs", "snaps", "updates", "trades", "checked", "matched", "mismatch", "resub", "gaps", "crossed",
+                "errors"):
+        table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("state", no_wrap=True)
+
+    def row(x: dict[str, Any]) -> list[str]:
+        return [f"{x[k]:,}" for k in ("messages", "snapshots", "depth_updates", "trades", "checksums_checked",
+                                       "checksums_matched", "checksum_mismatches", "resync_requests", "gaps",
+                                       "crossed", "parse_errors")]
+
+    for x in r["instruments"]:
+        channel = "" if len(channels) <= 1 or not x["channel"] else f" ({x['channel']})"
+        table.add_row(x["inst_id"] + channel, x["price_step"], x["qty_step"], *row(x), x["state"])
+    table.add_section()
+    table.add_row(f"total ({len(r['instruments'])})", "", "", *row(r), "", style="bold")
+    _console.print(table)
+    lines = Table(title="lines", show_header=False)
+    lines.add_column("", style="bold cyan")
+    lines.add_column("value", justify="right")
+    skipped = ", ".join(f"{k} {v:,}" for k, v in r["skipped"].items())
+    errors = ", ".join(f"{k} {v:,}" for k, v in r["parse_errors_by_reason"].items())
+    for item, value in (
+        ("lines", f"{r['lines']:,}"),
+        ("messages replayed", f"{r['messages']:,}"),
+        ("control (connections / sent / events / pongs)",
+         f"{r['connection_lines']:,} / {r['sent_lines']:,} / {r['events']:,} / {r['pongs']:,}"),
+        ("skipped", f"{r['skipped_lines']:,}" + (f" ({skipped})" if skipped else "")),
+        ("parse errors",
+         f"{r['parse_errors']:,}" + (f" ({errors}; first: {r['first_parse_error']})" if errors else "")),
+        ("left to simdjson by the fast scanner", f"{r['parser_fallbacks']:,}"),
+        ("seconds", f"{r['seconds']:.3f}"),
+        ("lines / s", f"{r['messages_per_s']:,.0f}"),
+    ):
+        lines.add_row(item, escape(value))
+    _console.print(lines)
+    return 1 if args.strict and _okx_replay_failed(r) else 0
+
+
 def _run_replay(args: argparse.Namespace) -> int:
     from hftx.replay import replay
 
+    if args.venue == "okx":
+        return _run_replay_okx(args)
     r = replay(args.files, market=args.market, price_step=args.price_step, qty_step=args.qty_step,
                crossed_policy=args.crossed_policy, books_only=args.books_only)
     if args.json:

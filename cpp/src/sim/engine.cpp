@@ -255,9 +255,10 @@ void Core::write(Conn& cs, std::string_view head, std::string_view body, std::st
     if (c.is_open()) c.abort("simulator: subscriber too slow (send buffer full)");
     return;
   }
-  std::memcpy(p, head.data(), head.size());
-  std::memcpy(p + head.size(), body.data(), body.size());
-  std::memcpy(p + head.size() + body.size(), tail.data(), tail.size());
+  // Empty parts may have no data pointer: memcpy from nullptr is undefined even for 0 bytes.
+  if (!head.empty()) std::memcpy(p, head.data(), head.size());
+  if (!body.empty()) std::memcpy(p + head.size(), body.data(), body.size());
+  if (!tail.empty()) std::memcpy(p + head.size() + body.size(), tail.data(), tail.size());
   c.commit(net::Opcode::kText, n);
   stats_sent.add();
 }

@@ -5,6 +5,11 @@
 //                               text of every one (depthUpdate, bookTicker, trade: venue::binance::
 //                               SimMarketWriter), into a sink that only counts bytes. items = messages.
 //                               Goal: >= 1M messages/s.
+//  sim_generate_okx/hftx        the same walk written as the OKX dialect serves it to a books-l2-tbt + bbo-tbt
+//                               + trades subscriber: every book update as a books-l2-tbt update (the changed
+//                               levels within 400, the levels that left or entered the depth, order counts, the
+//                               CRC32 checksum of the top 25 levels), a bbo-tbt snapshot when the top changed, a
+//                               trades message per trade. items = messages.
 //  sim_loopback/hftx            the simulator on its own thread (event_rate 0: as fast as the client takes
 //                               it) serving btcusdt@depth@100ms + bookTicker + trade over a loopback
 //                               WebSocket to an hftx WsClient on the benchmark thread, which receives every
@@ -12,6 +17,8 @@
 //                               received. Goal: >= 1M events/s received. Server and client each on its own
 //                               thread: on the 2-core machine they share the two cores with nothing else.
 //  sim_loopback_parsed/hftx     same, and the client parses every message with venue::binance::MdParser.
+//  sim_loopback_okx/hftx        the OKX dialect (venue okx) serving books-l2-tbt + bbo-tbt + trades of BTC-USDT
+//                               the same way (no JSON parse on the client).
 #include <atomic>
 #include <memory>
 #include <string>
@@ -22,6 +29,7 @@
 #include "hftx/sim/generator.hpp"
 #include "hftx/venue/binance/md_parser.hpp"
 #include "hftx/venue/binance/sim_dialect.hpp"
+#include "hftx/venue/okx/sim_dialect.hpp"
 
 namespace {
 
@@ -37,6 +45,33 @@ struct BinanceTextSink {
   }
   void on_depth(const hftx::md::DepthUpdate& d, std::int64_t ms) noexcept { count(w.depth(d, ms)); }
   void on_top(const hftx::md::BookTicker& t, std::int64_t) noexcept { count(w.ticker(t)); }
+  void on_trade(const hftx::md::Trade& t, std::int64_t ms) noexcept { count(w.trade(t, ms)); }
+  void on_account_execution(const hftx::book::Execution&, std::uint64_t) noexcept {}
+};
+
+// The OKX dialect's text for a books-l2-tbt + bbo-tbt + trades subscriber (as SimDialect::on_depth / on_trade).
+struct OkxTextSink {
+  const hftx::sim::MarketGenerator* g = nullptr;
+  hftx::venue::okx::SimMarketWriter w{"BTC-USDT", hftx::Scale::from_step("0.01"), hftx::Scale::from_step("0.00000001")};
+  hftx::venue::okx::BookView view{400};
+  hftx::md::Level bbo[2] = {};
+  std::uint64_t messages = 0, bytes = 0;
+  void count(std::string_view d) noexcept {
+    ++messages;
+    bytes += d.size();
+    hftx::do_not_optimize(d.data());
+  }
+  void on_depth(const hftx::md::DepthUpdate& d, std::int64_t ms) noexcept {
+    const std::string_view t = w.update(*g, "books-l2-tbt", view, d.bids, d.asks, view.seq, d.last_id, ms);
+    if (!t.empty()) count(t);
+    const hftx::book::Level b = g->engine().best(hftx::Side::bid), a = g->engine().best(hftx::Side::ask);
+    if (!(b == bbo[0]) || !(a == bbo[1])) {
+      bbo[0] = b;
+      bbo[1] = a;
+      count(w.top(*g, "bbo-tbt", 1, d.last_id, ms));
+    }
+  }
+  void on_top(const hftx::md::BookTicker&, std::int64_t) noexcept {}
   void on_trade(const hftx::md::Trade& t, std::int64_t ms) noexcept { count(w.trade(t, ms)); }
   void on_account_execution(const hftx::book::Execution&, std::uint64_t) noexcept {}
 };
@@ -71,6 +106,15 @@ void BM_generate(benchmark::State& state) {
   generate(state, sink, g);
 }
 BENCHMARK(BM_generate)->Name("sim_generate/hftx")->Unit(benchmark::kMicrosecond);
+
+void BM_generate_okx(benchmark::State& state) {
+  hftx::sim::MarketGenerator g(generator_config());
+  OkxTextSink sink;
+  sink.g = &g;
+  hftx::venue::okx::SimMarketWriter::reset_view(g, sink.view);
+  generate(state, sink, g);
+}
+BENCHMARK(BM_generate_okx)->Name("sim_generate_okx/hftx")->Unit(benchmark::kMicrosecond);
 
 void loopback(benchmark::State& state, hftx::sim::ExchangeConfig cfg, const std::string& url,
               const std::string& subscribe, bool parse) {
@@ -113,7 +157,21 @@ void BM_loopback(benchmark::State& state, bool parse) {
            parse);
 }
 BENCHMARK_CAPTURE(BM_loopback, plain, false)->Name("sim_loopback/hftx")->Unit(benchmark::kMicrosecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_loopback, parsed, true)->Name("sim_loopback_parsed/hftx")->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_loopback, parsed, true)
+    ->Name("sim_loopback_parsed/hftx")
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
+void BM_loopback_okx(benchmark::State& state) {
+  hftx::sim::ExchangeConfig cfg;
+  cfg.venue = "okx";
+  cfg.instruments = {hftx::sim::InstrumentSpec{"BTC-USDT", "0.01", "0.00000001", "0.00001", "", ""}};
+  loopback(state, cfg, "",
+           R"({"op":"subscribe","args":[{"channel":"books-l2-tbt","instId":"BTC-USDT"},)"
+           R"({"channel":"bbo-tbt","instId":"BTC-USDT"},{"channel":"trades","instId":"BTC-USDT"}]})",
+           false);
+}
+BENCHMARK(BM_loopback_okx)->Name("sim_loopback_okx/hftx")->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 }  // namespace
 

@@ -97,7 +97,10 @@ void json_escape(std::string& out, std::string_view s) {
 // ---- setup -------------------------------------------------------------------------------------------------
 
 Core::Core(const ExchangeConfig& c, const DialectInfo& dialect, std::size_t kinds, std::span<const int> codes)
-    : cfg(c), info(dialect), stream_kinds(kinds), reject_codes(codes.subspan(0, std::min(codes.size(), kMaxRejectCodes))) {
+    : cfg(c),
+      info(dialect),
+      stream_kinds(kinds),
+      reject_codes(codes.subspan(0, std::min(codes.size(), kMaxRejectCodes))) {
   for (const auto& [name, amount] : cfg.balances)
     assets[asset_index(name)].free = parse_amount(amount, "simulator.balances." + name);
   std::int64_t seed_shift = 0;
@@ -119,7 +122,8 @@ Core::Core(const ExchangeConfig& c, const DialectInfo& dialect, std::size_t kind
     g.qty_scale = s.qty_scale;
     g.lot = s.lot;
     if (cfg.mode == Mode::generated)
-      g.start_price = parse_fixed_or_throw(cfg.start_price, s.price_scale, Sign::unsigned_only, "simulator.start_price");
+      g.start_price =
+          parse_fixed_or_throw(cfg.start_price, s.price_scale, Sign::unsigned_only, "simulator.start_price");
     g.seed = cfg.seed + static_cast<std::uint64_t>(seed_shift++);
     g.depth_levels = static_cast<std::size_t>(cfg.depth_levels);
     g.trade_probability = cfg.trade_probability;
@@ -251,9 +255,10 @@ void Core::write(Conn& cs, std::string_view head, std::string_view body, std::st
     if (c.is_open()) c.abort("simulator: subscriber too slow (send buffer full)");
     return;
   }
-  std::memcpy(p, head.data(), head.size());
-  std::memcpy(p + head.size(), body.data(), body.size());
-  std::memcpy(p + head.size() + body.size(), tail.data(), tail.size());
+  // Empty parts may have no data pointer: memcpy from nullptr is undefined even for 0 bytes.
+  if (!head.empty()) std::memcpy(p, head.data(), head.size());
+  if (!body.empty()) std::memcpy(p + head.size(), body.data(), body.size());
+  if (!tail.empty()) std::memcpy(p + head.size() + body.size(), tail.data(), tail.size());
   c.commit(net::Opcode::kText, n);
   stats_sent.add();
 }

@@ -17,9 +17,9 @@
 //  - A Dialect: which URL paths it serves, how it reads requests and writes answers, market messages,
 //    order reports and errors, its authentication. It holds only its own formatting state and calls back
 //    into the engine for everything else. Required members (duck-typed; see venue/binance/sim_dialect.hpp):
-//      static DialectInfo info();                       // registry entry (sim/dialects.hpp)
+//      static DialectInfo info();                       // its registry entry (DialectInfo below)
 //      static constexpr std::size_t kStreamKinds;       // subscription kinds per instrument
-//      static constexpr std::span<const int> reject_codes();  // the codes ExchangeStats counts, the first one
+//      static std::span<const int> reject_codes();      // the codes ExchangeStats counts, the first one
 //                                                       // also counting any code not listed
 //      static constexpr int kTickMs;                    // > 0: on_tick() runs every kTickMs (aggregated channels)
 //      explicit Dialect(Engine<Dialect>&);
@@ -420,7 +420,9 @@ class Engine final : public Core {
       e->stats_trades.add();
       e->dialect_.on_trade(*e, inst, t, ms, Recorded{});
     }
-    void on_account_execution(const Execution& x, std::uint64_t trade_id) noexcept { e->on_execution(inst, x, trade_id); }
+    void on_account_execution(const Execution& x, std::uint64_t trade_id) noexcept {
+      e->on_execution(inst, x, trade_id);
+    }
   };
 
   void on_open(net::WsConnection& c) {
@@ -649,7 +651,9 @@ class Engine final : public Core {
     void on_depth(const md::DepthUpdate&, std::int64_t) noexcept {}
     void on_top(const md::BookTicker&, std::int64_t) noexcept {}
     void on_trade(const md::Trade&, std::int64_t) noexcept {}
-    void on_account_execution(const Execution& x, std::uint64_t) noexcept { e->on_execution(inst, x, e->replay_trade_id_); }
+    void on_account_execution(const Execution& x, std::uint64_t) noexcept {
+      e->on_execution(inst, x, e->replay_trade_id_);
+    }
   };
   // The recorded top with the account's resting orders at or better than it (part of the served top).
   md::BookTicker served_top(std::uint32_t si, const md::BookTicker& t, std::uint64_t offset) const {

@@ -206,9 +206,6 @@ class Exchange {
   // event_rate. Owner thread only.
   void generate(std::size_t n);
 
-  // The engine (sim/engine.hpp), for dialect tests and benchmarks; owner thread only.
-  [[nodiscard]] Core& core() noexcept { return *impl_; }
-
  private:
   template <class F>
   auto on_loop(F&& f) const;

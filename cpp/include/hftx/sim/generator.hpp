@@ -261,7 +261,8 @@ class MarketGenerator {
     o.price = Price(price);
     o.qty = Qty(qty);
     (void)engine_.submit(o);
-    for (std::size_t i = 0; i < exec_count_; ++i) touch(aggressor == Side::bid ? Side::ask : Side::bid, execs_[i].price.raw());
+    for (std::size_t i = 0; i < exec_count_; ++i)
+      touch(aggressor == Side::bid ? Side::ask : Side::bid, execs_[i].price.raw());
     deliver_executions(sink, 0);
   }
   // Takes the update id sequence over from a recording (the replayed diffs carry their own ids).

@@ -45,7 +45,8 @@ EVP_PKEY* ed25519_public_key(const std::string& pem) {
   BIO_free(bio);
   if (key == nullptr || EVP_PKEY_get_id(key) != EVP_PKEY_ED25519) {
     EVP_PKEY_free(key);
-    throw ConfigError("simulator.api_public_key: not an Ed25519 public key (expected a PEM '-----BEGIN PUBLIC KEY-----')");
+    throw ConfigError(
+        "simulator.api_public_key: not an Ed25519 public key (expected a PEM '-----BEGIN PUBLIC KEY-----')");
   }
   return key;
 }
@@ -482,14 +483,16 @@ bool SimDialect::ed25519_valid(const std::string& payload, const std::string& b6
   if (EVP_DecodeBlock(sig, reinterpret_cast<const unsigned char*>(b64.data()), 88) != 66) return false;  // 64 + padding
   EVP_MD_CTX* md = EVP_MD_CTX_new();
   const bool ok = md != nullptr && EVP_DigestVerifyInit(md, nullptr, nullptr, nullptr, pubkey_.get()) == 1 &&
-                  EVP_DigestVerify(md, sig, 64, reinterpret_cast<const unsigned char*>(payload.data()), payload.size()) == 1;
+                  EVP_DigestVerify(md, sig, 64, reinterpret_cast<const unsigned char*>(payload.data()),
+                                   payload.size()) == 1;
   EVP_MD_CTX_free(md);
   return ok;
 }
 
 // A request that needs authentication: signed, or (after session.logon) by its connection. A logon must
 // be signed with the Ed25519 key.
-std::optional<SimDialect::ApiError> SimDialect::check_signature(Engine& e, const Conn& c, const Request& r, bool logon) {
+std::optional<SimDialect::ApiError> SimDialect::check_signature(Engine& e, const Conn& c, const Request& r,
+                                                                bool logon) {
   if (!logon && c.authenticated && r.get("apiKey") == nullptr && r.get("signature") == nullptr) {
     if (r.get("timestamp") == nullptr) return mandatory("timestamp");
     e.stats_unsigned.add();
@@ -600,7 +603,8 @@ std::string SimDialect::report(Engine& e, const Order& o, const char* x, const c
                                const std::string& orig) {
   const Core::Instrument& s = e.instruments[o.inst];
   const std::int64_t now = sim::wall_ms();
-  std::string t = "{\"e\":\"executionReport\",\"E\":" + std::to_string(now) + ",\"s\":\"" + s.spec.symbol + "\",\"c\":\"";
+  std::string t =
+      "{\"e\":\"executionReport\",\"E\":" + std::to_string(now) + ",\"s\":\"" + s.spec.symbol + "\",\"c\":\"";
   sim::json_escape(t, cid);
   t += "\",\"S\":\"";
   t += side_text(o.side);
@@ -688,7 +692,8 @@ std::optional<SimDialect::ApiError> SimDialect::api_place(Engine& e, Conn& c, co
     o.client_id = "sim" + std::to_string(e.next_order_id + 1);
   }
   if (e.duplicate_client_id(o.client_id)) return ApiError{-2010, "Duplicate order sent."};
-  if (o.post_only && e.would_take(si, o.side, o.price)) return ApiError{-2010, "Order would immediately match and take."};
+  if (o.post_only && e.would_take(si, o.side, o.price))
+    return ApiError{-2010, "Order would immediately match and take."};
   // Funds: buys lock quote at the limit price, sells lock the base; a market buy needs what it would
   // pay walking the book now.
   const int128 lock = e.lock_for(s, o.side, o.type, o.price, o.qty);
@@ -717,7 +722,8 @@ std::optional<SimDialect::ApiError> SimDialect::api_place(Engine& e, Conn& c, co
   e.deferring = false;
   reply_ok(e, c, r,
            "{\"symbol\":\"" + s.spec.symbol + "\",\"orderId\":" + std::to_string(id) +
-               ",\"orderListId\":-1,\"clientOrderId\":\"" + cid + "\",\"transactTime\":" + std::to_string(created_ms) + "}");
+               ",\"orderListId\":-1,\"clientOrderId\":\"" + cid + "\",\"transactTime\":" +
+               std::to_string(created_ms) + "}");
   e.flush_deferred();
   if (Order* live = e.open_order_by_id(id)) {
     if (res.status == book::OrderStatus::resting) {
@@ -750,7 +756,8 @@ std::string SimDialect::cancel_result(Engine& e, const Order& o, const std::stri
   const Core::Instrument& s = e.instruments[o.inst];
   return "{\"symbol\":\"" + s.spec.symbol + "\",\"origClientOrderId\":\"" + o.client_id + "\",\"orderId\":" +
          std::to_string(o.id) + ",\"orderListId\":-1,\"clientOrderId\":\"" + new_cid + "\",\"transactTime\":" +
-         std::to_string(sim::wall_ms()) + "," + order_fields(e, o, "CANCELED") + ",\"selfTradePreventionMode\":\"NONE\"}";
+         std::to_string(sim::wall_ms()) + "," + order_fields(e, o, "CANCELED") +
+         ",\"selfTradePreventionMode\":\"NONE\"}";
 }
 
 // The order a request names by origClientOrderId (open orders; and closed ones when `closed_too`) or by

@@ -191,7 +191,8 @@ std::int32_t SimMarketWriter::checksum(const sim::MarketGenerator& g) noexcept {
   const std::size_t na = std::min(kChecksumLevels, eng.level_count(Side::ask));
   for (std::size_t i = 0; i < nb; ++i) b[i] = eng.level(Side::bid, i);
   for (std::size_t i = 0; i < na; ++i) a[i] = eng.level(Side::ask, i);
-  cs_value_ = book_checksum(std::span<const md::Level>(b, nb), std::span<const md::Level>(a, na), price_scale_, qty_scale_);
+  cs_value_ = book_checksum(std::span<const md::Level>(b, nb), std::span<const md::Level>(a, na), price_scale_,
+                            qty_scale_);
   cs_count_[0] = nb;
   cs_count_[1] = na;
   cs_worst_[0] = nb > 0 ? b[nb - 1].price.raw() : 0;
@@ -868,7 +869,8 @@ void SimDialect::answer(Engine& e, Conn& c, const Request& r, const std::vector<
     t += "\"ts\":\"" + ts + "\",\"sCode\":\"" + std::to_string(el.code) + "\",\"sMsg\":" + json_str(el.msg) + "}";
   }
   const std::int64_t out_us = sim::wall_ms() * 1000;
-  t += "],\"code\":\"" + std::to_string(code) + "\",\"msg\":" + json_str(msg) + ",\"inTime\":\"" + std::to_string(in_us) +
+  t += "],\"code\":\"" + std::to_string(code) + "\",\"msg\":" + json_str(msg) + ",\"inTime\":\"" +
+       std::to_string(in_us) +
        "\",\"outTime\":\"" + std::to_string(std::max(out_us, in_us)) + "\"}";
   e.send(c.id, std::move(t));
 }
@@ -1075,7 +1077,8 @@ SimDialect::Element SimDialect::cancel(Engine& e, const Arg& a) {
   if (const std::string* cl = a.get("clOrdId")) el.cl_ord_id = *cl;
   if (const std::string* ord = a.get("ordId")) el.ord_id = *ord;
   const std::string* inst_s = a.get("instId");
-  if (inst_s == nullptr || inst_s->empty()) return {el.cl_ord_id, el.ord_id, {}, 50014, "Parameter instId can not be empty."};
+  if (inst_s == nullptr || inst_s->empty())
+    return {el.cl_ord_id, el.ord_id, {}, 50014, "Parameter instId can not be empty."};
   const std::size_t inst = e.find_instrument(*inst_s);
   if (inst == Core::kNone)
     return {el.cl_ord_id, el.ord_id, {}, 51001, "Instrument ID, Instrument ID code or Spread ID doesn't exist."};
@@ -1083,7 +1086,8 @@ SimDialect::Element SimDialect::cancel(Engine& e, const Arg& a) {
   if (o == nullptr) return el;
   el.cl_ord_id = o->client_id;
   el.ord_id = std::to_string(o->id);
-  if (o->end == Core::End::filled) return {el.cl_ord_id, el.ord_id, {}, 51402, "Cancellation failed as the order has been filled."};
+  if (o->end == Core::End::filled)
+    return {el.cl_ord_id, el.ord_id, {}, 51402, "Cancellation failed as the order has been filled."};
   if (o->end != Core::End::open)
     return {el.cl_ord_id, el.ord_id, {}, 51401, "Cancellation failed as the order has been canceled."};
   Order& live = *e.open_order_by_id(o->id);
@@ -1199,7 +1203,8 @@ void SimDialect::push_order(Engine& e, const Order& o, const char* state, const 
   std::string d = "{\"instType\":\"SPOT\",\"instId\":\"" + in.spec.symbol + "\",\"tgtCcy\":\"" +
                   (o.venue_text.empty() ? (o.type == OrderType::market ? "base_ccy" : "") : "quote_ccy") +
                   "\",\"ccy\":\"\",\"ordId\":\"" + std::to_string(o.id) + "\",\"clOrdId\":" + json_str(o.client_id) +
-                  ",\"tag\":\"\",\"px\":\"" + (o.type == OrderType::market ? std::string() : dec(o.price, in.price_scale)) +
+                  ",\"tag\":\"\",\"px\":\"" +
+                  (o.type == OrderType::market ? std::string() : dec(o.price, in.price_scale)) +
                   "\",\"sz\":\"" + (o.venue_text.empty() ? dec(o.qty, in.qty_scale) : o.venue_text) +
                   "\",\"notionalUsd\":\"\",\"ordType\":\"" + ord_type(o) + "\",\"side\":\"" + side_text(o.side) +
                   "\",\"posSide\":\"\",\"tdMode\":\"cash\",\"fillPx\":\"" + (f ? dec(f->price, in.price_scale) : "") +
@@ -1214,7 +1219,8 @@ void SimDialect::push_order(Engine& e, const Order& o, const char* state, const 
                   (o.side == Side::bid ? quote : base) +
                   "\",\"rebate\":\"0\",\"pnl\":\"0\",\"source\":\"\",\"category\":\"normal\",\"reduceOnly\":\"false\","
                   "\"cancelSource\":\"" + cancel_source + "\",\"amendResult\":\"" + amend_result +
-                  "\",\"amendSource\":\"\",\"reqId\":" + json_str(req_id) + ",\"code\":\"0\",\"msg\":\"\",\"uTime\":\"" +
+                  "\",\"amendSource\":\"\",\"reqId\":" + json_str(req_id) +
+                  ",\"code\":\"0\",\"msg\":\"\",\"uTime\":\"" +
                   std::to_string(o.updated_ms) + "\",\"cTime\":\"" + std::to_string(o.created_ms) + "\"}";
   for (const auto& [id, p] : private_) {
     if (p.filter == UINT32_MAX || (p.filter != 0 && p.filter != o.inst + 1)) continue;

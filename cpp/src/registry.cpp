@@ -11,6 +11,7 @@
 
 #include "hftx/core/error.hpp"
 #include "hftx/venue/binance/venue.hpp"
+#include "hftx/venue/okx/venue.hpp"
 #include "hftx/venue/venue.hpp"
 #include "session/engine.hpp"
 
@@ -30,6 +31,7 @@ std::unique_ptr<session::Engine> session_of(const session::SessionParts& s, sess
 
 constexpr Entry kVenues[] = {
     {&venue::binance::kInfo, &session_of<venue::binance::Venue>},
+    {&venue::okx::kInfo, &session_of<venue::okx::Venue>},
 };
 
 constexpr auto kInfos = [] {

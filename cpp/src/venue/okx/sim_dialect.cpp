@@ -600,13 +600,18 @@ void SimDialect::subscribe(Engine& e, Conn& c, const Request& r, const Arg& a, b
                            pending_books_.end());
     return;
   }
-  if (has(k)) return;  // already: OKX answers again and sends nothing more
+  // A book channel subscribed again gets a new snapshot, as at OKX (its recording in shared/data subscribed
+  // books-l2-tbt twice and got two snapshots per instrument): how a client resyncs a book that fell out of step.
+  const bool again = has(k);
+  if (again && (k == kTrades || k == kTickers)) return;  // OKX answers again and sends nothing more
   if (k == kBooks) {
-    pending_books_.emplace_back(c.id, si);  // the snapshot goes with the next 100 ms batch
+    const std::pair<std::uint64_t, std::uint32_t> p(c.id, si);
+    if (std::find(pending_books_.begin(), pending_books_.end(), p) == pending_books_.end())
+      pending_books_.push_back(p);  // the snapshot goes with the next 100 ms batch
     return;
   }
   send_snapshot(e, c, si, k);
-  (void)e.subscribe(c, si, k, std::string());
+  if (!again) (void)e.subscribe(c, si, k, std::string());
 }
 
 // The first message of a channel: the book (or top, or ticker) as it is now.

@@ -1,6 +1,8 @@
 // OKX's public connection: message classification and subscription requests. See hftx/venue/okx/stream.hpp.
 #include "hftx/venue/okx/stream.hpp"
 
+#include "hftx/venue/okx/venue.hpp"
+
 #include <cstring>
 
 namespace hftx::venue::okx {
@@ -230,6 +232,42 @@ std::size_t encode_op(Op op, std::span<const ChannelArg> args, std::span<char> o
 std::size_t encode_resubscribe(BookChannel channel, std::string_view inst_id, std::span<char> out) noexcept {
   const ChannelArg arg{to_string(channel), inst_id};
   return encode_op(Op::subscribe, std::span<const ChannelArg>(&arg, 1), out);
+}
+
+// ---- the session's market feed -----------------------------------------------------------------------------
+
+StreamProtocol::StreamProtocol(const VenueConfig& cfg, std::vector<std::string> symbols)
+    : channel_(*book_channel_from_string(option_value(cfg, kInfo, "channel"))), symbols_(std::move(symbols)) {
+  std::size_t longest = 0;
+  for (const std::string& s : symbols_) longest = std::max(longest, s.size());
+  args_.reserve(2 * kPerRequest);
+  // {"op":"subscribe","args":[ then per instrument two {"channel":"..","instId":".."} objects.
+  buf_.resize(64 + 2 * kPerRequest * (48 + longest));
+}
+
+std::size_t StreamProtocol::encode_subscriptions(std::size_t from, std::size_t to) noexcept {
+  args_.clear();
+  for (std::size_t i = from; i < to; ++i) {
+    args_.push_back(ChannelArg{to_string(channel_), symbols_[i]});
+    args_.push_back(ChannelArg{"trades", symbols_[i]});
+  }
+  return encode_subscribe(args_, buf_);
+}
+
+int StreamProtocol::route(std::string_view data) const noexcept {
+  const Classified c = classify(data);
+  switch (c.type) {
+    case MessageType::book:
+    case MessageType::trade:
+      for (std::size_t i = 0; i < symbols_.size(); ++i)
+        if (symbols_[i] == c.inst_id) return static_cast<int>(i);
+      return -1;
+    case MessageType::event: return c.event == EventType::error ? -1 : kControl;
+    case MessageType::pong:
+    case MessageType::other_channel: return kControl;
+    case MessageType::other: return -1;
+  }
+  return -1;
 }
 
 }  // namespace hftx::venue::okx

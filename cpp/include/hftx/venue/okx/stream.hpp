@@ -27,8 +27,13 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <algorithm>
+#include <vector>
+#include <string>
 
+#include "hftx/core/types.hpp"
 #include "hftx/venue/okx/markets.hpp"
+#include "hftx/venue/venue.hpp"
 
 namespace hftx::venue::okx {
 
@@ -108,5 +113,58 @@ enum class Op : std::uint8_t { subscribe, unsubscribe };
 // The keep-alive OKX expects when a connection has been quiet (it closes one silent for 30 s): the text "ping",
 // answered by "pong".
 inline constexpr std::string_view kPing = "ping";
+
+// ---- the session's market feed -----------------------------------------------------------------------------
+
+// OKX's public connection as a session's market feed uses it (session/market_feed.hpp): subscribe every
+// instrument's book channel and trades when the connection opens, route each message by its instId, resubscribe a
+// book that fell out of step (OKX answers with a new snapshot), and send `ping` every 20 s (OKX closes a
+// connection quiet for 30 s). No allocation after construction: the requests are written into a buffer sized here.
+//
+// Threading contract: built on the configuring thread; the rest on the feed thread.
+class StreamProtocol {
+ public:
+  static constexpr int kControl = -2;  // route(): an answer to a subscription, a pong: not market data
+
+  // `symbols`: the instruments (instIds), in InstrumentId order. venue.channel picks the book channel.
+  StreamProtocol(const VenueConfig& cfg, std::vector<std::string> symbols);
+
+  // The public endpoint as configured: OKX subscribes by request, not by URL.
+  [[nodiscard]] std::string url(const std::string& base) const { return base; }
+
+  template <class Send>
+  void on_open(Send&& send) {
+    for (std::size_t at = 0; at < symbols_.size(); at += kPerRequest) {
+      const std::size_t n = encode_subscriptions(at, std::min(symbols_.size(), at + kPerRequest));
+      if (n != 0) (void)send(std::string_view(buf_.data(), n));
+    }
+  }
+  template <class Send>
+  void resubscribe(InstrumentId i, Send&& send) {
+    const std::size_t n = encode_resubscribe(channel_, symbols_[i], buf_);
+    if (n != 0) (void)send(std::string_view(buf_.data(), n));
+  }
+  template <class Send>
+  void poll(std::int64_t now_ns, Send&& send) {
+    if (now_ns - last_ping_ns_ < kPingIntervalNs) return;
+    last_ping_ns_ = now_ns;
+    (void)send(kPing);
+  }
+
+  // The instrument a message is for; kControl for a subscription's answer or a pong; -1 for anything else (an
+  // error event, an instrument or channel not subscribed, not OKX's).
+  [[nodiscard]] int route(std::string_view data) const noexcept;
+
+ private:
+  static constexpr std::size_t kPerRequest = 20;  // instruments per subscribe request
+  static constexpr std::int64_t kPingIntervalNs = 20'000'000'000;
+  std::size_t encode_subscriptions(std::size_t from, std::size_t to) noexcept;
+
+  BookChannel channel_;
+  std::vector<std::string> symbols_;
+  std::vector<ChannelArg> args_;
+  std::vector<char> buf_;
+  std::int64_t last_ping_ns_ = 0;
+};
 
 }  // namespace hftx::venue::okx

@@ -10,6 +10,7 @@ PYBIND11_MODULE(_core, m) {
   hftx::py::register_latency(m);
   hftx::py::register_net(m);
   hftx::py::register_book(m);
+  hftx::py::register_config(m);
   hftx::py::register_session(m);
   hftx::py::register_sim(m);
 }

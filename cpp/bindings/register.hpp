@@ -23,6 +23,7 @@ void register_sysinfo(pyb::module_& m);  // topology, system info
 void register_latency(pyb::module_& m);  // latency histograms, stage tracker
 void register_net(pyb::module_& m);      // WebSocket client and server
 void register_book(pyb::module_& m);     // order books, replay
+void register_config(pyb::module_& m);   // the session configuration's schema, the venue registry
 void register_session(pyb::module_& m);  // trading session
 void register_sim(pyb::module_& m);      // exchange simulator
 

@@ -1,5 +1,6 @@
-// Trading session: hftx._core.Session (the C++ Session; hftx.Session wraps it) and the dict → SessionConfig
-// conversion (hftx.config validates the YAML first; this re-checks types and names the key on a mismatch).
+// Trading session: hftx._core.Session (the C++ Session; hftx.Session wraps it). Its dict is read by
+// session_config_from() (config.cpp: hftx.config validates the YAML first; the reader re-checks types and names
+// the key on a mismatch).
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
@@ -14,6 +15,7 @@
 #include "hftx/core/error.hpp"
 #include "hftx/session/session.hpp"
 #include "hftx/strategy/external.hpp"
+#include "config.hpp"
 #include "register.hpp"
 
 namespace hftx::py {
@@ -22,155 +24,6 @@ namespace {
 
 using session::Session;
 using session::SessionConfig;
-
-// Typed reads from the normalised config dict: a missing key keeps the C++ default, a wrong type is a
-// ConfigError naming the key path.
-class Reader {
- public:
-  Reader(const pyb::dict& d, std::string path) : d_(d), path_(std::move(path)) {}
-
-  [[nodiscard]] bool has(const char* key) const { return d_.contains(key) && !d_[key].is_none(); }
-  [[nodiscard]] std::string key(const char* k) const { return path_.empty() ? std::string(k) : path_ + "." + k; }
-
-  template <class T>
-  void get(const char* k, T& out) const {
-    if (!has(k)) return;
-    try {
-      out = d_[k].cast<T>();
-    } catch (const pyb::cast_error&) {
-      throw ConfigError(key(k) + " = " + std::string(pyb::repr(d_[k])) + ": expected " + type_name<T>());
-    }
-  }
-  [[nodiscard]] Reader sub(const char* k) const {
-    if (!has(k)) return Reader(pyb::dict(), key(k));
-    if (!pyb::isinstance<pyb::dict>(d_[k])) throw ConfigError(key(k) + ": expected a mapping");
-    return Reader(d_[k].cast<pyb::dict>(), key(k));
-  }
-  [[nodiscard]] std::vector<Reader> list(const char* k) const {
-    std::vector<Reader> out;
-    if (!has(k)) return out;
-    if (!pyb::isinstance<pyb::list>(d_[k])) throw ConfigError(key(k) + ": expected a list");
-    std::size_t i = 0;
-    for (auto item : d_[k].cast<pyb::list>()) {
-      const std::string p = key(k) + "[" + std::to_string(i++) + "]";
-      if (!pyb::isinstance<pyb::dict>(item)) throw ConfigError(p + ": expected a mapping");
-      out.emplace_back(item.cast<pyb::dict>(), p);
-    }
-    return out;
-  }
-  [[nodiscard]] const pyb::dict& dict() const { return d_; }
-
- private:
-  template <class T>
-  static const char* type_name() {
-    if constexpr (std::is_same_v<T, bool>) return "true or false";
-    else if constexpr (std::is_integral_v<T>) return "an integer";
-    else if constexpr (std::is_floating_point_v<T>) return "a number";
-    else if constexpr (std::is_same_v<T, std::string>) return "a string";
-    else return "a list";
-  }
-  pyb::dict d_;
-  std::string path_;
-};
-
-SessionConfig session_config_from(const pyb::dict& d) {
-  SessionConfig c;
-  const Reader root(d, "");
-  const Reader hft = root.sub("hft");
-  const Reader perf = hft.sub("performance");
-  perf.get("enable_cpu_affinity", c.performance.enable_cpu_affinity);
-  perf.get("isolated_cores", c.performance.isolated_cores);
-  perf.get("enable_numa_awareness", c.performance.enable_numa_awareness);
-  perf.get("enable_huge_pages", c.performance.enable_huge_pages);
-  perf.get("enable_memory_pools", c.enable_memory_pools);
-  perf.get("enable_lock_free", c.enable_lock_free);
-  const Reader lat = hft.sub("latency");
-  lat.get("enable_tracking", c.latency.enable_tracking);
-  lat.get("max_traces", c.latency.max_traces);
-  lat.get("sample_rate", c.latency.sample_rate);
-  const Reader ws = hft.sub("websocket");
-  ws.get("read_buffer_size", c.websocket.read_buffer_size);
-  ws.get("write_buffer_size", c.websocket.write_buffer_size);
-  ws.get("no_delay", c.websocket.no_delay);
-  ws.get("keep_alive", c.websocket.keep_alive);
-
-  const Reader v = root.sub("venue");
-  v.get("name", c.venue.name);
-  v.get("dialect", c.venue.dialect);
-  v.get("market", c.venue.market);
-  v.get("market_url", c.venue.market_url);
-  v.get("api_url", c.venue.api_url);
-  v.get("api_key_env", c.venue.api_key_env);
-  v.get("secret_key_env", c.venue.secret_key_env);
-  v.get("client_id_prefix", c.venue.client_id_prefix);
-  v.get("connect_timeout_ms", c.venue.connect_timeout_ms);
-  // Every other key is one of the venue's own (venue/venue.hpp OptionSpec), passed on as text and checked by
-  // the venue against its specs.
-  static constexpr const char* kCommon[] = {"name", "dialect", "market", "market_url", "api_url", "api_key_env",
-                                            "secret_key_env", "client_id_prefix", "connect_timeout_ms"};
-  for (auto item : v.dict()) {
-    const std::string k = item.first.cast<std::string>();
-    if (std::find(std::begin(kCommon), std::end(kCommon), k) != std::end(kCommon) || item.second.is_none()) continue;
-    if (pyb::isinstance<pyb::bool_>(item.second) || !(pyb::isinstance<pyb::str>(item.second) ||
-                                                      pyb::isinstance<pyb::int_>(item.second)))
-      throw ConfigError(v.key(k.c_str()) + " = " + std::string(pyb::repr(item.second)) + ": expected text or an integer");
-    c.venue.options[k] = pyb::str(item.second).cast<std::string>();
-  }
-
-  for (const Reader& r : root.list("instruments")) {
-    session::InstrumentConfig in;
-    r.get("symbol", in.symbol);
-    r.get("price_step", in.price_step);
-    r.get("qty_step", in.qty_step);
-    r.get("lot_step", in.lot_step);
-    r.get("snapshot_depth", in.snapshot_depth);
-    c.instruments.push_back(std::move(in));
-  }
-  for (const Reader& r : root.list("strategies")) {
-    session::StrategyConfig sc;
-    r.get("type", sc.type);
-    r.get("instrument", sc.instrument);
-    r.get("count", sc.count);
-    if (r.has("params")) {
-      const Reader p = r.sub("params");
-      for (auto item : p.dict()) {
-        const std::string k = item.first.cast<std::string>();
-        if (!pyb::isinstance<pyb::int_>(item.second) && !pyb::isinstance<pyb::float_>(item.second))
-          throw ConfigError(p.key(k.c_str()) + " = " + std::string(pyb::repr(item.second)) + ": expected a number");
-        sc.params[k] = item.second.cast<double>();
-      }
-    }
-    c.strategies.push_back(std::move(sc));
-  }
-  const Reader risk = root.sub("risk");
-  risk.get("max_order_qty", c.risk.max_order_qty);
-  risk.get("max_notional", c.risk.max_notional);
-  risk.get("price_band_bps", c.risk.price_band_bps);
-  risk.get("max_position", c.risk.max_position);
-  risk.get("max_open_orders", c.risk.max_open_orders);
-  risk.get("orders_per_second", c.risk.orders_per_second);
-  risk.get("burst", c.risk.burst);
-  risk.get("loss_limit", c.risk.loss_limit);
-  risk.get("reject_storm", c.risk.reject_storm);
-
-  const Reader th = root.sub("threading");
-  std::string mode = "inline";
-  th.get("mode", mode);
-  if (mode == "inline") c.threading.mode = session::ThreadingMode::inline_mode;
-  else if (mode == "pipelined") c.threading.mode = session::ThreadingMode::pipelined;
-  else throw ConfigError("threading.mode = '" + mode + "': expected inline or pipelined");
-  th.get("workers", c.threading.workers);
-  th.get("queue_capacity", c.threading.queue_capacity);
-  th.get("busy_poll", c.threading.busy_poll);
-  th.get("realtime", c.threading.realtime);
-
-  const Reader ses = root.sub("session");
-  ses.get("cancel_on_stop", c.cancel_on_stop);
-  ses.get("top_first", c.top_first);
-  ses.get("timer_interval_ms", c.timer_interval_ms);
-  ses.get("max_orders", c.max_orders);
-  return c;
-}
 
 const char* side_name(oms::Side s) { return s == oms::Side::bid ? "BUY" : "SELL"; }
 

@@ -37,6 +37,7 @@ from hftx.replay import replay, replay_lines
 from hftx.session import Session, SessionStats
 from hftx.strategy import Strategy
 from hftx.sysinfo import sysinfo
+from hftx.venue import venues
 
 __version__: str = _core.__version__
 
@@ -65,4 +66,5 @@ __all__ = [
     "replay",
     "replay_lines",
     "sysinfo",
+    "venues",
 ]

@@ -4,10 +4,17 @@
 lists every problem — the key path (``risk.max_order_qty``, ``strategies[1].type``), the value, what was
 expected, the file and the line. The exception carries them as ``exc.problems`` (a tuple of :class:`Problem`).
 
-The schema (pydantic v2, strict types, unknown keys are errors) is the one of the session contract; every key has a
-default, so the seed's ``hft:`` block alone is a complete configuration. Relative paths in
-``simulator.replay_files`` are resolved against the directory of the config file (``$VARS`` and ``~`` expand
-first); ``report.dir`` is an output and is relative to the working directory.
+The schema is the C++ one, defined once beside the structs it describes (``session/config.hpp``, read here through
+``_core.config_schema()``): every session key's path, type, default, bounds or choices and doc. The pydantic models
+(strict types, frozen, unknown keys are errors) are built from it when this module is imported, and the venue
+block's keys from the venue registry (``hftx.venues()``): ``venue.name`` is the simulator or a venue, each venue's
+own keys sit flat under ``venue:`` and only the keys of the venue whose protocol the session speaks are accepted.
+What stays in Python is Python's: the ``simulator`` block (the in-process exchange's), the Python-only ``metrics``
+and ``report`` blocks, the ``python`` strategy type and its ``class``, file paths, YAML line numbers, the all-at-once
+report and the checks that involve several keys (they need the lines). Every key has a default, so the seed's
+``hft:`` block alone is a complete configuration. Relative paths in ``simulator.replay_files`` are resolved against
+the directory of the config file (``$VARS`` and ``~`` expand first); ``report.dir`` is an output and is relative
+to the working directory.
 
 ``Config.to_core()`` is the normalised dict (every key present, numbers as int/float, decimal steps and prices
 as strings) that ``hftx._core.Session`` takes; ``Config.hash()`` is the SHA-256 of its canonical JSON without the
@@ -25,7 +32,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import (
@@ -34,19 +41,22 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainValidator,
     PrivateAttr,
     ValidationError,
     ValidationInfo,
+    create_model,
     field_validator,
     model_validator,
 )
 
 from hftx import _core
+from hftx.venue import SIMULATOR, Venue, find_venue, foreign_key, or_list, venues
 
 ConfigError = _core.ConfigError
 
 __all__ = [
-    "BINANCE_ENDPOINTS",
+    "SCHEMA",
     "Config",
     "HftConfig",
     "InstrumentConfig",
@@ -65,12 +75,11 @@ __all__ = [
     "load_config",
 ]
 
-#: Public Binance endpoints used when ``venue.name: binance`` leaves a URL empty: market -> (streams, WS API).
-BINANCE_ENDPOINTS: dict[str, tuple[str, str]] = {
-    "spot": ("wss://stream.binance.com:9443/stream", "wss://ws-api.binance.com:443/ws-api/v3"),
-    "usdm": ("wss://fstream.binance.com/stream", "wss://ws-fapi.binance.com/ws-fapi/v1"),
-    "coinm": ("wss://dstream.binance.com/stream", "wss://ws-dapi.binance.com/ws-dapi/v1"),
-}
+#: The session's keys as C++ describes them (``_core.config_schema()``): one dict per block, list and key, in
+#: order, with ``path`` (``hft.latency.sample_rate``; a list's items ``instruments[].symbol``), ``type``, ``doc``,
+#: ``default``, ``required``, ``min``/``max``/``min_exclusive``, ``min_length``/``max_length``, ``choices``,
+#: ``pattern``/``expected``, ``format``, ``unique``, ``venue`` (a rule of the venue registry) and ``venue_options``.
+SCHEMA: tuple[dict[str, Any], ...] = tuple(_core.config_schema())
 
 _DECIMAL_RE = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 
@@ -97,218 +106,168 @@ def _positive_decimal(value: str) -> str:
     return value
 
 
+def _decimal_step(value: str) -> str:
+    """A grid step the C++ core can represent (``Scale``: at most 18 decimals and 18 significant digits)."""
+    try:
+        _core.Scale(value)
+    except ConfigError as exc:
+        raise ValueError(f"expected a decimal step hftx can represent ({exc})") from None
+    return value
+
+
 PositiveDecimal = Annotated[str, BeforeValidator(_decimal_text), AfterValidator(_positive_decimal)]
-
-
-def _env_name(value: str) -> str:
-    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", value):
-        raise ValueError("expected the NAME of an environment variable (letters, digits, _), not a secret")
-    return value
-
-
-def _ws_url(value: str) -> str:
-    if value and not re.match(r"^wss?://[^/\s:]+(:[0-9]{1,5})?(/\S*)?$", value):
-        raise ValueError("expected '' or a URL ws://HOST[:PORT]/PATH or wss://HOST[:PORT]/PATH")
-    return value
+DecimalStep = Annotated[PositiveDecimal, AfterValidator(_decimal_step)]
 
 
 def _listish(value: object) -> object:
     return tuple(value) if isinstance(value, list) else value
 
 
-EnvName = Annotated[str, AfterValidator(_env_name)]
-WsUrl = Annotated[str, AfterValidator(_ws_url)]
+def _matching(pattern: str, expected: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if not re.fullmatch(pattern, value):
+            raise ValueError(f"expected {expected}" if expected else f"expected text matching {pattern}")
+        return value
+
+    return check
+
+
+def _unique(item: str) -> Callable[[tuple[int, ...]], tuple[int, ...]]:
+    def check(value: tuple[int, ...]) -> tuple[int, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError(f"expected each {item} at most once")
+        return value
+
+    return check
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
-# ---- the seed's block ------------------------------------------------------------------------------------
+class _Block(_Model):
+    """A block whose keys come from the C++ schema (built at import): its attributes are typed Any for mypy."""
+
+    if TYPE_CHECKING:
+        def __getattr__(self, name: str) -> Any: ...
 
 
-class PerformanceConfig(_Model):
-    """``hft.performance``: what the session asks of the OS (the report says what it granted)."""
-
-    enable_lock_free: bool = True
-    enable_memory_pools: bool = True
-    enable_cpu_affinity: bool = True
-    isolated_cores: Annotated[tuple[Annotated[int, Field(ge=0, le=4095)], ...], BeforeValidator(_listish)] = ()
-    enable_huge_pages: bool = True
-    enable_numa_awareness: bool = True
-
-    @field_validator("isolated_cores")
-    @classmethod
-    def _unique_cores(cls, v: tuple[int, ...]) -> tuple[int, ...]:
-        if len(set(v)) != len(v):
-            raise ValueError("expected each CPU at most once")
-        return v
+# ---- the venue registry's rules --------------------------------------------------------------------------
 
 
-class LatencyConfig(_Model):
-    """``hft.latency``: per-stage histograms (always) and sampled traces."""
-
-    enable_tracking: bool = True
-    max_traces: int = Field(default=10_000, ge=0, le=10_000_000)
-    sample_rate: float = Field(default=0.01, ge=0.0, le=1.0)
+def _protocol(data: Mapping[str, Any]) -> Venue | None:
+    """The venue whose protocol a venue block speaks (its validated name and dialect), None if they are wrong."""
+    name = data.get("name")
+    return find_venue(data.get("dialect") if name == SIMULATOR else name)
 
 
-class WebSocketConfig(_Model):
-    """``hft.websocket``: socket buffers and options of every connection."""
-
-    read_buffer_size: int = Field(default=65_536, ge=1024, le=1 << 30)
-    write_buffer_size: int = Field(default=65_536, ge=1024, le=1 << 30)
-    no_delay: bool = True
-    keep_alive: bool = True
+def _context_venue(info: ValidationInfo) -> Venue | None:
+    """The protocol venue load_config found (the instruments are checked against it), None when unknown."""
+    venue = (info.context or {}).get("venue")
+    return venue if isinstance(venue, Venue) else None
 
 
-class HftConfig(_Model):
-    """The seed's ``hft:`` block."""
-
-    performance: PerformanceConfig = PerformanceConfig()
-    latency: LatencyConfig = LatencyConfig()
-    websocket: WebSocketConfig = WebSocketConfig()
-
-
-# ---- venue, instruments, strategies ----------------------------------------------------------------------
+def _venue_market(value: str, info: ValidationInfo) -> str:
+    venue = _protocol(info.data)
+    if venue is not None and venue.market(value) is None:
+        raise ValueError(f"expected one of {venue.name}'s markets: {or_list([m.name for m in venue.markets])}")
+    return value
 
 
-class VenueConfig(_Model):
+def _venue_client_id_prefix(value: str, info: ValidationInfo) -> str:
+    venue = _protocol(info.data)
+    if venue is not None and venue.client_id_prefix_pattern and not re.fullmatch(venue.client_id_prefix_pattern,
+                                                                                   value):
+        raise ValueError(f"expected text matching {venue.client_id_prefix_pattern} ({venue.name}'s client order ids)")
+    return value
+
+
+def _venue_symbol(value: str, info: ValidationInfo) -> str:
+    venue = _context_venue(info)
+    if venue is not None and venue.symbol_pattern and not re.fullmatch(venue.symbol_pattern, value):
+        raise ValueError(f"expected a {venue.name} instrument name matching {venue.symbol_pattern}")
+    return value
+
+
+def _venue_snapshot_depth(value: int, info: ValidationInfo) -> int:
+    venue = _context_venue(info)
+    if venue is not None and venue.snapshot_depths and value not in venue.snapshot_depths:
+        raise ValueError(f"expected one of {', '.join(map(str, venue.snapshot_depths))} ({venue.name} depth limits)")
+    return value
+
+
+def _venue_option(key: str) -> Callable[[object, ValidationInfo], str | int]:
+    """A venue's own key: the protocol venue's spec checks it; a key it does not declare is refused, naming whose
+    key it is and the venues."""
+
+    def check(value: object, info: ValidationInfo) -> str | int:
+        venue = _protocol(info.data)
+        if venue is None:
+            # venue.name or venue.dialect is wrong, which is said there: no venue to check the key against.
+            if isinstance(value, bool) or not isinstance(value, (str, int)):
+                raise ValueError("expected text or an integer")
+            return value
+        spec = venue.option(key)
+        if spec is None:
+            raise ValueError(foreign_key(venue, key))
+        return spec.check(value)
+
+    return check
+
+
+_VENUE_RULES: dict[str, Callable[..., Any]] = {
+    "market": _venue_market,
+    "client_id_prefix": _venue_client_id_prefix,
+    "symbol": _venue_symbol,
+    "snapshot_depth": _venue_snapshot_depth,
+}
+
+
+# ---- blocks with Python's own parts ----------------------------------------------------------------------
+
+
+class _VenueBlock(_Block):
     """Where market data and orders go. Credentials are named by environment variable, never written here."""
-
-    name: Literal["simulator", "binance"] = "simulator"
-    market_url: WsUrl = ""
-    api_url: WsUrl = Field(default="", validate_default=True)
-    market: Literal["spot", "usdm", "coinm"] = "spot"
-    api_key_env: EnvName = "HFTX_API_KEY"
-    secret_key_env: EnvName = "HFTX_SECRET_KEY"
-    # The order id is a uint64 (up to 20 digits) and Binance caps newClientOrderId at 36 characters.
-    client_id_prefix: str = Field(default="hx", pattern=r"^[A-Za-z0-9_-]{0,16}$")
-    recv_window_ms: int = Field(default=5000, ge=1, le=60_000)
-    # session.logon on the order connection, so that orders go out unsigned (Binance: Ed25519 keys only).
-    # auto: when the key is Ed25519; always: an HMAC key is an error; never: sign every request.
-    session_logon: Literal["auto", "always", "never"] = "auto"
-    depth_stream: Literal["depth", "depth@100ms"] = "depth@100ms"
-    connect_timeout_ms: int = Field(default=5000, ge=100, le=120_000)
 
     @model_validator(mode="before")
     @classmethod
-    def _binance_endpoints(cls, data: object) -> object:
-        """venue.name binance with an empty URL: Binance's public endpoint for the market."""
-        if isinstance(data, dict) and data.get("name") == "binance":
-            urls = BINANCE_ENDPOINTS.get(str(data.get("market", "spot")))
-            if urls is not None:
-                data = dict(data)
-                for key, url in zip(("market_url", "api_url"), urls, strict=True):
+    def _venue_defaults(cls, data: object) -> object:
+        """The protocol venue's keys not given take its defaults; a venue (not the simulator) with empty URLs gets
+        its public endpoints for the market."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        fields = cls.model_fields
+        name = data.get("name", fields["name"].default)
+        venue = _protocol({"name": name, "dialect": data.get("dialect", fields["dialect"].default)})
+        if venue is None:
+            return data
+        for option in venue.options:
+            data.setdefault(option.key, option.default)
+        if name != SIMULATOR:
+            market = venue.market(str(data.get("market", fields["market"].default)))
+            if market is not None:
+                for key, url in (("market_url", market.market_url), ("api_url", market.api_url)):
                     if not data.get(key):
                         data[key] = url
         return data
 
-    @field_validator("api_url")
-    @classmethod
-    def _both_or_neither(cls, v: str, info: ValidationInfo) -> str:
-        market_url = info.data.get("market_url")
-        if market_url is not None and bool(market_url) != bool(v):
-            raise ValueError(
-                "expected market_url and api_url both empty (start the simulator in process) or both "
-                "set (an external `hftx sim`)"
-            )
-        return v
+
+def _both_or_neither(value: str, info: ValidationInfo) -> str:
+    market_url = info.data.get("market_url")
+    if market_url is not None and bool(market_url) != bool(value):
+        raise ValueError(
+            "expected market_url and api_url both empty (start the simulator in process) or both "
+            "set (an external `hftx sim`)"
+        )
+    return value
 
 
-_BINANCE_DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000, 5000)
-
-
-class InstrumentConfig(_Model):
-    """One traded symbol and its grids."""
-
-    symbol: str = Field(pattern=r"^[A-Z0-9]{2,20}$")
-    price_step: PositiveDecimal = "0.01"
-    qty_step: PositiveDecimal = "0.00000001"
-    lot_step: PositiveDecimal = "0.00001"
-    snapshot_depth: int = 1000
-
-    @field_validator("snapshot_depth")
-    @classmethod
-    def _depth(cls, v: int) -> int:
-        if v not in _BINANCE_DEPTH_LIMITS:
-            raise ValueError(f"expected one of {', '.join(map(str, _BINANCE_DEPTH_LIMITS))} (Binance depth limits)")
-        return v
-
-    @field_validator("lot_step")
-    @classmethod
-    def _lot_on_qty_grid(cls, v: str, info: ValidationInfo) -> str:
-        qty_step = info.data.get("qty_step")
-        if qty_step is not None and Decimal(v) % Decimal(qty_step) != 0:
-            raise ValueError(f"expected a multiple of qty_step {qty_step}")
-        return v
-
-
-class StrategyConfig(_Model):
-    """A built-in strategy, or (``type: python``) a :class:`hftx.Strategy` subclass named by ``class``
-    (``"package.module:ClassName"``, ``"__main__:ClassName"``, or ``"path/to/file.py:ClassName"``), built with
-    ``params`` as keyword arguments. ``count`` instances share the parameters."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    type: Literal["market_maker", "taker", "latency_probe", "python"]
-    instrument: str
-    count: int = Field(default=1, ge=1, le=100_000)
-    params: dict[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")], float] = Field(default_factory=dict)
-    class_: str | None = Field(default=None, alias="class", pattern=r"^[^:]+:[A-Za-z_][A-Za-z0-9_]*$")
-
-    @field_validator("class_")
-    @classmethod
-    def _class_file_resolved(cls, v: str | None, info: ValidationInfo) -> str | None:
-        # "file.py:Class": the file is found like every other path (relative to the config file).
-        if v is None or not v.rpartition(":")[0].endswith(".py"):
-            return v
-        path, _, name = v.rpartition(":")
-        return f"{_resolve_path(path, info)}:{name}"
-
-    @model_validator(mode="after")
-    def _class_for_python_only(self) -> StrategyConfig:
-        if self.type == "python" and self.class_ is None:
-            raise ValueError('type python needs class: "module:ClassName"')
-        if self.type != "python" and self.class_ is not None:
-            raise ValueError(f"class is only for type python (this is {self.type})")
-        return self
-
-
-# ---- risk, threads, session, simulator, Python-only blocks -----------------------------------------------
-
-
-class RiskConfig(_Model):
-    """Pre-trade checks on every order, and the kill switch."""
-
-    max_order_qty: float = Field(default=1.0, gt=0)
-    max_notional: float = Field(default=100_000.0, gt=0)
-    price_band_bps: float = Field(default=500.0, gt=0, le=10_000)
-    max_position: float = Field(default=10.0, gt=0)
-    max_open_orders: int = Field(default=1000, ge=1, le=1_000_000)
-    orders_per_second: float = Field(default=100_000.0, gt=0)
-    burst: int = Field(default=1000, ge=1, le=10_000_000)
-    loss_limit: float = Field(default=1_000_000.0, ge=0)
-    reject_storm: int = Field(default=50, ge=0)
-
-
-class ThreadingConfig(_Model):
-    """inline: one thread does everything; pipelined: feed → strategy workers → gateway."""
-
-    mode: Literal["inline", "pipelined"] = "inline"
-    workers: int = Field(default=2, ge=0, le=256)
-    queue_capacity: int = Field(default=4096, ge=2, le=1 << 24)
-    busy_poll: bool = False
-    realtime: bool = False
-
-
-class SessionConfig(_Model):
-    """Session housekeeping."""
-
-    cancel_on_stop: bool = True
-    top_first: bool = True
-    timer_interval_ms: int = Field(default=100, ge=1, le=60_000)
-    max_orders: int = Field(default=65_536, ge=16, le=1 << 24)
+def _lot_on_qty_grid(value: str, info: ValidationInfo) -> str:
+    qty_step = info.data.get("qty_step")
+    if qty_step is not None and Decimal(value) % Decimal(qty_step) != 0:
+        raise ValueError(f"expected a multiple of qty_step {qty_step}")
+    return value
 
 
 def _resolve_path(text: str, info: ValidationInfo) -> str:
@@ -319,6 +278,204 @@ def _resolve_path(text: str, info: ValidationInfo) -> str:
     if not p.is_file():
         raise ValueError(f"no such file ({p})")
     return str(p)
+
+
+class _StrategyBlock(_Block):
+    """A built-in strategy, or (``type: python``) a :class:`hftx.Strategy` subclass named by ``class``
+    (``"package.module:ClassName"``, ``"__main__:ClassName"``, or ``"path/to/file.py:ClassName"``), built with
+    ``params`` as keyword arguments. ``count`` instances share the parameters."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    @field_validator("class_", check_fields=False)
+    @classmethod
+    def _class_file_resolved(cls, v: str | None, info: ValidationInfo) -> str | None:
+        # "file.py:Class": the file is found like every other path (relative to the config file).
+        if v is None or not v.rpartition(":")[0].endswith(".py"):
+            return v
+        path, _, name = v.rpartition(":")
+        return f"{_resolve_path(path, info)}:{name}"
+
+    @model_validator(mode="after")
+    def _class_for_python_only(self) -> _StrategyBlock:
+        if self.type == "python" and self.class_ is None:
+            raise ValueError('type python needs class: "module:ClassName"')
+        if self.type != "python" and self.class_ is not None:
+            raise ValueError(f"class is only for type python (this is {self.type})")
+        return self
+
+
+#: What Python adds to the C++ schema, by path: choices, fields (after the schema's), validators, bases.
+_EXTRA_CHOICES: dict[str, tuple[str, ...]] = {"strategies[].type": ("python",)}
+_EXTRA_FIELDS: dict[str, dict[str, Any]] = {
+    "strategies[]": {"class_": (str | None, Field(default=None, alias="class",
+                                                  pattern=r"^[^:]+:[A-Za-z_][A-Za-z0-9_]*$"))},
+}
+_EXTRA_VALIDATORS: dict[str, tuple[Any, ...]] = {
+    "venue.api_url": (AfterValidator(_both_or_neither),),
+    "instruments[].lot_step": (AfterValidator(_lot_on_qty_grid),),
+}
+_BASES: dict[str, type[_Block]] = {"venue": _VenueBlock, "strategies[]": _StrategyBlock}
+_MODEL_NAMES = {"hft": "HftConfig", "hft.websocket": "WebSocketConfig", "instruments[]": "InstrumentConfig",
+                "strategies[]": "StrategyConfig"}
+
+
+# ---- the models, from the schema -------------------------------------------------------------------------
+
+
+# typing's special forms, subscripted with types built at run time.
+_ANNOTATED: Any = Annotated
+_LITERAL: Any = Literal
+_TUPLE: Any = tuple
+_DICT: Any = dict
+
+
+def _annotated(base: Any, *metadata: Any) -> Any:
+    """Annotated[base, *metadata], or base alone."""
+    return _ANNOTATED[tuple([base, *metadata])] if metadata else base
+
+
+def _literal(choices: tuple[str, ...] | list[str]) -> Any:
+    return _LITERAL[tuple(choices)]
+
+
+def _bounds(entry: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if entry["min"] is not None:
+        out["gt" if entry["min_exclusive"] else "ge"] = entry["min"]
+    if entry["max"] is not None:
+        out["le"] = entry["max"]
+    return out
+
+
+def _annotation(entry: Mapping[str, Any]) -> Any:
+    """The pydantic type of one key of the schema."""
+    kind, path = entry["type"], entry["path"]
+    extra = _EXTRA_VALIDATORS.get(path, ())
+    if kind == "str" and not entry["choices"]:
+        return _text_annotation(entry, extra)
+    if kind in {"choice", "str"}:
+        return _literal([*entry["choices"], *_EXTRA_CHOICES.get(path, ())])
+    if kind not in _ANNOTATIONS:
+        raise TypeError(f"{path}: no Python type for schema type {kind!r}")
+    return _ANNOTATIONS[kind](entry, extra)
+
+
+def _int_annotation(entry: Mapping[str, Any], extra: tuple[Any, ...]) -> Any:
+    rule = entry["venue"]
+    ruled = (AfterValidator(_VENUE_RULES[rule]),) if rule in _VENUE_RULES else ()
+    return _annotated(int, Field(**_bounds(entry)), *ruled, *extra)
+
+
+def _int_list_annotation(entry: Mapping[str, Any], extra: tuple[Any, ...]) -> Any:
+    unique = (AfterValidator(_unique(entry["unique"])),) if entry["unique"] else ()
+    item = _annotated(int, Field(**_bounds(entry)))
+    return _annotated(_TUPLE[item, ...], BeforeValidator(_listish), *unique, *extra)
+
+
+def _float_map_annotation(entry: Mapping[str, Any], extra: tuple[Any, ...]) -> Any:
+    key = _annotated(str, Field(pattern=entry["pattern"]))
+    return _annotated(_DICT[key, float], *extra)
+
+
+_ANNOTATIONS: dict[str, Callable[[Mapping[str, Any], tuple[Any, ...]], Any]] = {
+    "bool": lambda entry, extra: _annotated(bool, *extra),
+    "int": _int_annotation,
+    "float": lambda entry, extra: _annotated(float, Field(**_bounds(entry)), *extra),
+    "int_list": _int_list_annotation,
+    "float_map": _float_map_annotation,
+}
+
+
+def _text_annotation(entry: Mapping[str, Any], extra: tuple[Any, ...]) -> Any:
+    """A text key: the venue's names for venue.name and venue.dialect; else lengths, pattern, format, rules."""
+    rule = entry["venue"]
+    if rule == "name":
+        return _literal([SIMULATOR, *(v.name for v in venues())])
+    if rule == "dialect":
+        return _literal([v.name for v in venues()])
+    lengths = {k: v for k, v in (("min_length", entry["min_length"] or None), ("max_length", entry["max_length"]))
+               if v is not None}
+    metadata: list[Any] = [Field(**lengths)] if lengths else []
+    if entry["format"] == "decimal_step":
+        return _annotated(DecimalStep, *metadata, *extra)
+    if entry["pattern"]:
+        metadata.append(AfterValidator(_matching(entry["pattern"], entry["expected"])))
+    if rule in _VENUE_RULES:
+        metadata.append(AfterValidator(_VENUE_RULES[rule]))
+    return _annotated(str, *metadata, *extra)
+
+
+def _default(entry: Mapping[str, Any]) -> Any:
+    if entry["type"] == "int_list":
+        return tuple(entry["default"])
+    return entry["default"]
+
+
+def _model_name(path: str) -> str:
+    if path in _MODEL_NAMES:
+        return _MODEL_NAMES[path]
+    last = path.rstrip("[]").rpartition(".")[2]
+    return "".join(part.capitalize() for part in last.split("_")) + "Config"
+
+
+#: Every model built from the schema, by path (a list's items: ``instruments[]``).
+_MODELS: dict[str, type[_Block]] = {}
+
+
+def _build_model(path: str, entries: list[dict[str, Any]]) -> type[_Block]:
+    """The model of the block (or list item) at ``path``, from the schema entries below it, with what Python adds."""
+    fields: dict[str, Any] = {}
+    prefix = f"{path}." if path else ""
+    doc = ""
+    venue_options = False
+    for entry in entries:
+        p = entry["path"]
+        if path and p == path.removesuffix("[]"):
+            doc, venue_options = entry["doc"], entry["venue_options"]
+        if not p.startswith(prefix) or "." in p[len(prefix):]:
+            continue
+        name = p[len(prefix):]
+        if entry["type"] == "block":
+            sub = _build_model(p, entries)
+            fields[name] = (sub, Field(default_factory=sub, description=entry["doc"]))
+        elif entry["type"] == "list":
+            item = _build_model(f"{p}[]", entries)
+            ann = _annotated(_TUPLE[item, ...], BeforeValidator(_listish))
+            default = _LIST_DEFAULTS[p](item) if p in _LIST_DEFAULTS else ()
+            fields[name] = (ann, Field(default=default, min_length=entry["min_length"], max_length=entry["max_length"],
+                                       description=entry["doc"]))
+        elif entry["required"]:
+            fields[name] = (_annotation(entry), Field(description=entry["doc"]))
+        elif entry["type"] == "float_map":
+            fields[name] = (_annotation(entry), Field(default_factory=dict, description=entry["doc"]))
+        else:
+            # Keys with Python's cross-key checks check their default too (api_url left out, market_url given).
+            fields[name] = (_annotation(entry), Field(default=_default(entry), description=entry["doc"],
+                                                      validate_default=p in _EXTRA_VALIDATORS))
+    if venue_options:
+        fields.update(_option_fields())
+    fields.update(_EXTRA_FIELDS.get(path, {}))
+    base = _BASES.get(path, _Block)
+    model: type[_Block] = create_model(
+        _model_name(path) if path else "_SessionFields", __base__=base, __doc__=doc or base.__doc__, **fields)
+    _MODELS[path] = model
+    return model
+
+
+def _option_fields() -> dict[str, Any]:
+    """Every venue's own keys (each once, in registration order), None when not given: the protocol venue's default
+    fills them in (_VenueBlock) and a key of another venue is refused (_venue_option)."""
+    out: dict[str, Any] = {}
+    for venue in venues():
+        for option in venue.options:
+            if option.key not in out:
+                ann = Annotated[str | int | None, PlainValidator(_venue_option(option.key))]
+                out[option.key] = (ann, Field(default=None, description=option.doc))
+    return out
+
+
+# ---- the simulator and the Python-only blocks ------------------------------------------------------------
 
 
 class SimulatorConfig(_Model):
@@ -354,23 +511,39 @@ class ReportConfig(_Model):
     plots: bool = True
 
 
+# The root's Python blocks (after the session's), and the instruments a config without any trades.
+_EXTRA_FIELDS[""] = {
+    "simulator": (SimulatorConfig, Field(default_factory=SimulatorConfig)),
+    "metrics": (MetricsConfig, Field(default_factory=MetricsConfig)),
+    "report": (ReportConfig, Field(default_factory=ReportConfig)),
+}
+_LIST_DEFAULTS: dict[str, Callable[[type[_Block]], tuple[_Block, ...]]] = {
+    "instruments": lambda item: (item.model_validate({"symbol": "BTCUSDT"}),),
+}
+
+if TYPE_CHECKING:
+    _SessionFields = _Block
+else:
+    _SessionFields = _build_model("", list(SCHEMA))
+
+HftConfig = _MODELS["hft"]
+PerformanceConfig = _MODELS["hft.performance"]
+LatencyConfig = _MODELS["hft.latency"]
+WebSocketConfig = _MODELS["hft.websocket"]
+VenueConfig = _MODELS["venue"]
+InstrumentConfig = _MODELS["instruments[]"]
+StrategyConfig = _MODELS["strategies[]"]
+RiskConfig = _MODELS["risk"]
+ThreadingConfig = _MODELS["threading"]
+SessionConfig = _MODELS["session"]
+
+
 _M = TypeVar("_M", bound=BaseModel)
 
 
-class Config(_Model):
-    """The whole, validated configuration. Build it with :func:`load_config`."""
-
-    hft: HftConfig = HftConfig()
-    venue: VenueConfig = VenueConfig()
-    instruments: Annotated[tuple[InstrumentConfig, ...], BeforeValidator(_listish)] = Field(
-        default=(InstrumentConfig(symbol="BTCUSDT"),), min_length=1)
-    strategies: Annotated[tuple[StrategyConfig, ...], BeforeValidator(_listish)] = ()
-    risk: RiskConfig = RiskConfig()
-    threading: ThreadingConfig = ThreadingConfig()
-    session: SessionConfig = SessionConfig()
-    simulator: SimulatorConfig = SimulatorConfig()
-    metrics: MetricsConfig = MetricsConfig()
-    report: ReportConfig = ReportConfig()
+class Config(_SessionFields):
+    """The whole, validated configuration. Build it with :func:`load_config`. Its blocks are the schema's (hft,
+    venue, instruments, strategies, risk, threading, session) and Python's (simulator, metrics, report)."""
 
     _source: str = PrivateAttr(default="<dict>")
 
@@ -389,11 +562,13 @@ class Config(_Model):
         return self._source
 
     def to_core(self) -> dict[str, Any]:
-        """The normalised dict of the session contract (every key, numbers as int/float, decimals as str)."""
+        """The normalised dict of the session contract (every key, numbers as int/float, decimals as str; of the
+        venues' own keys, the protocol venue's only)."""
         core: dict[str, Any] = _plain(self.model_dump(mode="python", by_alias=True))
         for strategy in core["strategies"]:  # `class` belongs to type python only
             if strategy["class"] is None:
                 del strategy["class"]
+        core["venue"] = {k: v for k, v in core["venue"].items() if v is not None}  # other venues' keys
         return core
 
     def hash(self) -> str:
@@ -406,18 +581,21 @@ class Config(_Model):
 
     def replace(self, **sections: Mapping[str, Any]) -> Config:
         """A copy with some keys of some blocks changed, validated again:
-        ``cfg.replace(report={"dir": "out"}, metrics={"enabled": True})``."""
+        ``cfg.replace(report={"dir": "out"}, metrics={"enabled": True})``. A venue block given another name or
+        dialect drops the previous venue's own keys that it does not give again."""
         data = self.to_core()
         for name, values in sections.items():
             if name not in data or not isinstance(data[name], dict):
-                raise ConfigError(f"replace({name}=...): expected one of the blocks {sorted(_BLOCKS)}")
-            data[name] = {**data[name], **values}
+                blocks = sorted(k for k, v in data.items() if isinstance(v, dict))
+                raise ConfigError(f"replace({name}=...): expected one of the blocks {blocks}")
+            old = data[name]
+            if name == "venue" and ("name" in values or "dialect" in values):
+                common = {k for k in VenueConfig.model_fields if all(v.option(k) is None for v in venues())}
+                old = {k: v for k, v in old.items() if k in common}
+            data[name] = {**old, **values}
         cfg = load_config(data, _base_dir=None)
         cfg._source = self._source
         return cfg
-
-
-_BLOCKS = ("hft", "venue", "risk", "threading", "session", "simulator", "metrics", "report")
 
 
 def _plain(v: Any) -> Any:
@@ -486,6 +664,7 @@ _CTX_WORDS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "less_than": lambda c: f"expected a value < {c.get('lt')}",
     "string_pattern_mismatch": lambda c: f"expected text matching {c.get('pattern')}",
     "string_too_short": lambda c: "expected a non-empty string",
+    "string_too_long": lambda c: f"expected at most {c.get('max_length')} characters",
     "too_short": lambda c: f"expected at least {c.get('min_length')} item(s)",
 }
 
@@ -534,7 +713,7 @@ def _problems_from(exc: ValidationError, model: type[BaseModel], prefix: tuple[i
     for err in exc.errors():
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         owner = _model_at(model, loc)
-        known = list(owner.model_fields) if owner is not None else []
+        known = [f.alias or n for n, f in owner.model_fields.items()] if owner is not None else []
         value = "" if err["type"] == "missing" else _short(err["input"])
         if err["type"] in ("model_type", "dict_type") and not loc:
             value = _short(raw)
@@ -547,10 +726,10 @@ def _problems_from(exc: ValidationError, model: type[BaseModel], prefix: tuple[i
 
 def _cross_checks(
     *,
-    venue: VenueConfig | None,
-    instruments: list[InstrumentConfig | None] | None,
-    strategies: list[StrategyConfig | None] | None,
-    threading: ThreadingConfig | None,
+    venue: _Block | None,
+    instruments: list[_Block | None] | None,
+    strategies: list[_Block | None] | None,
+    threading: _Block | None,
     simulator: SimulatorConfig | None,
     symbols: list[str] | None = None,
 ) -> list[Problem]:
@@ -578,7 +757,7 @@ def _cross_checks(
     if threading is not None and threading.mode == "pipelined" and threading.workers < 1:
         out.append(Problem("threading.workers", str(threading.workers), "expected >= 1 when threading.mode is "
                            "'pipelined' (strategy worker threads)"))
-    in_process = venue is not None and venue.name == "simulator" and not venue.market_url
+    in_process = venue is not None and venue.name == SIMULATOR and not venue.market_url
     if simulator is not None and in_process:
         if simulator.mode == "replay" and not simulator.replay_files:
             out.append(Problem("simulator.replay_files", "[]", "expected at least one recorded file when "
@@ -706,7 +885,7 @@ def _build(raw: object, name: str, base_dir: Path | None, lines: Mapping[str, in
     if not isinstance(raw, dict):
         raise _fail(name, [Problem("<top level>", _short(raw), "expected a mapping of blocks (hft:, venue:, ...)")])
     problems: list[Problem] = []
-    ctx = {"base_dir": base_dir}
+    ctx: dict[str, Any] = {"base_dir": base_dir}
     known = list(Config.model_fields)
     for key in raw:
         if key not in Config.model_fields:
@@ -719,37 +898,44 @@ def _build(raw: object, name: str, base_dir: Path | None, lines: Mapping[str, in
             return model()
         return _validate_block(model, raw[key], (key,), ctx, problems)
 
-    hft = block(HftConfig, "hft")
+    # The venue first: the instruments' symbols and depths are its protocol venue's.
+    fields = Config.model_fields
     venue = block(VenueConfig, "venue")
-    risk = block(RiskConfig, "risk")
-    threading = block(ThreadingConfig, "threading")
-    session = block(SessionConfig, "session")
-    simulator = block(SimulatorConfig, "simulator")
-    metrics = block(MetricsConfig, "metrics")
-    report = block(ReportConfig, "report")
-    instruments: list[InstrumentConfig | None] | None = (
-        _validate_list(InstrumentConfig, raw["instruments"], "instruments", ctx, problems)
-        if "instruments" in raw else list(Config.model_fields["instruments"].default)
-    )
+    raw_venue = raw.get("venue", {})
+    if venue is not None:
+        ctx["venue"] = _protocol({"name": venue.name, "dialect": venue.dialect})
+    elif isinstance(raw_venue, dict):
+        ctx["venue"] = _protocol({"name": raw_venue.get("name", VenueConfig.model_fields["name"].default),
+                                  "dialect": raw_venue.get("dialect", VenueConfig.model_fields["dialect"].default)})
+    blocks: dict[str, BaseModel | None] = {"venue": venue}
+    for key, field in fields.items():
+        model = _inner_model(field.annotation)
+        if key not in blocks and model is not None and getattr(field.annotation, "__origin__", None) is not tuple:
+            blocks[key] = block(model, key)
+    # The default instruments too: their names and depths must be the venue's.
+    raw_instruments = raw["instruments"] if "instruments" in raw else [
+        i.model_dump() for i in fields["instruments"].default]
+    instruments = _validate_list(InstrumentConfig, raw_instruments, "instruments", ctx, problems)
     if instruments is not None and not instruments:
         problems.append(Problem("instruments", "[]", "expected at least one instrument"))
-    strategies: list[StrategyConfig | None] | None
+    strategies: list[_Block | None] | None
     if "strategies" in raw:
         strategies = _validate_list(StrategyConfig, raw["strategies"], "strategies", ctx, problems)
     elif instruments and instruments[0] is not None:
         sym = instruments[0].symbol
-        strategies = [StrategyConfig(type="market_maker", instrument=sym),
-                      StrategyConfig(type="latency_probe", instrument=sym)]
+        strategies = [StrategyConfig.model_validate({"type": "market_maker", "instrument": sym}),
+                      StrategyConfig.model_validate({"type": "latency_probe", "instrument": sym})]
     else:
         strategies = None
-    raw_instruments = raw.get("instruments")
+    threading = blocks["threading"]
+    simulator = blocks["simulator"]
+    assert simulator is None or isinstance(simulator, SimulatorConfig)
     symbols: list[str] | None = None
-    if "instruments" not in raw:
-        symbols = [i.symbol for i in Config.model_fields["instruments"].default]
-    elif isinstance(raw_instruments, list):
+    if isinstance(raw_instruments, list):
         symbols = [str(x["symbol"]) for x in raw_instruments
                    if isinstance(x, dict) and isinstance(x.get("symbol"), str)]
-    problems += _cross_checks(venue=venue, instruments=instruments, strategies=strategies, threading=threading,
+    problems += _cross_checks(venue=venue, instruments=instruments, strategies=strategies,
+                              threading=threading if isinstance(threading, _Block) else None,
                               simulator=simulator, symbols=symbols)
     if symbols and strategies is not None:
         # A strategy with other errors is None above: still say when its instrument is not configured.
@@ -762,8 +948,5 @@ def _build(raw: object, name: str, base_dir: Path | None, lines: Mapping[str, in
     if problems:
         raise _fail(name, [Problem(p.path, p.value, p.expected, _line_of(p.path, lines)) for p in problems])
     assert instruments is not None and strategies is not None  # no problems: every block validated
-    return Config.model_validate({
-        "hft": hft, "venue": venue, "instruments": tuple(instruments), "strategies": tuple(strategies),
-        "risk": risk, "threading": threading, "session": session, "simulator": simulator,
-        "metrics": metrics, "report": report,
-    }, context=ctx)
+    return Config.model_validate(
+        {**blocks, "instruments": tuple(instruments), "strategies": tuple(strategies)}, context=ctx)

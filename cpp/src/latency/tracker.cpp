@@ -50,11 +50,14 @@ Stage stage_from_string(std::string_view name) {
 }
 
 void LatencyConfig::validate() const {
-  if (!(sample_rate >= 0.0 && sample_rate <= 1.0))
-    throw ConfigError("latency.sample_rate=" + std::to_string(sample_rate) + ": expected a fraction in [0, 1]");
-  if (max_traces > (std::size_t{1} << 24))
-    throw ConfigError("latency.max_traces=" + std::to_string(max_traces) + ": expected at most 16777216");
-  (void)Histogram(lowest_ns, highest_ns, significant_digits);  // throws ConfigError naming the bad bound
+  schema::Checker check("hft.latency");
+  describe(*this, check);
+  try {
+    (void)Histogram(lowest_ns, highest_ns, significant_digits);
+  } catch (const ConfigError& e) {
+    check.add("hft.latency", "", e.what());
+  }
+  check.throw_if_any();
 }
 
 LatencyTracker::Recorder::Recorder(const LatencyConfig& cfg, std::uint32_t index, std::string name)

@@ -9,19 +9,6 @@
 namespace hftx::risk {
 namespace {
 
-[[noreturn]] void bad(std::string_view key, const std::string& value, std::string_view expected) {
-  throw ConfigError("risk." + std::string(key) + ": " + value + " is out of range; expected " +
-                    std::string(expected));
-}
-
-void check_double(std::string_view key, double v, double lo, double hi, bool lo_inclusive, std::string_view expected) {
-  if (!std::isfinite(v) || v > hi || (lo_inclusive ? v < lo : v <= lo)) bad(key, error_text(v), expected);
-}
-
-void check_int(std::string_view key, std::int64_t v, std::int64_t lo, std::int64_t hi, std::string_view expected) {
-  if (v < lo || v > hi) bad(key, std::to_string(v), expected);
-}
-
 // value (decimal units) / unit, as an integer count; values within 1e-9 (relative) of an integer count
 // are that integer (0.001 / 1e-8 is 99999.99999999999 in doubles), others round down; saturates.
 std::int64_t to_count(long double value, long double unit) {
@@ -39,15 +26,9 @@ long double unit_of(const Scale& s) {
 }  // namespace
 
 void RiskConfig::validate() const {
-  check_double("max_order_qty", max_order_qty, 0, 1e15, false, "a number > 0 (base units)");
-  check_double("max_notional", max_notional, 0, 1e18, false, "a number > 0 (quote units)");
-  check_double("price_band_bps", price_band_bps, 0, 10000, false, "0 < bps <= 10000");
-  check_double("max_position", max_position, 0, 1e15, true, "a number >= 0 (base units)");
-  check_int("max_open_orders", max_open_orders, 1, 100'000'000, "1..100000000");
-  check_double("orders_per_second", orders_per_second, 0.001, 1e9, true, "0.001..1e9");
-  check_int("burst", burst, 1, 1'000'000, "1..1000000");
-  check_double("loss_limit", loss_limit, 0, 1e18, true, "a number >= 0 (quote units; 0 = off)");
-  check_int("reject_storm", reject_storm, 0, 1'000'000, "0..1000000 (0 = off)");
+  schema::Checker check("risk");
+  describe(*this, check);
+  check.throw_if_any();
 }
 
 RiskEngine::RiskEngine(const RiskConfig& config, const oms::OrderManager& orders)

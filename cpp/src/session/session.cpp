@@ -30,49 +30,6 @@ Scale scale_of(const std::string& key, const std::string& step) {
 
 }  // namespace
 
-void SessionConfig::validate() const {
-  if (instruments.empty()) throw ConfigError("instruments: expected at least one instrument, got none");
-  std::vector<std::string> symbols;
-  std::vector<int> depths;
-  for (std::size_t i = 0; i < instruments.size(); ++i) {
-    const auto& in = instruments[i];
-    const std::string key = "instruments[" + std::to_string(i) + "]";
-    if (in.symbol.empty() || in.symbol.size() > md::Symbol::kCapacity)
-      throw ConfigError(key + ".symbol = '" + in.symbol + "': expected 1.." + std::to_string(md::Symbol::kCapacity) +
-                        " characters");
-    (void)scale_of(key + ".price_step", in.price_step);
-    (void)scale_of(key + ".qty_step", in.qty_step);
-    (void)scale_of(key + ".lot_step", in.lot_step);
-    for (std::size_t j = 0; j < i; ++j)
-      if (instruments[j].symbol == in.symbol) throw ConfigError(key + ".symbol = '" + in.symbol + "': listed twice");
-    symbols.push_back(in.symbol);
-    depths.push_back(in.snapshot_depth);
-  }
-  for (std::size_t i = 0; i < strategies.size(); ++i) {
-    const auto& s = strategies[i];
-    const std::string key = "strategies[" + std::to_string(i) + "]";
-    if (std::none_of(instruments.begin(), instruments.end(), [&](const auto& in) { return in.symbol == s.instrument; }))
-      throw ConfigError(key + ".instrument = '" + s.instrument + "': expected one of the configured instruments");
-    if (s.count < 1 || s.count > 100'000)
-      throw ConfigError(key + ".count = " + std::to_string(s.count) + ": expected 1..100000");
-  }
-  if (venue.market_url.empty()) throw ConfigError("venue.market_url: expected a ws:// or wss:// URL, got ''");
-  if (venue.api_url.empty()) throw ConfigError("venue.api_url: expected a ws:// or wss:// URL, got ''");
-  venue::validate(venue, symbols, depths);
-  if (threading.mode == ThreadingMode::pipelined && (threading.workers < 1 || threading.workers > 256))
-    throw ConfigError("threading.workers = " + std::to_string(threading.workers) + ": expected 1..256 in pipelined mode");
-  if (threading.queue_capacity < 2 || threading.queue_capacity > (std::size_t{1} << 24))
-    throw ConfigError("threading.queue_capacity = " + std::to_string(threading.queue_capacity) + ": expected 2..16777216");
-  if (timer_interval_ms < 1 || timer_interval_ms > 60'000)
-    throw ConfigError("session.timer_interval_ms = " + std::to_string(timer_interval_ms) + ": expected 1..60000");
-  if (max_orders < 16 || max_orders > (std::size_t{1} << 26))
-    throw ConfigError("session.max_orders = " + std::to_string(max_orders) + ": expected 16..67108864");
-  if (websocket.read_buffer_size < 4096 || websocket.write_buffer_size < 4096)
-    throw ConfigError("hft.websocket.read_buffer_size / write_buffer_size: expected at least 4096 bytes");
-  latency.validate();
-  risk.validate();
-}
-
 net::WsClientConfig ws_config(const SessionConfig& cfg, const std::string& url) {
   net::WsClientConfig c;
   c.url = url;

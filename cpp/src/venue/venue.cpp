@@ -9,7 +9,7 @@ namespace hftx::venue {
 
 namespace {
 
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+using schema::quoted;
 
 // "'a', 'b'" (appended piece by piece: GCC 12 warns falsely on `(cond ? "" : ", ") + std::string`).
 void append_item(std::string& out, std::string_view item, bool quote) {
@@ -31,36 +31,30 @@ std::string venue_list() {
   return out;
 }
 
-bool env_name(std::string_view s) noexcept {
-  if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
-  for (char c : s)
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
-  return true;
-}
-
 bool parse_integer(std::string_view s, std::int64_t& out) noexcept {
   const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
-void check_option(const OptionSpec& spec, std::string_view value) {
+// A problem with one option's value, or none.
+void check_option(const OptionSpec& spec, std::string_view value, std::vector<schema::Problem>& out) {
   const std::string key = "venue." + std::string(spec.key);
   switch (spec.kind) {
     case OptionKind::choice:
       for (std::string_view c : spec.choices)
         if (c == value) return;
-      throw ConfigError(key + " = " + quoted(value) + ": expected one of " + joined(spec.choices));
+      out.push_back({key, quoted(value), "expected one of " + joined(spec.choices)});
+      return;
     case OptionKind::integer: {
       std::int64_t v = 0;
       if (!parse_integer(value, v) || v < spec.min || v > spec.max)
-        throw ConfigError(key + " = " + quoted(value) + ": expected an integer " + std::to_string(spec.min) + ".." +
-                          std::to_string(spec.max));
+        out.push_back({key, quoted(value),
+                       "expected an integer " + std::to_string(spec.min) + ".." + std::to_string(spec.max)});
       return;
     }
     case OptionKind::env_name:
-      if (!env_name(value))
-        throw ConfigError(key + " = " + quoted(value) +
-                          ": expected the NAME of an environment variable (letters, digits, _), not a secret");
+      schema::check_text(key, std::string(value),
+                         {.name = spec.key, .pattern = kEnvNamePattern, .expected = kEnvNameExpected}, out);
       return;
   }
 }
@@ -82,55 +76,51 @@ std::int64_t option_integer(const VenueConfig& cfg, const VenueInfo& info, std::
   return v;
 }
 
-void validate(const VenueConfig& cfg, std::span<const std::string> symbols, std::span<const int> depths) {
-  if (cfg.name != kSimulator && find(cfg.name) == nullptr)
-    throw ConfigError("venue.name = " + quoted(cfg.name) + ": expected " + quoted(kSimulator) + " or a venue: " +
-                      venue_list());
+std::string foreign_option(const VenueInfo& protocol, std::string_view key) {
+  std::string owner;
+  for (const VenueInfo* v : venues())
+    if (v->option(key) != nullptr && owner.empty()) owner = std::string(v->name);
+  std::string mine;
+  for (const OptionSpec& o : protocol.options) append_item(mine, o.key, false);
+  return (owner.empty() ? std::string("not a venue key")
+                        : "a key of venue " + quoted(owner) + ", but the session speaks " + quoted(protocol.name)) +
+         "; " + std::string(protocol.name) + "'s keys: " + (mine.empty() ? "none" : mine) + " (venues: " +
+         venue_list() + ")";
+}
+
+void check(const VenueConfig& cfg, std::span<const std::string> symbols, std::span<const int> depths,
+           std::vector<schema::Problem>& out) {
+  if (cfg.name != kSimulator && find(cfg.name) == nullptr) {
+    out.push_back({"venue.name", quoted(cfg.name), "expected " + quoted(kSimulator) + " or a venue: " + venue_list()});
+    return;
+  }
   const VenueInfo* found = find(cfg.protocol());
-  if (found == nullptr)
-    throw ConfigError("venue.dialect = " + quoted(cfg.dialect) + ": expected a venue the simulator speaks: " +
-                      venue_list());
+  if (found == nullptr) {
+    out.push_back({"venue.dialect", quoted(cfg.dialect), "expected a venue the simulator speaks: " + venue_list()});
+    return;
+  }
   const VenueInfo& info = *found;
   if (info.market(cfg.market) == nullptr) {
     std::string markets;
     for (const MarketSpec& m : info.markets) append_item(markets, m.name, true);
-    throw ConfigError("venue.market = " + quoted(cfg.market) + ": expected one of " + std::string(info.name) + "'s markets: " +
-                      markets);
+    out.push_back({"venue.market", quoted(cfg.market),
+                   "expected one of " + std::string(info.name) + "'s markets: " + markets});
   }
   for (const auto& [key, value] : cfg.options) {
-    if (const OptionSpec* spec = info.option(key)) {
-      check_option(*spec, value);
-      continue;
-    }
-    std::string owner;
-    for (const VenueInfo* v : venues())
-      if (v->option(key) != nullptr) owner = std::string(v->name);
-    std::string mine;
-    for (const OptionSpec& o : info.options) append_item(mine, o.key, false);
-    throw ConfigError("venue." + key + ": " +
-                      (owner.empty() ? std::string("not a venue key")
-                                     : "a key of venue " + quoted(owner) + ", but the session speaks " +
-                                           quoted(info.name)) +
-                      "; " + std::string(info.name) + "'s keys: " + (mine.empty() ? "none" : mine) +
-                      " (venues: " + venue_list() + ")");
+    if (const OptionSpec* spec = info.option(key))
+      check_option(*spec, value, out);
+    else
+      out.push_back({"venue." + key, "", foreign_option(info, key)});
   }
   if (info.valid_client_id_prefix != nullptr && !info.valid_client_id_prefix(cfg.client_id_prefix))
-    throw ConfigError("venue.client_id_prefix = " + quoted(cfg.client_id_prefix) + ": expected text matching " +
-                      std::string(info.client_id_prefix_pattern) + " (" + std::string(info.name) +
-                      "'s client order ids)");
-  if (!env_name(cfg.api_key_env))
-    throw ConfigError("venue.api_key_env = " + quoted(cfg.api_key_env) +
-                      ": expected the NAME of an environment variable (letters, digits, _), not a secret");
-  if (!env_name(cfg.secret_key_env))
-    throw ConfigError("venue.secret_key_env = " + quoted(cfg.secret_key_env) +
-                      ": expected the NAME of an environment variable (letters, digits, _), not a secret");
-  if (cfg.connect_timeout_ms < 100 || cfg.connect_timeout_ms > 120'000)
-    throw ConfigError("venue.connect_timeout_ms = " + std::to_string(cfg.connect_timeout_ms) + ": expected 100..120000");
+    out.push_back({"venue.client_id_prefix", quoted(cfg.client_id_prefix),
+                   "expected text matching " + std::string(info.client_id_prefix_pattern) + " (" +
+                       std::string(info.name) + "'s client order ids)"});
   for (std::size_t i = 0; i < symbols.size(); ++i)
     if (info.valid_symbol != nullptr && !info.valid_symbol(symbols[i]))
-      throw ConfigError("instruments[" + std::to_string(i) + "].symbol = " + quoted(symbols[i]) +
-                        ": expected a " + std::string(info.name) + " instrument name matching " +
-                        std::string(info.symbol_pattern));
+      out.push_back({"instruments[" + std::to_string(i) + "].symbol", quoted(symbols[i]),
+                     "expected a " + std::string(info.name) + " instrument name matching " +
+                         std::string(info.symbol_pattern)});
   if (!info.snapshot_depths.empty())
     for (std::size_t i = 0; i < depths.size(); ++i) {
       bool ok = false;
@@ -140,9 +130,17 @@ void validate(const VenueConfig& cfg, std::span<const std::string> symbols, std:
         append_item(allowed, std::to_string(d), false);
       }
       if (!ok)
-        throw ConfigError("instruments[" + std::to_string(i) + "].snapshot_depth = " + std::to_string(depths[i]) +
-                          ": expected one of " + allowed + " (" + std::string(info.name) + " depth limits)");
+        out.push_back({"instruments[" + std::to_string(i) + "].snapshot_depth", std::to_string(depths[i]),
+                       "expected one of " + allowed + " (" + std::string(info.name) + " depth limits)"});
     }
+}
+
+void validate(const VenueConfig& cfg, std::span<const std::string> symbols, std::span<const int> depths) {
+  schema::Checker schema_check("venue");
+  describe(cfg, schema_check);
+  std::vector<schema::Problem> problems = std::move(schema_check).problems();
+  check(cfg, symbols, depths, problems);
+  schema::throw_if_any(problems);
 }
 
 }  // namespace hftx::venue

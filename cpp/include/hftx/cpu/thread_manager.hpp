@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "hftx/core/schema.hpp"
 #include "hftx/cpu/topology.hpp"
 #include "hftx/memory/arena.hpp"
 
@@ -88,6 +89,21 @@ struct PerformanceConfig {
   bool enable_numa_awareness = true;
   bool enable_huge_pages = true;
 };
+
+// Its keys (core/schema.hpp), under hft.performance.
+template <class C, class V>
+  requires schema::Of<C, PerformanceConfig>
+void describe(C& c, V& v) {
+  v.key(c.enable_cpu_affinity, {.name = "enable_cpu_affinity", .doc = "pin the session's threads to cores"});
+  v.key(c.isolated_cores, {.name = "isolated_cores",
+                           .doc = "CPUs for hftx's threads, e.g. [2, 3]; [] = the kernel's isolcpus list",
+                           .min = 0, .max = 4095, .unique = "CPU"});
+  v.key(c.enable_huge_pages,
+        {.name = "enable_huge_pages", .doc = "the session's arena (logs, queues) on huge pages (hugetlb, then THP)"});
+  v.key(c.enable_numa_awareness,
+        {.name = "enable_numa_awareness",
+         .doc = "pinned threads and the session's arena on the network thread's NUMA node"});
+}
 
 // A thread optimize_for_hft() should place.
 struct ThreadRole {

@@ -30,6 +30,7 @@
 
 #include "hftx/core/clock.hpp"
 #include "hftx/core/platform.hpp"
+#include "hftx/core/schema.hpp"
 #include "hftx/latency/histogram.hpp"
 
 namespace hftx {
@@ -53,9 +54,24 @@ struct LatencyConfig {
   std::int64_t highest_ns = Histogram::kDefaultHighest;
   int significant_digits = Histogram::kDefaultDigits;
 
-  // Throws ConfigError naming the key (latency.sample_rate, ...), the value and what was expected.
+  // Throws ConfigError naming the key (hft.latency.sample_rate, ...), the value and what was expected: the keys'
+  // bounds (describe() below) and the histogram's.
   void validate() const;
 };
+
+// Its keys (core/schema.hpp), under hft.latency. The histogram's range is not a configuration key.
+template <class C, class V>
+  requires schema::Of<C, LatencyConfig>
+void describe(C& c, V& v) {
+  v.key(c.enable_tracking,
+        {.name = "enable_tracking", .doc = "per-stage latency histograms (receive .. send, tick_to_trade)"});
+  v.key(c.max_traces, {.name = "max_traces",
+                       .doc = "sampled traces kept per recording thread (Chrome trace in the report)",
+                       .min = 0, .max = 16'777'216});
+  v.key(c.sample_rate, {.name = "sample_rate",
+                        .doc = "share of events traced, 0..1 (every 1/rate-th event, deterministic)",
+                        .min = 0, .max = 1});
+}
 
 // Every stage's end stamp for one sampled event (raw ticks; 0 = stage not stamped).
 struct Trace {

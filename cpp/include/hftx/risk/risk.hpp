@@ -24,6 +24,7 @@
 #include "hftx/book/l2_book.hpp"
 #include "hftx/core/fixed_point.hpp"
 #include "hftx/core/platform.hpp"
+#include "hftx/core/schema.hpp"
 #include "hftx/oms/order.hpp"
 #include "hftx/oms/types.hpp"
 
@@ -75,9 +76,33 @@ struct RiskConfig {
   double loss_limit = 1000000.0;       // realised + unrealised loss (quote) that trips the kill switch; 0 = off
   std::int64_t reject_storm = 50;      // venue rejects within 1 s that trip the kill switch; 0 = off
 
-  // Throws ConfigError naming `risk.<key>`, the value and the expected range.
+  // Throws ConfigError naming `risk.<key>`, the value and the expected range (describe() below), every bad key.
   void validate() const;
 };
+
+// Its keys (core/schema.hpp), under risk.
+template <class C, class V>
+  requires schema::Of<C, RiskConfig>
+void describe(C& c, V& v) {
+  v.key(c.max_order_qty, {.name = "max_order_qty", .doc = "per order, base units", .min = 0, .max = 1e15,
+                          .min_exclusive = true});
+  v.key(c.max_notional, {.name = "max_notional", .doc = "per order, quote units (price x quantity)", .min = 0,
+                         .max = 1e18, .min_exclusive = true});
+  v.key(c.price_band_bps, {.name = "price_band_bps", .doc = "|price - mid| / mid at most this, basis points",
+                           .min = 0, .max = 10'000, .min_exclusive = true});
+  v.key(c.max_position,
+        {.name = "max_position", .doc = "|position| if the order filled, base units", .min = 0, .max = 1e15});
+  v.key(c.max_open_orders, {.name = "max_open_orders", .doc = "open orders at once", .min = 1, .max = 100'000'000});
+  v.key(c.orders_per_second, {.name = "orders_per_second", .doc = "token bucket rate", .min = 0.001, .max = 1e9});
+  v.key(c.burst, {.name = "burst", .doc = "token bucket depth", .min = 1, .max = 1'000'000});
+  v.key(c.loss_limit,
+        {.name = "loss_limit",
+         .doc = "realised + unrealised loss (quote units) that trips the kill switch; 0 = off", .min = 0,
+         .max = 1e18});
+  v.key(c.reject_storm, {.name = "reject_storm",
+                         .doc = "venue rejects within 1 s that trip the kill switch; 0 = off", .min = 0,
+                         .max = 1'000'000});
+}
 
 enum class KillCause : std::uint8_t { none, manual, loss_limit, reject_storm };
 

@@ -10,6 +10,7 @@
 // from on_order_update (every update carries the order's state after it was applied).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -108,6 +109,9 @@ class Strategy {
 
 // Parameters from the config's `strategies[].params` (numbers only; strings are config errors).
 using StrategyParams = std::unordered_map<std::string, double>;
+
+// The built-in strategies' type names (strategies[].type), as make_strategy() knows them.
+inline constexpr std::array<std::string_view, 3> kStrategyTypes{"market_maker", "taker", "latency_probe"};
 
 // Builds a built-in strategy by type name ("market_maker", "taker", "latency_probe"); throws ConfigError
 // naming the type (and the list of known types) or a bad parameter (its key, value and the expected range).

@@ -24,6 +24,8 @@
 #include <string_view>
 #include <vector>
 
+#include "hftx/core/schema.hpp"
+
 namespace hftx::venue {
 
 // The name under which the built-in exchange simulator runs: it speaks a registered venue's protocol
@@ -51,6 +53,45 @@ struct VenueConfig {
   }
   [[nodiscard]] bool simulated() const noexcept { return name == kSimulator; }
 };
+
+// Environment variable names (venue.api_key_env, OptionKind::env_name) and WebSocket URLs, as the schema checks
+// them (core/schema.hpp: ECMAScript in C++, Python's `re`).
+inline constexpr std::string_view kEnvNamePattern = "^[A-Za-z_][A-Za-z0-9_]*$";
+inline constexpr std::string_view kEnvNameExpected =
+    "the NAME of an environment variable (letters, digits, _), not a secret";
+inline constexpr std::string_view kWsUrlPattern = R"(^(wss?://[^/\s:]+(:[0-9]{1,5})?(/\S*)?)?$)";
+inline constexpr std::string_view kWsUrlExpected =
+    "'' or a URL ws://HOST[:PORT]/PATH or wss://HOST[:PORT]/PATH";
+
+// The block's common keys (core/schema.hpp), under venue; each venue's own keys follow them (venue_options: the
+// protocol venue's OptionSpecs, which the registry declares and venue::check() checks).
+template <class C, class V>
+  requires schema::Of<C, VenueConfig>
+void describe(C& c, V& v) {
+  using schema::VenueRule;
+  v.key(c.name, {.name = "name", .doc = "simulator, or a venue (hftx.venues())", .venue = VenueRule::name});
+  v.key(c.dialect, {.name = "dialect", .doc = "name simulator: the venue whose protocol the simulator speaks",
+                    .venue = VenueRule::dialect});
+  v.key(c.market, {.name = "market", .doc = "one of the venue's markets", .venue = VenueRule::market});
+  v.key(c.market_url, {.name = "market_url",
+                       .doc = "market streams; \"\": the simulator's (started here) or the venue's public endpoint",
+                       .pattern = kWsUrlPattern, .expected = kWsUrlExpected});
+  v.key(c.api_url, {.name = "api_url",
+                    .doc = "orders; set both URLs to trade against an external `hftx sim`",
+                    .pattern = kWsUrlPattern, .expected = kWsUrlExpected});
+  v.key(c.api_key_env, {.name = "api_key_env",
+                        .doc = "NAME of the environment variable holding the API key (never the key)",
+                        .pattern = kEnvNamePattern, .expected = kEnvNameExpected});
+  v.key(c.secret_key_env, {.name = "secret_key_env",
+                           .doc = "NAME of the variable holding the secret (HMAC) or an Ed25519 PEM key",
+                           .pattern = kEnvNamePattern, .expected = kEnvNameExpected});
+  v.key(c.client_id_prefix, {.name = "client_id_prefix",
+                             .doc = "client order id = prefix + order number (the venue's characters and length)",
+                             .venue = VenueRule::client_id_prefix});
+  v.key(c.connect_timeout_ms,
+        {.name = "connect_timeout_ms", .doc = "per connection attempt, ms", .min = 100, .max = 120'000});
+  v.venue_options(c);
+}
 
 enum class OptionKind : std::uint8_t {
   choice,    // one of `choices`
@@ -116,9 +157,15 @@ struct VenueInfo {
 
 // Checks the venue block against the registry: the name, the dialect, the market, every option (known to the
 // protocol's venue, valid value), the client id prefix, and each instrument's symbol and snapshot depth
-// (`symbols` / `depths`: instruments[i]). Throws ConfigError naming the key (`venue.market`,
+// (`symbols` / `depths`: instruments[i]). Adds a problem to `out` for each, naming the key (`venue.market`,
 // `venue.depth_stream`, `instruments[1].symbol`), the value and what was expected: for a key of another venue,
-// which venue it belongs to and the venues that exist.
+// which venue it belongs to and the venues that exist. The block's other keys are the schema's (describe()).
+void check(const VenueConfig& cfg, std::span<const std::string> symbols, std::span<const int> depths,
+           std::vector<schema::Problem>& out);
+// The schema's checks of the block (describe()) and check(): throws one ConfigError listing every problem.
 void validate(const VenueConfig& cfg, std::span<const std::string> symbols, std::span<const int> depths);
+// What a key that `protocol` does not declare is told: whose key it is (or that no venue has it), the
+// protocol's keys and the venues that exist.
+[[nodiscard]] std::string foreign_option(const VenueInfo& protocol, std::string_view key);
 
 }  // namespace hftx::venue

@@ -6,9 +6,11 @@
         print(s.stats().fills, s.latency("tick_to_trade").value_at_percentile(99))
 
 With ``venue.name: simulator`` and no URLs, ``start()`` first starts the exchange simulator in this process (its
-own thread and port) and points the session at it. With ``venue.name: binance`` and the credential variables
-(``venue.api_key_env`` / ``venue.secret_key_env``) not both set, the session starts without strategies: market
-data only, and ``notes`` says so — no order can reach the exchange without credentials.
+own thread and port), speaking ``venue.dialect`` (binance, okx: ``hftx.venues()``), and points the session at it.
+With a real venue (``venue.name: binance``, ``okx``) and its credential variables (``venue.api_key_env``,
+``venue.secret_key_env``, and the venue's own, such as OKX's ``venue.passphrase_env``) not all set, the session
+starts without strategies: market data only, and ``notes`` says so — no order can reach the exchange without
+credentials.
 
 Every reader (``stats``, ``latency``, ``orders``, ``positions``, ``books``, ``timeline``, ...) may be called while
 the session runs, from any thread (the metrics endpoint scrapes from its own).
@@ -33,6 +35,7 @@ import numpy.typing as npt
 from hftx import _core
 from hftx.config import Config, load_config
 from hftx.strategy import Strategy, StrategyRunner, _Link, load_strategy_class
+from hftx.venue import SIMULATOR, Venue, find_venue
 
 __all__ = ["STAGES", "Session", "SessionStats", "default_config_path"]
 
@@ -125,6 +128,12 @@ class SessionStats:
         return out
 
 
+def _option_default(venue: Venue | None, key: str) -> object:
+    """The default of a venue's own key (the config emits every key of the protocol venue; this is a fallback)."""
+    option = venue.option(key) if venue is not None else None
+    return option.default if option is not None else ""
+
+
 class Session:
     """A session on a validated :class:`hftx.config.Config`, a YAML path or a mapping (None: the demo).
 
@@ -180,15 +189,20 @@ class Session:
         python_strategies = [(self._build_strategy(i, spec), spec) for i, spec in python_specs
                              for _ in range(spec["count"])]
         venue = core["venue"]
-        if venue["name"] == "simulator" and not venue["market_url"]:
-            sim = _core.Simulator({"simulator": core["simulator"], "instruments": core["instruments"]})
+        if venue["name"] == SIMULATOR and not venue["market_url"]:
+            sim = _core.Simulator({"simulator": {**core["simulator"], "venue": venue.get("dialect", "binance")},
+                                   "instruments": core["instruments"]})
             sim.start()
             self._sim = sim
             venue["market_url"] = sim.market_url()
             venue["api_url"] = sim.api_url()
             self._notes.append(f"simulator ({core['simulator']['mode']}) started in process on port {sim.port}")
-        if venue["name"] == "binance":
-            missing = [venue[k] for k in ("api_key_env", "secret_key_env") if not os.environ.get(venue[k])]
+        if venue["name"] != SIMULATOR:
+            real = find_venue(venue["name"])
+            env_keys = ["api_key_env", "secret_key_env"] + [o.key for o in (real.options if real else ())
+                                                            if o.kind == "env_name"]
+            missing = [str(venue.get(k, _option_default(real, k))) for k in env_keys
+                       if not os.environ.get(str(venue.get(k, _option_default(real, k))))]
             if missing and (core["strategies"] or python_strategies):
                 core["strategies"] = []
                 python_strategies = []

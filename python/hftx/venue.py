@@ -3,7 +3,7 @@
 Each venue lists its markets with their public endpoints (the first market is the venue's default), its own
 configuration keys (``venue.<key>`` in YAML, flat beside the common keys: kind, default, choices or range, one line
 of doc), the rule for its instrument names and for client order id prefixes, and the depths its snapshot requests
-accept. Nothing here is written in Python: it is read once from ``_core.venues()`` (``cpp/src/venue/registry.cpp``
+accept. Nothing here is written in Python: it is read once from ``_core.venues()`` (``cpp/src/registry.cpp``
 lists the venues, ``venue/<name>/venue.hpp`` declares each one).
 
 ``venue.name`` is :data:`SIMULATOR` (the built-in exchange simulator, which speaks ``venue.dialect``) or one of

@@ -4,6 +4,7 @@
 // WebSocket API has no order query).
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <set>
 #include <string>
 
@@ -125,6 +126,42 @@ TEST(SessionOkx, RecoversFromGapsAndDroppedConnections) {
   EXPECT_TRUE(s.orders().empty());
   EXPECT_TRUE(eventually([&] { return ex.orders().empty(); }, 3s));
   EXPECT_NEAR(s.positions()[0].position, balance(ex, "BTC") - btc0, 1e-9);
+  ex.stop();
+}
+
+// Credentials OKX refuses: no order could ever go out, so the session stops at once and says why (rather than
+// run on, refusing every order locally). Good ones: it logs in and trades.
+TEST(SessionOkx, ARefusedLoginStopsTheSession) {
+  sim::ExchangeConfig xc = okx_sim();
+  xc.api_key = "okx-key";
+  xc.api_secret = "okx-secret";
+  xc.api_passphrase = "okx-pass";
+  sim::Exchange ex(xc);
+  ex.start();
+  ::setenv("HFTX_OKX_TEST_KEY", "okx-key", 1);
+  ::setenv("HFTX_OKX_TEST_PASS", "okx-pass", 1);
+  SessionConfig cfg = okx_session(ex);
+  cfg.venue.api_key_env = "HFTX_OKX_TEST_KEY";
+  cfg.venue.secret_key_env = "HFTX_OKX_TEST_SECRET";
+  cfg.venue.options["passphrase_env"] = "HFTX_OKX_TEST_PASS";
+  {
+    ::setenv("HFTX_OKX_TEST_SECRET", "okx-secret", 1);
+    Session s(cfg);
+    s.start();
+    EXPECT_TRUE(eventually([&] { return s.stats().orders_acked > 2; }, 10s));
+    EXPECT_EQ(s.stats().logons, 1u);
+    EXPECT_EQ(s.failure(), "");
+    s.stop();
+  }
+  ::setenv("HFTX_OKX_TEST_SECRET", "not-the-secret", 1);
+  Session s(cfg);
+  s.start();
+  ASSERT_TRUE(eventually([&] { return !s.failure().empty(); }, 10s)) << "the refused login went unnoticed";
+  EXPECT_NE(s.failure().find("login refused"), std::string::npos) << s.failure();
+  EXPECT_NE(s.failure().find(ex.api_url()), std::string::npos) << s.failure();
+  EXPECT_TRUE(eventually([&] { return !s.running(); }, 5s));
+  EXPECT_EQ(s.stats().orders_sent, 0u);
+  s.stop();
   ex.stop();
 }
 

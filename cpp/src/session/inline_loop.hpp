@@ -47,6 +47,10 @@ class InlineLoop final : public strategy::StrategyContext {
   // timer. Owner thread, before run().
   void start(std::chrono::milliseconds interval) {
     orders.connect();
+    // Logged on before the market flows (OKX answers its login asynchronously): else the strategies' first
+    // orders would be refused locally. Bounded: a login that never comes is the gateway's to report.
+    poll_until(reactor, std::chrono::milliseconds(s_.cfg.venue.connect_timeout_ms),
+               [&] { return orders.ready() || s_.stop_flag.load(std::memory_order_acquire); });
     market.connect();
     for (StrategyId sid = 0; sid < s_.strategies.size(); ++sid) {
       current_ = sid;

@@ -97,6 +97,9 @@ class OrderGateway {
   }
 
   void connect() { api_->connect(); }
+  // Orders may go out: the connection is logged on where the venue requires it, or orders are disabled anyway
+  // (market data only). start() waits for it (bounded), so that a strategy's first orders are not refused locally.
+  [[nodiscard]] bool ready() const noexcept { return !codec_.orders_enabled() || codec_.ready(); }
   void close() { api_->close(); }
   void flush() noexcept { api_->flush(); }
 
@@ -277,9 +280,14 @@ class OrderGateway {
         break;
       case oms::ApiKind::order_status: on_order_status(msg, now); break;
       case oms::ApiKind::logon:
-        // Refused: counted; Binance's requests stay signed one by one, OKX's orders wait.
+        // Refused: counted. Binance's requests then stay signed one by one; a venue that takes no order without
+        // its login (OKX) cannot trade at all with these credentials, which retrying will not mend: the session
+        // stops, saying why.
         if (msg.is_error()) {
           ctx_.counters.api_errors.add();
+          if constexpr (Codec::kLoginRequired)
+            ctx_.failure.raise("order connection: " + ctx_.cfg.venue.api_url + ": login refused (" +
+                               std::to_string(msg.error_code) + " " + std::string(msg.error_msg) + ")");
         } else {
           ctx_.counters.logons.add();
           codec_.on_logged_on([this](auto&& encode) { return send(encode); }, now);

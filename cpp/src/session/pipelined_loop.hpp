@@ -230,6 +230,9 @@ class PipelinedLoop {
   // Connects, starts the strategies, arms the timers. Owner thread, before the threads run.
   void start(std::chrono::milliseconds interval) {
     orders.connect();
+    // Logged on before the market flows (see InlineLoop::start); the gateway's thread is not running yet.
+    poll_until(gateway_reactor, std::chrono::milliseconds(s_.cfg.venue.connect_timeout_ms),
+               [&] { return orders.ready() || s_.stop_flag.load(std::memory_order_acquire); });
     if (depth) depth->connect();
     market.connect();
     for (auto& w : workers) w->start();

@@ -222,6 +222,7 @@ class OrderCodec {
  public:
   static constexpr bool kCancelAll = true;      // openOrders.cancelAll per instrument
   static constexpr bool kOrderQuery = true;     // order.status
+  static constexpr bool kLoginRequired = false;  // a refused logon leaves requests signed
   static constexpr bool kDepthRequests = true;  // depth snapshots on this connection
 
   // `trading`: this connection places orders and takes their reports (logon, user-data subscription); false:

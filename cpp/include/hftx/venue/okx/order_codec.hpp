@@ -270,6 +270,7 @@ class OrderCodec {
  public:
   static constexpr bool kCancelAll = kCancelAllByInstrument;  // no: cancels go one by one
   static constexpr bool kOrderQuery = okx::kOrderQuery;       // no: a reconnect reconciles by cancelling
+  static constexpr bool kLoginRequired = true;  // no trading request before the login is accepted
   static constexpr bool kDepthRequests = false;               // snapshots come in the public stream
 
   // `trading`: this connection places orders and takes their reports. Throws ConfigError (credentials, options).

@@ -49,11 +49,11 @@ bool numa_hinting_faults() {
   return (in >> on) && on != 0 && numa_online_nodes().size() > 1;
 }
 
-void quiet_while_trading(ThreadingMode mode, std::size_t threads) {
+void quiet_while_trading(ThreadingMode mode, std::size_t threads, bool okx = false) {
   ASSERT_TRUE(testing::alloc_counter_active());
-  sim::Exchange ex(test::sim_config(20'000));
+  sim::Exchange ex(okx ? test::okx_sim_config(20'000) : test::sim_config(20'000));
   ex.start();
-  SessionConfig cfg = test::session_config(ex, mode);
+  SessionConfig cfg = okx ? test::okx_session_config(ex, mode) : test::session_config(ex, mode);
   // Send buffers sized for the test's peaks: past its size, a buffer grows (by doubling, up to
   // max_write_buffer) rather than refusing orders, and on a loaded machine the simulator's thread may not
   // read for a while. That growth is the one allocation the send path makes, and only under back-pressure.
@@ -108,6 +108,13 @@ TEST(SessionAlloc, InlineSessionNeitherAllocatesNorFaultsWhileTrading) {
 }
 TEST(SessionAlloc, PipelinedSessionNeitherAllocatesNorFaultsWhileTrading) {
   quiet_while_trading(ThreadingMode::pipelined, 4);  // feed, 2 workers, gateway
+}
+// The same through OKX's module: its parser, sync with the checksum, stream protocol and codec.
+TEST(SessionAlloc, OkxInlineSessionNeitherAllocatesNorFaultsWhileTrading) {
+  quiet_while_trading(ThreadingMode::inline_mode, 1, true);
+}
+TEST(SessionAlloc, OkxPipelinedSessionNeitherAllocatesNorFaultsWhileTrading) {
+  quiet_while_trading(ThreadingMode::pipelined, 4, true);
 }
 
 }  // namespace

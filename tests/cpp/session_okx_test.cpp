@@ -18,21 +18,9 @@ namespace {
 using namespace std::chrono_literals;
 using test::eventually;
 
-sim::ExchangeConfig okx_sim(double rate = 5000) {
-  sim::ExchangeConfig c = test::sim_config(rate);
-  c.venue = "okx";
-  c.instruments = {sim::InstrumentSpec{"BTC-USDT", "0.01", "0.00000001", "0.00001", "", ""}};
-  return c;
-}
-
+sim::ExchangeConfig okx_sim(double rate = 5000) { return test::okx_sim_config(rate); }
 SessionConfig okx_session(const sim::Exchange& ex, ThreadingMode mode = ThreadingMode::inline_mode) {
-  SessionConfig c = test::session_config(ex, mode);
-  c.venue.dialect = "okx";
-  c.venue.options.clear();
-  c.venue.options["channel"] = "books-l2-tbt";
-  for (auto& in : c.instruments) in.symbol = "BTC-USDT";
-  for (auto& st : c.strategies) st.instrument = "BTC-USDT";
-  return c;
+  return test::okx_session_config(ex, mode);
 }
 
 double balance(const sim::Exchange& ex, const std::string& asset) {

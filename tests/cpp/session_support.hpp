@@ -45,6 +45,25 @@ inline session::SessionConfig session_config(const sim::Exchange& ex,
   return c;
 }
 
+// The same against the simulator speaking OKX (BTC-USDT, books-l2-tbt): the session through OKX's module.
+inline sim::ExchangeConfig okx_sim_config(double rate = 5000) {
+  sim::ExchangeConfig c = sim_config(rate);
+  c.venue = "okx";
+  c.instruments = {sim::InstrumentSpec{"BTC-USDT", "0.01", "0.00000001", "0.00001", "", ""}};
+  return c;
+}
+
+inline session::SessionConfig okx_session_config(const sim::Exchange& ex,
+                                                session::ThreadingMode mode = session::ThreadingMode::inline_mode) {
+  session::SessionConfig c = session_config(ex, mode);
+  c.venue.dialect = "okx";
+  c.venue.options.clear();
+  c.venue.options["channel"] = "books-l2-tbt";
+  for (auto& in : c.instruments) in.symbol = "BTC-USDT";
+  for (auto& st : c.strategies) st.instrument = "BTC-USDT";
+  return c;
+}
+
 // Waits until `pred` holds or `timeout` passes.
 template <class P>
 bool eventually(P pred, std::chrono::milliseconds timeout = 10s) {

@@ -16,6 +16,9 @@
 #include "hftx/lockfree/mpmc_queue.hpp"
 #include "hftx/venue/binance/md_parser.hpp"
 #include "hftx/venue/binance/order_codec.hpp"
+#include "hftx/venue/okx/book_sync.hpp"
+#include "hftx/venue/okx/md_parser.hpp"
+#include "hftx/venue/okx/order_codec.hpp"
 #include "hftx/oms/order.hpp"
 #include "hftx/risk/risk.hpp"
 #include "hftx/session/session.hpp"
@@ -100,7 +103,7 @@ struct Pipeline final : strategy::StrategyContext {
     sync.restart(venue::binance::Market::spot);
   }
 
-  // As a session's market side (session.cpp, MarketSide::on_message): with top_first, a diff that continues
+  // As a session's market feed (session/market_feed.hpp, MarketFeed::on_message): with top_first, a diff that continues
   // the book and whose first levels settle its top is acted on before the rest is read and applied.
   bool on_message(std::string_view json, std::size_t capacity) noexcept {
     const md::ParseResult r = top_first ? parser.parse_deferred(json, capacity, 0, msg, levels)
@@ -160,22 +163,10 @@ struct Pipeline final : strategy::StrategyContext {
 // hftx: each order signed with HMAC-SHA256; hftx_logon: the order connection is logged on (orders unsigned);
 // both top first, as a session. hftx_logon_apply_first: every diff read and applied whole before the
 // strategy sees it (the path before top-first, for the ratio).
-void session_inprocess(benchmark::State& state, bool logged_on, bool top_first) {
-  const auto& lines = recorded();
-  if (lines.empty()) {
-    state.SkipWithError(("no recorded data at " + bench::data_path("binance/spot_btcusdt_20240808.gz").string()).c_str());
-    return;
-  }
-  // Padded copies of the JSON part (a receive buffer keeps simdjson's padding).
-  std::vector<std::string> msgs;
-  for (const auto& l : lines) {
-    const auto sp = l.find(' ');
-    std::string m = l.substr(sp + 1);
-    m.reserve(m.size() + md::kJsonPadding);
-    msgs.push_back(std::move(m));
-  }
-  Pipeline p(logged_on);
-  p.top_first = top_first;
+// Runs `p` over `msgs` (padded JSON) as session_inprocess describes; `p` has on_message(json, capacity) -> bool
+// (an order was made), venue_answers(), restart(), t_order and orders.
+template <class P>
+void run_inprocess(benchmark::State& state, P& p, const std::vector<std::string>& msgs) {
   for (const auto& m : msgs) {  // warm-up: the book reaches its size
     (void)p.on_message(m, m.capacity());
     p.venue_answers();
@@ -210,9 +201,147 @@ void session_inprocess(benchmark::State& state, bool logged_on, bool top_first) 
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
   state.counters["orders"] = static_cast<double>(p.orders);
 }
+
+void session_inprocess(benchmark::State& state, bool logged_on, bool top_first) {
+  const auto& lines = recorded();
+  if (lines.empty()) {
+    state.SkipWithError(("no recorded data at " + bench::data_path("binance/spot_btcusdt_20240808.gz").string()).c_str());
+    return;
+  }
+  // Padded copies of the JSON part (a receive buffer keeps simdjson's padding).
+  std::vector<std::string> msgs;
+  for (const auto& l : lines) {
+    const auto sp = l.find(' ');
+    std::string m = l.substr(sp + 1);
+    m.reserve(m.size() + md::kJsonPadding);
+    msgs.push_back(std::move(m));
+  }
+  Pipeline p(logged_on);
+  p.top_first = top_first;
+  run_inprocess(state, p, msgs);
+}
 void BM_session_inprocess(benchmark::State& state) { session_inprocess(state, false, true); }
 void BM_session_inprocess_logon(benchmark::State& state) { session_inprocess(state, true, true); }
 void BM_session_inprocess_apply_first(benchmark::State& state) { session_inprocess(state, true, false); }
+
+
+// ---- the same through OKX's module ------------------------------------------------------------------------
+
+// OKX's order path after the login (requests unsigned), and its book sync with the checksum verified just after
+// the order (as the session does: kDeferredChecksum), on the recorded books-l2-tbt messages of ELON-USDT, the
+// recording's busiest instrument (spot; 1,609 messages: a snapshot and updates, steps 1e-11 and 1).
+struct OkxPipeline final : strategy::StrategyContext {
+  OkxPipeline()
+      : ps(Scale::from_step("0.00000000001")),
+        qs(Scale::from_step("1")),
+        parser(ps, qs),
+        book(8192),
+        sync(book, ps, qs),
+        oms_(1u << 16, 1, 16),
+        risk_(risk_config(), oms_),
+        encoder({"hx", venue::okx::Market::spot, "cash", {oms::ApiInstrument{"ELON-USDT", ps, qs}}},
+                venue::okx::Credentials{"bench-key", "bench-pass", venue::okx::LoginSigner("bench-secret")}),
+        levels(1u << 14),
+        wbuf(4096) {
+    risk_.add_instrument(0, ps, qs, "1");
+    sync.set_defer_checksum(true);
+    probe = strategy::make_strategy("latency_probe", {{"max_open", 1e6}, {"size", 1000}}, ps, qs);
+    probe->bind(0, 0);
+  }
+  static risk::RiskConfig risk_config() {
+    risk::RiskConfig c = Pipeline::risk_config();
+    c.max_order_qty = 1e9;
+    return c;
+  }
+  ClientOrderId place(const oms::OrderRequest& r) noexcept override {
+    if (risk_.check(r, 0) != risk::RiskReason::ok) return 0;
+    const ClientOrderId id = next_id++;
+    if (oms_.create(r, id, 0) == nullptr) return 0;
+    benchmark::DoNotOptimize(encoder.encode_place(id, r, wbuf.data(), wbuf.size()));
+    (void)oms_.mark_sent(id, 0);
+    t_order = TscClock::ticks();
+    ++orders;
+    answered = id;
+    return id;
+  }
+  void venue_answers() noexcept {
+    if (answered == 0) return;
+    oms::OrderUpdate u;
+    u.kind = oms::UpdateKind::cancelled;
+    u.client_id = answered;
+    answered = 0;
+    if (oms_.apply(u) && probe) probe->on_order_update(*this, u);
+  }
+  bool cancel(ClientOrderId) noexcept override { return false; }
+  void cancel_all(InstrumentId) noexcept override {}
+  [[nodiscard]] std::uint8_t last_reject() const noexcept override { return 0; }
+  [[nodiscard]] std::int64_t now_ns() const noexcept override { return 0; }
+  [[nodiscard]] const Scale& price_scale(InstrumentId) const noexcept override { return ps; }
+  [[nodiscard]] const Scale& qty_scale(InstrumentId) const noexcept override { return qs; }
+
+  void restart() {
+    book.clear();
+    sync.restart();
+  }
+  // As MarketFeed::on_message for OKX: parse whole, apply (a snapshot loads), act, then the checksum.
+  bool on_message(std::string_view json, std::size_t capacity) noexcept {
+    if (!parser.parse(json, capacity, 0, msg, levels).ok()) return false;
+    if (msg.kind == md::MdKind::depth_snapshot)
+      sync.on_snapshot(msg);
+    else if (msg.kind != md::MdKind::depth_update || sync.on_diff(msg) != book::DiffOutcome::applied)
+      return false;
+    if (!sync.synced()) return false;
+    const std::uint64_t before = orders;
+    strategy::BookEvent ev;
+    const md::Level b = book.best_bid(), a = book.best_ask();
+    ev.top.bid_price = b.price.raw();
+    ev.top.bid_qty = b.qty.raw();
+    ev.top.ask_price = a.price.raw();
+    ev.top.ask_qty = a.qty.raw();
+    if (ev.top.bid_qty != 0 && ev.top.ask_qty != 0 && ev.top.bid_price < ev.top.ask_price) {
+      risk_.on_book(0, ev.top);
+      probe->on_book(*this, ev);
+    }
+    (void)sync.verify_pending(0);
+    return orders != before;
+  }
+
+  Scale ps, qs;
+  venue::okx::MdParser parser;
+  md::MdMessage msg;
+  book::BasicL2Book<0> book;
+  venue::okx::BasicBookSync<book::BasicL2Book<0>> sync;
+  oms::OrderManager oms_;
+  risk::RiskEngine risk_;
+  venue::okx::ApiEncoder encoder;
+  std::unique_ptr<strategy::Strategy> probe;
+  std::vector<md::Level> levels;
+  std::vector<char> wbuf;
+  ClientOrderId next_id = 1;
+  ClientOrderId answered = 0;
+  std::uint64_t orders = 0;
+  std::uint64_t t_order = 0;
+};
+
+// session_inprocess/hftx_okx: the recorded ELON-USDT books-l2-tbt messages through OKX's parser, sync (the CRC32
+// checksum of the top 25 after the order), the latency probe, risk, the OMS and OKX's encoder. Not the same data as
+// the Binance rows (a spot book of small diffs at a 1e-11 tick): compare the stages, not the totals.
+void BM_session_inprocess_okx(benchmark::State& state) {
+  std::vector<std::string> msgs;
+  const std::string marker = R"("instId":"ELON-USDT"},"action")";
+  for (const std::string& l : bench::read_gz_lines(bench::data_path("venues/okx/okx_books-l2-tbt_20220227.gz"))) {
+    if (l.find(marker) == std::string::npos) continue;
+    std::string m = l.substr(l.find(": ") + 2);
+    m.reserve(m.size() + md::kJsonPadding);
+    msgs.push_back(std::move(m));
+  }
+  if (msgs.empty()) {
+    state.SkipWithError("no OKX recording under the data directory");
+    return;
+  }
+  OkxPipeline p;
+  run_inprocess(state, p, msgs);
+}
 
 // Risk checks alone on a live order (all checks pass, the common case).
 void BM_session_risk(benchmark::State& state) {
@@ -348,6 +477,7 @@ void BM_session_loopback(benchmark::State& state) {
 BENCHMARK(hftx::BM_session_inprocess)->Name("session_inprocess/hftx");
 BENCHMARK(hftx::BM_session_inprocess_logon)->Name("session_inprocess/hftx_logon");
 BENCHMARK(hftx::BM_session_inprocess_apply_first)->Name("session_inprocess/hftx_logon_apply_first");
+BENCHMARK(hftx::BM_session_inprocess_okx)->Name("session_inprocess/hftx_okx");
 BENCHMARK(hftx::BM_session_risk)->Name("session_risk/hftx");
 BENCHMARK(hftx::BM_order_pipeline)->Name("order_pipeline/hftx")->Arg(1)->Arg(2)->Arg(4)->Arg(8)->UseRealTime();
 BENCHMARK(hftx::BM_session_loopback)->Name("session_loopback_ttt/hftx_busy")->Arg(1)->Iterations(1)->UseRealTime();

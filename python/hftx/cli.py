@@ -407,6 +407,8 @@ def _run_report(args: argparse.Namespace) -> int:
 
 
 def _add_sim(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from hftx.venue import venues
+
     p = sub.add_parser(
         "sim",
         help="serve the exchange simulator (Binance or OKX) until Ctrl-C",
@@ -416,7 +418,8 @@ def _add_sim(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "line every second. Replay reads recorded Binance files with either venue. Exit status: 0 after Ctrl-C or "
         "--duration, 2 bad arguments, 3 port in use.",
     )
-    p.add_argument("--venue", choices=("binance", "okx"), default="binance", help="whose dialect (default binance)")
+    p.add_argument("--venue", choices=[v.name for v in venues()], default="binance",
+                   help="whose dialect (default binance; hftx.venues() lists them)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, metavar="P", help="port (default 0: any free port)")
     p.add_argument("--replay", type=Path, nargs="+", metavar="FILE",

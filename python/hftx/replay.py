@@ -29,9 +29,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hftx import _core
+from hftx.venue import venues
 
-VENUES = ("binance", "okx")
-MARKETS = ("spot", "usdm", "coinm")
+#: The venues whose recordings replay (every registered venue: hftx.venues()).
+VENUES = tuple(v.name for v in venues())
+MARKETS = tuple(m.name for m in next(v for v in venues() if v.name == "binance").markets)  # Binance's replay
 CROSSED_POLICIES = ("keep_and_flag", "drop_stale")
 
 

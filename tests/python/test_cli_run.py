@@ -86,6 +86,23 @@ def test_run_demo_for_5_seconds(tmp_path: Path) -> None:
     assert "t=" in out.stdout  # a progress line per second when stdout is not a terminal
 
 
+def test_run_okx_against_the_simulated_okx(tmp_path: Path) -> None:
+    """conf/okx.yaml: the market maker and the latency probe trade a simulated OKX (books-l2-tbt checked by its
+    checksum, the private API with login) through the same session as Binance's."""
+    run = tmp_path / "run"
+    out = subprocess.run(_hftx("run", str(ROOT / "conf" / "okx.yaml"), "--duration", "3", "--report", str(run)),
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    report = _check_run_dir(run, interrupted=False)
+    stats = report["stats"]
+    assert isinstance(stats, dict)
+    assert stats["logons"] == 1 and stats["orders_acked"] > 0 and stats["cancelled"] > 0
+    assert stats["md_errors"] == 0 and stats["checksum_mismatches"] == 0 and stats["gaps"] == 0
+    assert stats["queue_drops"] == 0, "orders went out before the login was accepted"
+    config = report["config"]
+    assert isinstance(config, dict) and config["venue"]["dialect"] == "okx"
+
+
 def test_sigint_stops_cleanly_and_writes_the_report(tmp_path: Path) -> None:
     run = tmp_path / "run"
     proc = subprocess.Popen(_hftx("run", str(DEMO), "--duration", "60", "--report", str(run), "--no-live"),

@@ -33,7 +33,8 @@ pytestmark = pytest.mark.filterwarnings("error")
 
 def test_every_shipped_config_loads() -> None:
     names = sorted(p.name for p in CONF.glob("*.yaml"))
-    assert names == ["binance.yaml", "demo.yaml", "python.yaml", "replay.yaml", "seed.yaml", "stress.yaml"]
+    assert names == ["binance.yaml", "demo.yaml", "okx.yaml", "python.yaml", "replay.yaml", "seed.yaml",
+                     "stress.yaml"]
     for name in names:
         cfg = load_config(CONF / name)
         assert isinstance(cfg, Config)
@@ -204,7 +205,7 @@ def test_all_problems_at_once_with_lines(tmp_path: Path) -> None:
     }, got
     msg = str(info.value)
     assert msg.startswith(f"{path}: 7 problems in the configuration")
-    assert "line 3: venue.name = \"simulatr\": expected one of 'simulator' or 'binance'" in msg
+    assert "line 3: venue.name = \"simulatr\": expected one of 'simulator', 'binance' or 'okx'" in msg
     # In file order.
     assert [p.line for p in problems] == sorted(p.line for p in problems)
 
@@ -461,7 +462,8 @@ def test_cpp_reader_names_every_problem() -> None:
     msg = str(info.value)
     assert msg.startswith("5 problems in the configuration:"), msg
     for frag in ("risk.burst = 'many': expected an integer", "hft.latency.enable_tracking = 1: expected true or false",
-                 "threading.bogus: unknown key", "venue.channel: not a venue key; binance's keys: depth_stream",
+                 "threading.bogus: unknown key",
+                 "venue.channel: a key of venue 'okx', but the session speaks 'binance'; binance's keys: depth_stream",
                  "instruments[0].snapshot_depth = 2.5: expected an integer"):
         assert frag in msg, msg
     # The Python-only blocks are not the session's: skipped. None keeps the default.
@@ -493,8 +495,9 @@ def test_venues_come_from_the_registry() -> None:
         for o in v.options:
             assert o.check(o.default) == o.default, o  # a default the venue takes
         # Any real venue with empty URLs gets its public endpoints for the market.
+        symbol = next(s for s in ("BTCUSDT", "BTC-USDT") if re.fullmatch(v.symbol_pattern, s))
         for m in v.markets:
-            cfg = load_config({"venue": {"name": v.name, "market": m.name}})
+            cfg = load_config({"venue": {"name": v.name, "market": m.name}, "instruments": [{"symbol": symbol}]})
             assert (cfg.venue.market_url, cfg.venue.api_url) == (m.market_url, m.api_url)
 
 
@@ -554,14 +557,14 @@ def test_a_key_of_another_venue_names_it_and_the_venues(
     with pytest.raises(hftx.ConfigError) as info:
         config.load_config(path)
     assert ("line 3: venue.test_channel = \"bbo\": a key of venue 'testex', but the session speaks 'binance'; "
-            "binance's keys: depth_stream, session_logon, recv_window_ms (venues: 'binance', 'testex')"
+            "binance's keys: depth_stream, session_logon, recv_window_ms (venues: 'binance', 'okx', 'testex')"
             in str(info.value)), str(info.value)
     path.write_text("venue:\n  dialect: testex\n  depth_stream: depth\n")
     with pytest.raises(hftx.ConfigError, match=r"line 3: venue\.depth_stream = \"depth\": a key of venue 'binance', "
                        r"but the session speaks 'testex'; testex's keys: test_channel"):
         config.load_config(path)
-    with pytest.raises(hftx.ConfigError, match=r"venue\.name = \"kraken\": expected one of 'simulator', 'binance' "
-                       r"or 'testex'"):
+    with pytest.raises(hftx.ConfigError, match=r"venue\.name = \"kraken\": expected one of 'simulator', 'binance', "
+                       r"'okx' or 'testex'"):
         config.load_config({"venue": {"name": "kraken"}})
 
     # Speaking testex: its keys with their defaults, none of Binance's; its markets, names, endpoints.

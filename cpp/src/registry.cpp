@@ -1,8 +1,9 @@
 // The venues built into hftx, one line each (docs/ARCHITECTURE.md, "The seam").
 //
-// The top of the house: the one place where a venue's session is instantiated (session/engine.hpp's templates on
-// the venue's traits). It defines the lookups that lower layers declare (venue::venues(), venue::find(),
-// session::make_engine()), so that no generic layer includes a venue and no venue includes a generic layer.
+// The top of the house: the one table of venues, where each venue's session is instantiated (session/engine.hpp's
+// templates on the venue's traits) and its simulator dialect listed (each venue's sim_dialect.cpp instantiates
+// sim::Engine<Dialect>). It defines the lookups that lower layers declare (venue::venues(), venue::find(),
+// session::make_engine(), sim::find_dialect()), so that no generic layer includes a venue.
 // Adding a venue is its folder (venue/<name>/, the file set venue/venue.hpp describes) and its line here.
 #include <memory>
 #include <string>
@@ -10,7 +11,10 @@
 #include <vector>
 
 #include "hftx/core/error.hpp"
+#include "hftx/sim/engine.hpp"
+#include "hftx/venue/binance/sim_dialect.hpp"
 #include "hftx/venue/binance/venue.hpp"
+#include "hftx/venue/okx/sim_dialect.hpp"
 #include "hftx/venue/okx/venue.hpp"
 #include "hftx/venue/venue.hpp"
 #include "session/engine.hpp"
@@ -22,6 +26,7 @@ namespace {
 struct Entry {
   const venue::VenueInfo* info;
   std::unique_ptr<session::Engine> (*make_session)(const session::SessionParts&, session::QueueMemory&);
+  sim::DialectInfo (*sim_dialect)();
 };
 
 template <class V>
@@ -30,8 +35,8 @@ std::unique_ptr<session::Engine> session_of(const session::SessionParts& s, sess
 }
 
 constexpr Entry kVenues[] = {
-    {&venue::binance::kInfo, &session_of<venue::binance::Venue>},
-    {&venue::okx::kInfo, &session_of<venue::okx::Venue>},
+    {&venue::binance::kInfo, &session_of<venue::binance::Venue>, &venue::binance::sim_dialect_info},
+    {&venue::okx::kInfo, &session_of<venue::okx::Venue>, &venue::okx::sim_dialect_info},
 };
 
 constexpr auto kInfos = [] {
@@ -74,5 +79,29 @@ std::unique_ptr<Engine> make_engine(std::string_view venue, const SessionParts& 
 }
 
 }  // namespace session
+
+namespace sim {
+
+const DialectInfo* find_dialect(std::string_view name) {
+  static const std::vector<DialectInfo> kDialects = [] {
+    std::vector<DialectInfo> out;
+    for (const Entry& e : kVenues) out.push_back(e.sim_dialect());
+    return out;
+  }();
+  for (const DialectInfo& d : kDialects)
+    if (d.name == name) return &d;
+  return nullptr;
+}
+
+std::string dialect_names() {
+  std::string out;
+  for (const Entry& e : kVenues) {
+    if (!out.empty()) out += ", ";
+    out += e.info->name;
+  }
+  return out;
+}
+
+}  // namespace sim
 
 }  // namespace hftx

@@ -59,7 +59,7 @@ namespace hftx::sim {
 
 class Core;
 
-// A venue dialect's registry entry (one line per venue in cpp/src/sim/dialects.cpp).
+// A venue dialect's registry entry (each venue's line in cpp/src/registry.cpp).
 struct DialectInfo {
   std::string_view name;         // ExchangeConfig::venue
   std::string_view market_path;  // the public market-data endpoint, e.g. /stream, /ws/v5/public
@@ -75,7 +75,8 @@ struct DialectInfo {
   std::unique_ptr<Core> (*make)(const ExchangeConfig& cfg) = nullptr;
 };
 
-// The registry (cpp/src/sim/dialects.cpp). nullptr when no dialect has that name.
+// The registry (defined in cpp/src/registry.cpp, above the simulator and the venues). nullptr when no dialect
+// has that name.
 [[nodiscard]] const DialectInfo* find_dialect(std::string_view name);
 [[nodiscard]] std::string dialect_names();  // "binance, okx"
 

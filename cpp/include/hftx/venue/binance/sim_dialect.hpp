@@ -32,7 +32,7 @@
 
 namespace hftx::venue::binance {
 
-// The dialect's registry entry (cpp/src/sim/dialects.cpp).
+// The dialect's registry entry (its line in cpp/src/registry.cpp).
 [[nodiscard]] sim::DialectInfo sim_dialect_info();
 
 // Binance's market-stream payloads of one instrument, written from neutral events into one reusable buffer

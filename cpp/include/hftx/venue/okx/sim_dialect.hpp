@@ -43,7 +43,7 @@
 
 namespace hftx::venue::okx {
 
-// The dialect's registry entry (cpp/src/sim/dialects.cpp).
+// The dialect's registry entry (its line in cpp/src/registry.cpp).
 [[nodiscard]] sim::DialectInfo sim_dialect_info();
 
 // What the subscribers of one depth-limited incremental channel hold of a book: its top `depth` levels per side.

@@ -27,7 +27,25 @@ struct Entry {
   const venue::VenueInfo* info;
   std::unique_ptr<session::Engine> (*make_session)(const session::SessionParts&, session::QueueMemory&);
   sim::DialectInfo (*sim_dialect)();
+  std::unique_ptr<sim::RecordingParser> (*recording_parser)(const Scale&, const Scale&);
 };
+
+// The simulator's replay reads a venue's recordings through the venue's parser (replay is not its hot path).
+template <class P>
+class Recording final : public sim::RecordingParser {
+ public:
+  Recording(const Scale& ps, const Scale& qs) : p_(ps, qs) {}
+  md::ParseResult parse(std::string_view json, md::MdMessage& out, std::span<md::Level> levels) noexcept override {
+    return p_.parse_unpadded(json, 0, out, levels);
+  }
+
+ private:
+  P p_;
+};
+template <class V>
+std::unique_ptr<sim::RecordingParser> recording_of(const Scale& ps, const Scale& qs) {
+  return std::make_unique<Recording<typename V::MdParser>>(ps, qs);
+}
 
 template <class V>
 std::unique_ptr<session::Engine> session_of(const session::SessionParts& s, session::QueueMemory& mem) {
@@ -35,8 +53,9 @@ std::unique_ptr<session::Engine> session_of(const session::SessionParts& s, sess
 }
 
 constexpr Entry kVenues[] = {
-    {&venue::binance::kInfo, &session_of<venue::binance::Venue>, &venue::binance::sim_dialect_info},
-    {&venue::okx::kInfo, &session_of<venue::okx::Venue>, &venue::okx::sim_dialect_info},
+    {&venue::binance::kInfo, &session_of<venue::binance::Venue>, &venue::binance::sim_dialect_info,
+     &recording_of<venue::binance::Venue>},
+    {&venue::okx::kInfo, &session_of<venue::okx::Venue>, &venue::okx::sim_dialect_info, &recording_of<venue::okx::Venue>},
 };
 
 constexpr auto kInfos = [] {
@@ -81,6 +100,13 @@ std::unique_ptr<Engine> make_engine(std::string_view venue, const SessionParts& 
 }  // namespace session
 
 namespace sim {
+
+std::unique_ptr<RecordingParser> make_recording_parser(std::string_view venue, const Scale& price_scale,
+                                                       const Scale& qty_scale) {
+  const Entry* e = entry(venue);
+  if (e == nullptr) throw ConfigError("replay: no venue '" + std::string(venue) + "' to read its recordings");
+  return e->recording_parser(price_scale, qty_scale);
+}
 
 const DialectInfo* find_dialect(std::string_view name) {
   static const std::vector<DialectInfo> kDialects = [] {

@@ -130,7 +130,7 @@ Core::Core(const ExchangeConfig& c, const DialectInfo& dialect, std::size_t kind
     s.gen = std::make_unique<MarketGenerator>(g);
     s.gen->set_time_ms(wall_ms());
     if (cfg.mode == Mode::generated) s.gen->seed_book();
-    else s.parser = std::make_unique<venue::binance::MdParser>(s.price_scale, s.qty_scale);
+    else s.parser = make_recording_parser("binance", s.price_scale, s.qty_scale);
     instruments.push_back(std::move(s));
   }
   subs_.resize(instruments.size() * stream_kinds);
@@ -532,7 +532,7 @@ void Core::load_replay() {
     Instrument& s = instruments[l.inst];
     if (s.loaded) continue;
     md::MdMessage msg;
-    if (!s.parser->parse_unpadded(l.json, 0, msg, level_buf()).ok() || msg.kind != md::MdKind::depth_snapshot) continue;
+    if (!s.parser->parse(l.json, msg, level_buf()).ok() || msg.kind != md::MdKind::depth_snapshot) continue;
     for (const auto& lv : msg.snapshot.bids) s.gen->set_market_level(Side::bid, lv.price.raw(), lv.qty.raw(), none);
     for (const auto& lv : msg.snapshot.asks) s.gen->set_market_level(Side::ask, lv.price.raw(), lv.qty.raw(), none);
     s.gen->clear_touched();

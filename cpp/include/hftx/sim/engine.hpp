@@ -53,7 +53,7 @@
 #include "hftx/net/websocket.hpp"
 #include "hftx/sim/exchange.hpp"
 #include "hftx/sim/generator.hpp"
-#include "hftx/venue/binance/md_parser.hpp"
+#include "hftx/md/parse.hpp"
 
 namespace hftx::sim {
 
@@ -74,6 +74,17 @@ struct DialectInfo {
   // Builds the engine for a validated config.
   std::unique_ptr<Core> (*make)(const ExchangeConfig& cfg) = nullptr;
 };
+
+// Reads the recorded messages the simulator replays (Binance's `<ns> <json>` files: replay goes through the
+// recording venue's parser). Replay is not the simulator's hot path: one virtual call per recorded line.
+class RecordingParser {
+ public:
+  virtual ~RecordingParser() = default;
+  virtual md::ParseResult parse(std::string_view json, md::MdMessage& out, std::span<md::Level> levels) noexcept = 0;
+};
+// The parser of `venue`'s recordings for an instrument of these scales (defined in cpp/src/registry.cpp).
+[[nodiscard]] std::unique_ptr<RecordingParser> make_recording_parser(std::string_view venue, const Scale& price_scale,
+                                                                     const Scale& qty_scale);
 
 // The registry (defined in cpp/src/registry.cpp, above the simulator and the venues). nullptr when no dialect
 // has that name.
@@ -133,7 +144,7 @@ class Core {
     int128 quote_per_pq = 1;          // atoms of quote per (tick x qty step)
     int128 base_per_q = 1;            // atoms of base per qty step
     std::unique_ptr<MarketGenerator> gen;
-    std::unique_ptr<venue::binance::MdParser> parser;  // replay
+    std::unique_ptr<RecordingParser> parser;  // replay
     std::uint64_t rec_last_u = 0;  // replay: the recording's last applied u
     bool loaded = false;           // replay: the book holds a snapshot
   };
@@ -566,7 +577,7 @@ class Engine final : public Core {
     const auto si = static_cast<std::uint32_t>(l.inst);
     Instrument& s = instruments[si];
     md::MdMessage msg;
-    if (!s.parser->parse_unpadded(l.json, 0, msg, level_buf()).ok()) return;
+    if (!s.parser->parse(l.json, msg, level_buf()).ok()) return;
     MarketGenerator& g = *s.gen;
     Sink& sink = sinks_[si];
     const std::uint64_t offset = g.last_update_id() - s.rec_last_u;  // synthetic updates published so far

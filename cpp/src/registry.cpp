@@ -12,9 +12,7 @@
 
 #include "hftx/core/error.hpp"
 #include "hftx/sim/engine.hpp"
-#include "hftx/venue/binance/sim_dialect.hpp"
 #include "hftx/venue/binance/venue.hpp"
-#include "hftx/venue/okx/sim_dialect.hpp"
 #include "hftx/venue/okx/venue.hpp"
 #include "hftx/venue/venue.hpp"
 #include "session/engine.hpp"
@@ -52,10 +50,15 @@ std::unique_ptr<session::Engine> session_of(const session::SessionParts& s, sess
   return std::make_unique<session::VenueEngine<V>>(s, mem);
 }
 
+// A venue's entry, from its traits (venue/<name>/venue.hpp).
+template <class V>
+constexpr Entry entry_of() {
+  return {&V::info(), &session_of<V>, &V::sim_dialect, &recording_of<V>};
+}
+
 constexpr Entry kVenues[] = {
-    {&venue::binance::kInfo, &session_of<venue::binance::Venue>, &venue::binance::sim_dialect_info,
-     &recording_of<venue::binance::Venue>},
-    {&venue::okx::kInfo, &session_of<venue::okx::Venue>, &venue::okx::sim_dialect_info, &recording_of<venue::okx::Venue>},
+    entry_of<venue::binance::Venue>(),
+    entry_of<venue::okx::Venue>(),
 };
 
 constexpr auto kInfos = [] {

@@ -22,6 +22,7 @@
 #include "hftx/venue/binance/markets.hpp"
 #include "hftx/venue/binance/md_parser.hpp"
 #include "hftx/venue/binance/order_codec.hpp"
+#include "hftx/venue/binance/sim_dialect.hpp"
 #include "hftx/venue/binance/stream.hpp"
 #include "hftx/venue/venue.hpp"
 
@@ -83,6 +84,9 @@ struct Venue {
   template <class Book>
   using Sync = BasicBookSync<Book>;
   using FeedProtocol = StreamProtocol;
+  // The registry's entry (cpp/src/registry.cpp): the venue's facts and its simulator dialect.
+  static constexpr const VenueInfo& info() noexcept { return kInfo; }
+  static sim::DialectInfo sim_dialect() { return sim_dialect_info(); }
   using OrderCodec = binance::OrderCodec;
 
   template <class Book>

@@ -22,6 +22,7 @@
 #include "hftx/venue/okx/markets.hpp"
 #include "hftx/venue/okx/md_parser.hpp"
 #include "hftx/venue/okx/order_codec.hpp"
+#include "hftx/venue/okx/sim_dialect.hpp"
 #include "hftx/venue/okx/stream.hpp"
 #include "hftx/venue/venue.hpp"
 
@@ -93,6 +94,9 @@ struct Venue {
   template <class Book>
   using Sync = BasicBookSync<Book>;
   using FeedProtocol = StreamProtocol;
+  // The registry's entry (cpp/src/registry.cpp): the venue's facts and its simulator dialect.
+  static constexpr const VenueInfo& info() noexcept { return kInfo; }
+  static sim::DialectInfo sim_dialect() { return sim_dialect_info(); }
   using OrderCodec = okx::OrderCodec;
 
   template <class Book>

@@ -17,7 +17,7 @@
 #include <utility>
 
 #include "hftx/core/error.hpp"
-#include "hftx/cpu/topology.hpp"
+#include "hftx/core/cpu_list.hpp"
 #include "core/kernel_file.hpp"
 
 namespace hftx {

@@ -8,12 +8,9 @@
 #include <string_view>
 #include <vector>
 
-namespace hftx {
+#include "hftx/core/cpu_list.hpp"  // parse_cpu_list, format_cpu_list
 
-// Parses a kernel CPU list ("0-3,8,10-11"; "" is empty). Throws ConfigError naming the text when malformed.
-[[nodiscard]] std::vector<int> parse_cpu_list(std::string_view text);
-// The inverse, compressed into ranges: {0,1,2,3,8} -> "0-3,8".
-[[nodiscard]] std::string format_cpu_list(const std::vector<int>& cpus);
+namespace hftx {
 
 struct NumaNode {
   int id = 0;

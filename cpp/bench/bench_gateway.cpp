@@ -320,7 +320,7 @@ void BM_parse_ack_dom(benchmark::State& state) {
 
 }  // namespace
 
-// Interleaved hftx / peer (ARCHITECTURE §11).
+// Interleaved hftx / peer (ARCHITECTURE §12).
 BENCHMARK(BM_place_hmac)->Name("gw_place_hmac/hftx");
 BENCHMARK(BM_place_snprintf)->Name("gw_place_hmac/snprintf_openssl_hmac");
 BENCHMARK(BM_sign_hftx)->Name("gw_sign_hmac/hftx");

@@ -173,7 +173,7 @@ void BM_tracker_event_limit(benchmark::State& state) {
 
 }  // namespace
 
-// Interleaved (hftx, peer, hftx, peer) within one run: see ARCHITECTURE §11 (docs/ARCHITECTURE.md).
+// Interleaved (hftx, peer, hftx, peer) within one run: see ARCHITECTURE §12 (docs/ARCHITECTURE.md).
 BENCHMARK(BM_record_hftx)->Name("histogram_record/hftx");
 BENCHMARK(BM_record_vector_sort)->Name("histogram_record/vector_sort");
 BENCHMARK(BM_record_limit)->Name("histogram_record/limit");

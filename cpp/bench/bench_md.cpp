@@ -138,7 +138,7 @@ void BM_ticker_dom(benchmark::State& s) { run_dom(s, "@bookTicker", false); }
 
 }  // namespace
 
-// Interleaved hftx / peer (ARCHITECTURE §11).
+// Interleaved hftx / peer (ARCHITECTURE §12).
 BENCHMARK(BM_depth_hftx)->Name("md_parse_depth/hftx");
 BENCHMARK(BM_depth_dom)->Name("md_parse_depth/simdjson_dom");
 BENCHMARK(BM_depth_hftx_simdjson)->Name("md_parse_depth/hftx_simdjson_only");

@@ -2,7 +2,7 @@
 
 Benchmarks are named ``<case>/<impl>[/<args>]`` (see cpp/bench/bench_support.hpp). Impls ``hftx`` and
 ``hftx_*`` are ours, ``limit`` is a physical limit shown for reference, anything else is a peer. Every
-program runs with repetitions and random interleaving (A B A B ... within one run, docs/ARCHITECTURE.md §11); the
+program runs with repetitions and random interleaving (A B A B ... within one run, docs/ARCHITECTURE.md §12); the
 figure quoted is the median over repetitions, with min and max beside it.
 """
 
@@ -30,7 +30,7 @@ from hftx import HftxError
 _RUN_SUFFIX = re.compile(
     r"/(repeats|min_time|min_warmup_time|iterations|threads):[^/]+|/(real_time|manual_time|process_time)"
 )
-# A repetition whose p99 reaches this shows the 4 ms timer-tick stall of the noisy 2-core VMs (ARCHITECTURE §11).
+# A repetition whose p99 reaches this shows the 4 ms timer-tick stall of the noisy 2-core VMs (ARCHITECTURE §12).
 STALL_NS = 1_000_000.0
 
 

@@ -173,7 +173,8 @@ TEST(WsServerMemory, BusyConnectionsGiveTheirMemoryBack) {
     for (auto& c : clients) c->close();
     const auto close_end = std::chrono::steady_clock::now() + 5s;
     while (std::chrono::steady_clock::now() < close_end &&
-           std::any_of(clients.begin(), clients.end(), [](auto& c) { return c->state() != WsConnection::State::kClosed; }))
+           std::any_of(clients.begin(), clients.end(),
+                       [](auto& c) { return c->state() != WsConnection::State::kClosed; }))
       reactor.poll(10);
   };
   one_round(4, nullptr);  // warm-up

@@ -442,7 +442,9 @@ TEST(WsLoopback, GivesUpOnAPermanentClose) {
   cfg.backoff_initial = 10ms;
   WsClient client(reactor, cfg);
   std::vector<std::pair<std::string, bool>> failures;
-  client.on_reconnect_failed = [&](WsClient&, const std::string& e, bool giving_up) { failures.emplace_back(e, giving_up); };
+  client.on_reconnect_failed = [&](WsClient&, const std::string& e, bool giving_up) {
+    failures.emplace_back(e, giving_up);
+  };
   client.connect();
   ASSERT_TRUE(run_until(reactor, [&] { return !failures.empty(); }));
   ASSERT_EQ(failures.size(), 1u);

@@ -35,7 +35,8 @@ void trades_against_okx(ThreadingMode mode) {
   const double btc0 = balance(ex, "BTC");
   Session s(okx_session(ex, mode));
   s.start();
-  ASSERT_TRUE(eventually([&] { return s.stats().fills >= 3; }, 20s)) << "no fills: orders_sent=" << s.stats().orders_sent;
+  ASSERT_TRUE(eventually([&] { return s.stats().fills >= 3; }, 20s))
+      << "no fills: orders_sent=" << s.stats().orders_sent;
   const SessionStats st = s.stats();
   EXPECT_GT(st.orders_acked, 0u);
   EXPECT_GT(st.cancelled, 0u);

@@ -32,7 +32,8 @@ class InlineLoop final : public strategy::StrategyContext {
   explicit InlineLoop(const SessionParts& s)
       : s_(s),
         rec_(s.tracker.register_thread("hftx-session")),
-        orders(GatewayContext{s.cfg, s.instruments, s.counters, s.logs, s.notes, s.failure, s.strategies.size()}, reactor, true),
+        orders(GatewayContext{s.cfg, s.instruments, s.counters, s.logs, s.notes, s.failure, s.strategies.size()},
+               reactor, true),
         market(FeedContext{s.cfg, s.instruments, s.counters, s.logs, rec_, s.failure}, reactor, *this),
         timer(reactor, [this] { on_timer(); }) {
     if constexpr (V::kSnapshotsByRequest) market.request_snapshots_through(orders);

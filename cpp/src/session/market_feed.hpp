@@ -63,7 +63,9 @@ class MarketFeed {
     }
     ws_ = std::make_unique<net::WsClient>(reactor, ws_config(ctx.cfg, protocol_.url(ctx.cfg.venue.market_url)));
     ws_->on_message = [this](net::WsConnection&, const net::WsMessage& m) { on_message(m); };
-    ws_->on_open = [this](net::WsConnection&) { protocol_.on_open([this](std::string_view text) { return send(text); }); };
+    ws_->on_open = [this](net::WsConnection&) {
+      protocol_.on_open([this](std::string_view text) { return send(text); });
+    };
     ws_->on_reconnect_failed = [this](net::WsClient&, const std::string& error, bool giving_up) {
       ctx_.counters.reconnect_failures.add();
       if (giving_up) ctx_.failure.raise("market connection: " + error);

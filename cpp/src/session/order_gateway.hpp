@@ -217,7 +217,8 @@ class OrderGateway {
 
   // Marks every position to its book's mid (unrealised PnL).
   void mark_positions() noexcept {
-    for (InstrumentId i = 0; i < ctx_.instruments.size(); ++i) oms_.positions().set_mark2(i, ctx_.instruments[i].mid2());
+    for (InstrumentId i = 0; i < ctx_.instruments.size(); ++i)
+      oms_.positions().set_mark2(i, ctx_.instruments[i].mid2());
   }
 
   net::WsClient& connection() noexcept { return *api_; }
@@ -391,8 +392,9 @@ class OrderGateway {
       case oms::UpdateKind::fill:
         ctx_.counters.fills.add();
         ctx_.counters.filled_qty_raw.add(static_cast<std::uint64_t>(u.last_qty.raw()));
-        ctx_.logs.fills->push(OrderSample{now_ns(), u.instrument, static_cast<std::int8_t>(u.side == Side::bid ? 1 : -1),
-                                          u.last_price.raw(), u.last_qty.raw()});
+        ctx_.logs.fills->push(OrderSample{now_ns(), u.instrument,
+                                          static_cast<std::int8_t>(u.side == Side::bid ? 1 : -1), u.last_price.raw(),
+                                          u.last_qty.raw()});
         break;
       case oms::UpdateKind::cancelled: ctx_.counters.cancelled.add(); break;
       case oms::UpdateKind::rejected:
@@ -501,7 +503,10 @@ class OrderGateway {
       const InstrumentId instrument = o->instrument;
       if constexpr (Codec::kOrderQuery) {
         if (!reconcile_status_sent_) {
-          if (!send([&](char* out, std::size_t cap) { return codec_.encode_order_status(id, instrument, now, out, cap); })) {
+          const auto query = [&](char* out, std::size_t cap) {
+            return codec_.encode_order_status(id, instrument, now, out, cap);
+          };
+          if (!send(query)) {
             if (room()) continue;
             break;
           }

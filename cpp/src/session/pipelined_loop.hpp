@@ -204,8 +204,8 @@ class PipelinedLoop {
         feed_rec_(s.tracker.register_thread("hftx-feed")),
         gateway_rec_(s.tracker.register_thread("hftx-gateway")),
         market(FeedContext{s.cfg, s.instruments, s.counters, s.logs, feed_rec_, s.failure}, feed_reactor, *this),
-        orders(GatewayContext{s.cfg, s.instruments, s.counters, s.logs, s.notes, s.failure, s.strategies.size()}, gateway_reactor,
-               true),
+        orders(GatewayContext{s.cfg, s.instruments, s.counters, s.logs, s.notes, s.failure, s.strategies.size()},
+               gateway_reactor, true),
         actions(s.cfg.threading.queue_capacity),
         feed_timer(feed_reactor, [this] { market.poll(session::now_ns()); }),
         gateway_timer(gateway_reactor, [this] { orders.on_timer(session::now_ns()); }) {
@@ -387,8 +387,8 @@ class PipelinedLoop {
         const std::uint64_t t_send = TscClock::ticks();
         gateway_rec_.stamp(Stage::send, t_send);
         gateway_rec_.end();
-        s_.logs.ttt->push(
-            TickSample{session::now_ns(), TscClock::instance().ticks_to_ns(static_cast<std::int64_t>(t_send - t_begin))});
+        const std::int64_t ttt = TscClock::instance().ticks_to_ns(static_cast<std::int64_t>(t_send - t_begin));
+        s_.logs.ttt->push(TickSample{session::now_ns(), ttt});
       }
     }
     return n;

@@ -150,7 +150,8 @@ void Session::Impl::start() {
   } else {
     roles.push_back(ThreadRole{"hftx-gateway", busy, true, rt, 50});
     roles.push_back(ThreadRole{"hftx-feed", busy, true, rt, 50});
-    for (std::size_t w = 0; w < n_workers; ++w) roles.push_back(ThreadRole{"hftx-worker" + std::to_string(w), busy, false, rt, 40});
+    for (std::size_t w = 0; w < n_workers; ++w)
+      roles.push_back(ThreadRole{"hftx-worker" + std::to_string(w), busy, false, rt, 40});
   }
   Placement placement = threads->optimize_for_hft(cfg.performance, roles);
   for (auto& n : placement.notes) notes.push_back(n);

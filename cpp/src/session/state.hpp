@@ -140,7 +140,8 @@ struct SessionParts {
 }
 
 // Records the mid (at most one sample per kMidSampleIntervalNs per instrument) for the report's price chart.
-inline void sample_mid(Instrument& in, InstrumentId id, const book::TopOfBook& top, SampleLog<MidSample>& log) noexcept {
+inline void sample_mid(Instrument& in, InstrumentId id, const book::TopOfBook& top,
+                       SampleLog<MidSample>& log) noexcept {
   if (top.bid_qty == 0 || top.ask_qty == 0) return;
   const std::int64_t now = now_ns();
   if (now - in.last_mid_sample_ns < kMidSampleIntervalNs) return;
@@ -155,7 +156,9 @@ void poll_until(net::Reactor& reactor, std::chrono::milliseconds timeout, Done&&
   while (!done() && std::chrono::steady_clock::now() < deadline) reactor.poll(10);
 }
 
-[[nodiscard]] inline bool closed(net::WsConnection& c) noexcept { return c.state() == net::WsConnection::State::kClosed; }
+[[nodiscard]] inline bool closed(net::WsConnection& c) noexcept {
+  return c.state() == net::WsConnection::State::kClosed;
+}
 
 // A connection's settings from the configuration's hft.websocket block: buffers, socket options, reconnection
 // with backoff, and a heartbeat (a peer that vanished without a FIN the reactor saw is found by the failed ping

@@ -25,8 +25,8 @@ class PageBuffer {
   // the kernel refused.
   PageBuffer(std::size_t bytes, bool prefault) noexcept {
     if (bytes == 0) return;
-    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | (prefault ? MAP_POPULATE : 0),
-                     -1, 0);
+    const int flags = MAP_PRIVATE | MAP_ANONYMOUS | (prefault ? MAP_POPULATE : 0);
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, flags, -1, 0);
     if (p == MAP_FAILED) return;
     data_ = static_cast<std::uint8_t*>(p);
     size_ = bytes;

@@ -261,7 +261,8 @@ class OrderCodec {
                            std::size_t cap) noexcept {
     return encoder_.encode_place(id, r, now_ns / 1'000'000, out, cap);
   }
-  std::size_t encode_cancel(ClientOrderId id, InstrumentId i, std::int64_t now_ns, char* out, std::size_t cap) noexcept {
+  std::size_t encode_cancel(ClientOrderId id, InstrumentId i, std::int64_t now_ns, char* out,
+                            std::size_t cap) noexcept {
     return encoder_.encode_cancel(id, i, now_ns / 1'000'000, out, cap);
   }
   std::size_t encode_cancel_all(InstrumentId i, std::uint64_t n, std::int64_t now_ns, char* out,

@@ -329,6 +329,7 @@ void register_session(pyb::module_& m) {
         }
         d["threads"] = threads;
         d["notes"] = r.notes;
+        if (r.code_mapped != 0) d["code_mapped_bytes"] = r.code_mapped;
         if (r.memory.mapped_bytes != 0) {
           const ArenaReport& a = r.memory;
           pyb::dict mem;

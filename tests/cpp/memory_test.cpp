@@ -1,5 +1,6 @@
 // ObjectPool, ConcurrentObjectPool, BufferPool, Arena (+ ArenaResource, smaps, NUMA calls).
 #include <gtest/gtest.h>
+#include <link.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <memory_resource>
 #include <set>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -688,6 +690,54 @@ TEST(ReserveMapped, KeepsTheContentsAndMapsTheRoomNow) {
   // The measurement sees faults: a plain reserve() leaves the pages to the first push into each.
   EXPECT_GT(plain_faults, 0u);
   EXPECT_EQ(mapped_faults, 0u);
+}
+
+// ---- prefault_code ----------------------------------------------------------------------------------------
+
+// The pages of this test program's executable segments (hftx is linked in statically).
+std::vector<std::uintptr_t> code_pages() {
+  struct Found { std::uintptr_t inside, page; std::vector<std::uintptr_t> pages; } f{
+      reinterpret_cast<std::uintptr_t>(&hftx::prefault_code), static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE)), {}};
+  ::dl_iterate_phdr([](dl_phdr_info* info, std::size_t, void* data) {
+    auto& found = *static_cast<Found*>(data);
+    std::vector<std::uintptr_t> pages;
+    bool ours = false;
+    for (int i = 0; i < info->dlpi_phnum; ++i) {
+      const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+      const std::uintptr_t begin = info->dlpi_addr + ph.p_vaddr;
+      if (ph.p_type != PT_LOAD) continue;
+      ours = ours || (found.inside >= begin && found.inside < begin + ph.p_memsz);
+      if ((ph.p_flags & PF_X) != 0)
+        for (std::uintptr_t p = begin & ~(found.page - 1); p < begin + ph.p_memsz; p += found.page) pages.push_back(p);
+    }
+    if (ours) found.pages = std::move(pages);
+    return ours ? 1 : 0;
+  }, &f);
+  return f.pages;
+}
+
+// Minor faults taken reading one byte of each page.
+std::uint64_t faults_reading(std::span<const std::uintptr_t> pages) {
+  const auto before = hftx::read_thread_usage(::gettid()).minor_faults;
+  for (std::uintptr_t p : pages) (void)*reinterpret_cast<const volatile char*>(p);
+  return static_cast<std::uint64_t>(hftx::read_thread_usage(::gettid()).minor_faults - before);
+}
+
+TEST(PrefaultCode, MapsEveryPageOfTheProgramsCode) {
+  const std::vector<std::uintptr_t> pages = code_pages();
+  ASSERT_GT(pages.size(), 16u);
+  // The first half read before: the measurement sees the faults that code not run yet takes.
+  const std::size_t half = pages.size() / 2;
+  const std::uint64_t unmapped = faults_reading(std::span(pages).first(half));
+  const std::size_t mapped = hftx::prefault_code();
+  EXPECT_EQ(mapped, pages.size() * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)));
+  const std::uint64_t after = faults_reading(std::span(pages).subspan(half));
+  EXPECT_EQ(hftx::prefault_code(), mapped);
+#ifdef HFTX_SANITIZER
+  GTEST_SKIP() << "the sanitizer's shadow memory takes faults of its own";
+#endif
+  EXPECT_GT(unmapped, 0u);
+  EXPECT_EQ(after, 0u);
 }
 
 }  // namespace

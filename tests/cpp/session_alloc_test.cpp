@@ -88,6 +88,7 @@ void quiet_while_trading(ThreadingMode mode, std::size_t threads, bool okx = fal
   else
     EXPECT_EQ(faulted, "") << "the session's threads took page faults while trading";
   EXPECT_TRUE(s.system_report().memory.populated);
+  EXPECT_GT(s.system_report().code_mapped, 0u);  // the cold paths too (a late cancel reject, say)
   EXPECT_EQ(a1 - a0, 0u) << "the session's threads allocated while trading:" << [&] {
     std::string t;
     for (std::size_t i = 0; i < reports.size(); ++i)

@@ -13,6 +13,7 @@
 
 #include "hftx/core/error.hpp"
 #include "hftx/memory/arena.hpp"
+#include "hftx/memory/prefault.hpp"
 #include "session/engine.hpp"
 #include "session/state.hpp"
 
@@ -67,6 +68,7 @@ struct Session::Impl final : QueueMemory {
   // hft.performance.enable_huge_pages. On lazily mapped heap pages the logs took a page fault on the hot path
   // every few hundred samples: ~1,900 in 4 s on the inline demo's session thread.
   std::unique_ptr<Arena> arena;
+  std::size_t code_mapped = 0;  // the cold paths' code, too, is mapped before trading (prefault_code())
   std::unique_ptr<Engine> engine;
 
   std::atomic<bool> stop_flag{false};
@@ -171,6 +173,7 @@ void Session::Impl::start() {
   logs.orders.emplace(carve_array<OrderSample>(kTimelineCapacity));
   logs.fills.emplace(carve_array<OrderSample>(kTimelineCapacity));
 
+  code_mapped = prefault_code();
   engine = make_engine(cfg.venue.protocol(), parts(), *this);
   engine->connect();
   start_ns = now_ns();
@@ -324,6 +327,7 @@ SystemReport Session::system_report() const {
   SystemReport r;
   if (impl_->threads) r.threads = impl_->threads->reports();
   r.notes = impl_->notes;
+  r.code_mapped = impl_->code_mapped;
   if (impl_->arena) {
     r.memory = impl_->arena->report();
     r.memory_used = impl_->arena->used();

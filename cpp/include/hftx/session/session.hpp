@@ -120,6 +120,7 @@ struct SystemReport {
   // each refusal. Empty before start().
   ArenaReport memory;
   std::size_t memory_used = 0;  // bytes of it carved
+  std::size_t code_mapped = 0;  // bytes of the program's code mapped at start() (prefault_code())
   std::string mode;
 };
 

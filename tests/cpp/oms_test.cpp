@@ -6,11 +6,13 @@
 #include <algorithm>
 #include <map>
 #include <random>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "hftx/oms/order.hpp"
 #include "hftx/oms/position.hpp"
+#include "hftx/oms/wire.hpp"
 #include "test_support.hpp"
 
 namespace hftx::oms {
@@ -675,6 +677,45 @@ TEST(Position, FlipFromShortToLong) {
   p.on_fill(0, Side::ask, Price(160), Qty(3));
   EXPECT_EQ(p.state(0).realized, 280);
   EXPECT_EQ(p.position(0).raw(), 0);
+}
+
+// The instrument table every venue's codec shares: each symbol found at its position, others not; a bad
+// table is a ConfigError that names the key.
+TEST(ApiInstruments, FindsEverySymbolAndRefusesBadTables) {
+  std::vector<ApiInstrument> list;
+  for (int i = 0; i < 300; ++i)
+    list.push_back({"SYM-" + std::to_string(i), Scale::from_step("0.01"), Scale::from_step("0.001")});
+  const ApiInstruments table(list);
+  ASSERT_EQ(table.size(), 300u);
+  EXPECT_EQ(table.longest_symbol(), 7u);
+  for (int i = 0; i < 300; ++i) {
+    InstrumentId id = 0;
+    ASSERT_TRUE(table.find("SYM-" + std::to_string(i), id)) << i;
+    EXPECT_EQ(id, i);
+    EXPECT_EQ(table[id].symbol, "SYM-" + std::to_string(i));
+  }
+  InstrumentId id = 7;
+  EXPECT_FALSE(table.find("SYM-300", id));
+  EXPECT_FALSE(table.find("", id));
+  EXPECT_EQ(id, 7);
+  EXPECT_FALSE(ApiInstruments().find("SYM-1", id));
+
+  const auto error_of = [](std::vector<ApiInstrument> l) {
+    try {
+      (void)ApiInstruments(std::move(l));
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of({}), "instruments: expected 1..65535 instruments, got 0");
+  std::vector<ApiInstrument> twice{list[0], list[1], list[0]};
+  EXPECT_EQ(error_of(twice), "instruments[2].symbol: 'SYM-0' is listed twice");
+  std::vector<ApiInstrument> bad{list[0], list[1]};
+  bad[1].symbol = "BTC/USDT";
+  EXPECT_EQ(error_of(bad), "instruments[1].symbol: 'BTC/USDT' is invalid (expected 1..32 characters of [A-Za-z0-9_-])");
+  bad[1].symbol = std::string(33, 'A');
+  EXPECT_NE(error_of(bad).find("instruments[1].symbol"), std::string::npos);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-// json_detail.hpp — what the two simdjson On-Demand parsers (md_binance.cpp: market data, binance_api.cpp:
-// WebSocket-API responses and execution reports) share: raw-token strings, integer fields and the error
-// text. Private to cpp/src.
+// json_detail.hpp — what the venues' simdjson On-Demand parsers (venue/<name>/md_parser.cpp: market data,
+// venue/<name>/order_codec.cpp: order answers and execution reports) share: raw-token strings, integer fields
+// and the error text. Private to cpp/src.
 //
 // Threading contract: stateless functions; any thread.
 //

@@ -1,9 +1,36 @@
 // The neutral words of an order connection. See hftx/oms/wire.hpp.
 #include "hftx/oms/wire.hpp"
 
+#include <algorithm>
+#include <utility>
+
+#include "hftx/core/error.hpp"
 #include "md/json_detail.hpp"
 
 namespace hftx::oms {
+
+ApiInstruments::ApiInstruments(std::vector<ApiInstrument> instruments) : list_(std::move(instruments)) {
+  if (list_.empty() || list_.size() > 65535)
+    throw ConfigError("instruments: expected 1..65535 instruments, got " + std::to_string(list_.size()));
+  std::size_t slots = 4;
+  while (slots < list_.size() * 2) slots *= 2;
+  table_.assign(slots, 0);
+  for (std::size_t i = 0; i < list_.size(); ++i) {
+    const std::string& sym = list_[i].symbol;
+    const bool valid = !sym.empty() && sym.size() <= 32 && std::all_of(sym.begin(), sym.end(), [](char c) {
+      return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    });
+    if (!valid)
+      throw ConfigError("instruments[" + std::to_string(i) + "].symbol: '" + sym +
+                        "' is invalid (expected 1..32 characters of [A-Za-z0-9_-])");
+    std::size_t slot = hash(sym) & (slots - 1);
+    for (; table_[slot] != 0; slot = (slot + 1) & (slots - 1))
+      if (list_[table_[slot] - 1u].symbol == sym)
+        throw ConfigError("instruments[" + std::to_string(i) + "].symbol: '" + sym + "' is listed twice");
+    table_[slot] = static_cast<std::uint16_t>(i + 1);
+    longest_ = std::max(longest_, sym.size());
+  }
+}
 
 Price missed_fill_price(const OrderStatusReport& venue, Qty known_filled, Price known_price, Qty missed,
                         const Scale& price_scale, const Scale& qty_scale) noexcept {

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "hftx/core/fixed_point.hpp"
 #include "hftx/oms/types.hpp"
@@ -28,6 +29,44 @@ struct ApiInstrument {
   std::string symbol;  // BTCUSDT ([A-Za-z0-9_-], at most 32 characters)
   Scale price_scale;   // tick (OrderRequest::price is in these steps)
   Scale qty_scale;     // quantity step (OrderRequest::qty is in these steps; where the venue prints more decimals than the lot)
+};
+
+// An order connection's instruments, checked once and found by symbol: each venue's encoder indexes it by
+// InstrumentId (= position), its answer parser finds a message's symbol in it (open addressing on FNV-1a;
+// no allocation).
+class ApiInstruments {
+ public:
+  ApiInstruments() = default;
+  // Throws ConfigError naming the key: no instruments or more than 65535, a symbol that is not 1..32
+  // characters of [A-Za-z0-9_-] (no venue's needs escaping in JSON or a query string), one listed twice.
+  explicit ApiInstruments(std::vector<ApiInstrument> instruments);
+
+  [[nodiscard]] bool find(std::string_view symbol, InstrumentId& out) const noexcept {
+    if (list_.empty()) return false;
+    const std::size_t mask = table_.size() - 1;
+    for (std::size_t slot = hash(symbol) & mask;; slot = (slot + 1) & mask) {
+      const std::uint16_t v = table_[slot];
+      if (v == 0) return false;
+      if (list_[v - 1u].symbol == symbol) {
+        out = static_cast<InstrumentId>(v - 1u);
+        return true;
+      }
+    }
+  }
+  [[nodiscard]] const ApiInstrument& operator[](std::size_t i) const noexcept { return list_[i]; }
+  [[nodiscard]] std::size_t size() const noexcept { return list_.size(); }
+  [[nodiscard]] std::size_t longest_symbol() const noexcept { return longest_; }
+
+ private:
+  [[nodiscard]] static std::uint32_t hash(std::string_view s) noexcept {
+    std::uint32_t h = 2166136261u;  // FNV-1a
+    for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+    return h;
+  }
+
+  std::vector<ApiInstrument> list_;
+  std::vector<std::uint16_t> table_;  // instrument index + 1; 0 = empty
+  std::size_t longest_ = 0;
 };
 
 enum class EncodeStatus : std::uint8_t {

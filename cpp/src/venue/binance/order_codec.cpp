@@ -1,15 +1,11 @@
 // Binance WebSocket API gateway: request signing, request encoding, response / execution-report parsing.
-// See hftx/oms/binance_api.hpp for the contract.
+// See hftx/venue/binance/order_codec.hpp for the contract.
 //
-// HMAC-SHA256 uses OpenSSL's low-level SHA-256 (SHA-NI where the CPU has it) on states keyed once at
-// setup: HMAC(K, m) = H((K^opad) || H((K^ipad) || m)), and both keyed prefixes are exactly one block, so a
-// signature costs the message's blocks plus one outer block — and no EVP context, no allocation. Those
-// functions are deprecated in OpenSSL 3 in favour of EVP, whose per-call context duplication allocates;
-// hence OPENSSL_SUPPRESS_DEPRECATED below.
+// HMAC-SHA256 is keyed once at setup (oms::HmacSha256): a signature costs the message's blocks plus one
+// outer block, no EVP context, no allocation. Ed25519 signs through EVP.
 //
 // Parsing is simdjson On-Demand, with one hand scanner in front of it (scan_place_ack(), on
 // detail::FastScan, shared with the market-data parser) for the response every order gets.
-#define OPENSSL_SUPPRESS_DEPRECATED 1
 
 #include "hftx/venue/binance/order_codec.hpp"
 
@@ -17,7 +13,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/sha.h>
 #include <simdjson.h>
 
 #include <algorithm>
@@ -28,8 +23,10 @@
 
 #include "hftx/core/error.hpp"
 #include "hftx/md/events.hpp"
+#include "hftx/oms/hmac_sha256.hpp"
 #include "md/json_detail.hpp"
 #include "md/json_scan.hpp"
+#include "oms/request_text.hpp"
 #include "venue/binance/pem_text.hpp"
 
 namespace hftx::venue::binance {
@@ -41,8 +38,7 @@ namespace od = simdjson::ondemand;
 // =============================================================================================== signing
 
 struct RequestSigner::Impl {
-  SHA256_CTX inner{};  // after hashing K ^ ipad
-  SHA256_CTX outer{};  // after hashing K ^ opad
+  std::optional<HmacSha256> hmac;
   EVP_PKEY* pkey = nullptr;
   EVP_MD_CTX* md = nullptr;
   mutable std::uint64_t failures = 0;
@@ -51,8 +47,6 @@ struct RequestSigner::Impl {
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
   ~Impl() {
-    OPENSSL_cleanse(&inner, sizeof inner);
-    OPENSSL_cleanse(&outer, sizeof outer);
     EVP_MD_CTX_free(md);
     EVP_PKEY_free(pkey);
   }
@@ -79,21 +73,7 @@ RequestSigner::~RequestSigner() = default;
 RequestSigner RequestSigner::hmac_sha256(std::string_view secret) {
   if (secret.empty()) throw ConfigError("RequestSigner: the HMAC secret key is empty (expected the API secret)");
   auto impl = std::make_unique<Impl>();
-  unsigned char key[SHA256_CBLOCK] = {};
-  if (secret.size() > SHA256_CBLOCK) {
-    SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), key);  // RFC 2104: hash long keys
-  } else {
-    std::memcpy(key, secret.data(), secret.size());
-  }
-  unsigned char pad[SHA256_CBLOCK];
-  for (std::size_t i = 0; i < SHA256_CBLOCK; ++i) pad[i] = static_cast<unsigned char>(key[i] ^ 0x36u);
-  SHA256_Init(&impl->inner);
-  SHA256_Update(&impl->inner, pad, SHA256_CBLOCK);
-  for (std::size_t i = 0; i < SHA256_CBLOCK; ++i) pad[i] = static_cast<unsigned char>(key[i] ^ 0x5cu);
-  SHA256_Init(&impl->outer);
-  SHA256_Update(&impl->outer, pad, SHA256_CBLOCK);
-  OPENSSL_cleanse(key, sizeof key);
-  OPENSSL_cleanse(pad, sizeof pad);
+  impl->hmac.emplace(secret);
   return RequestSigner(SignatureType::hmac_sha256, std::move(impl));
 }
 
@@ -124,14 +104,9 @@ std::uint64_t RequestSigner::failures() const noexcept { return impl_->failures;
 std::size_t RequestSigner::sign(std::string_view payload, char* out) const noexcept {
   Impl& im = *impl_;
   if (type_ == SignatureType::hmac_sha256) {
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256_CTX c = im.inner;  // a plain struct copy: the keyed state, no allocation
-    SHA256_Update(&c, payload.data(), payload.size());
-    SHA256_Final(digest, &c);
-    c = im.outer;
-    SHA256_Update(&c, digest, sizeof digest);
-    SHA256_Final(digest, &c);
-    for (std::size_t i = 0; i < SHA256_DIGEST_LENGTH; ++i) {
+    unsigned char digest[HmacSha256::kDigestSize];
+    im.hmac->mac(payload, digest);
+    for (std::size_t i = 0; i < HmacSha256::kDigestSize; ++i) {
       out[2 * i] = kHex[digest[i] >> 4];
       out[2 * i + 1] = kHex[digest[i] & 0xfu];
     }
@@ -193,81 +168,9 @@ ApiCredentials ApiCredentials::from_env(std::string_view api_key_env, std::strin
 
 namespace {
 
-// "00".."99": two digits per division.
-constexpr char kDigits2[201] =
-    "0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849"
-    "5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
-
-// Decimal digits of v right-aligned ending at `end`; returns the first digit.
-HFTX_FORCE_INLINE char* u64_digits(std::uint64_t v, char* end) noexcept {
-  char* b = end;
-  while (v >= 100) {
-    const auto r = static_cast<std::size_t>(v % 100);
-    v /= 100;
-    b -= 2;
-    std::memcpy(b, kDigits2 + 2 * r, 2);
-  }
-  if (v >= 10) {
-    b -= 2;
-    std::memcpy(b, kDigits2 + 2 * v, 2);
-  } else {
-    *--b = static_cast<char>('0' + v);
-  }
-  return b;
-}
-
-// The decimal text of v, in a buffer of its own (a timestamp goes into both the JSON and the signed payload).
-struct U64Text {
-  char buf[20];
-  std::string_view text;
-  explicit U64Text(std::uint64_t v) noexcept {
-    const char* b = u64_digits(v, buf + 20);
-    text = std::string_view(b, static_cast<std::size_t>(buf + 20 - b));
-  }
-  U64Text(const U64Text&) = delete;  // `text` points into `buf`
-  U64Text& operator=(const U64Text&) = delete;
-};
-
-// A bounded writer: every append checks the room left; once one does not fit, the writer stays failed.
-struct Out {
-  char* p;
-  char* end;
-  bool ok = true;
-
-  HFTX_FORCE_INLINE void put(const char* s, std::size_t n) noexcept {
-    if (HFTX_UNLIKELY(static_cast<std::size_t>(end - p) < n)) {
-      ok = false;
-      p = end;
-      return;
-    }
-    std::memcpy(p, s, n);
-    p += n;
-  }
-  HFTX_FORCE_INLINE void put(std::string_view s) noexcept { put(s.data(), s.size()); }
-  template <std::size_t N>
-  HFTX_FORCE_INLINE void lit(const char (&s)[N]) noexcept {
-    put(s, N - 1);
-  }
-  HFTX_FORCE_INLINE void u64(std::uint64_t v) noexcept { put(U64Text(v).text); }
-};
-
-// Exact decimal text of raw steps, scale.decimals() decimals. The common case (multiplier 1, non-negative)
-// is one pass of two-digit divisions on a uint64; other scales take format_fixed's int128 path.
-HFTX_FORCE_INLINE std::size_t fixed_text(std::int64_t raw, const Scale& scale, char* out) noexcept {
-  if (HFTX_UNLIKELY(scale.multiplier() != 1 || raw < 0)) return format_fixed(raw, scale, out);
-  const auto decimals = static_cast<std::size_t>(scale.decimals());
-  char buf[40];
-  char* const end = buf + sizeof buf;
-  char* b = u64_digits(static_cast<std::uint64_t>(raw), end);
-  while (static_cast<std::size_t>(end - b) <= decimals) *--b = '0';  // at least one integer digit
-  const std::size_t digits = static_cast<std::size_t>(end - b);
-  const std::size_t int_len = digits - decimals;
-  std::memcpy(out, b, int_len);
-  if (decimals == 0) return int_len;
-  out[int_len] = '.';
-  std::memcpy(out + int_len + 1, b + int_len, decimals);
-  return digits + 1;
-}
+using Out = hftx::detail::RequestWriter;
+using hftx::detail::fixed_text;
+using hftx::detail::U64Text;
 
 // One string param: `"name":"value",` into the JSON and `name=value&` into the signature payload.
 #define HFTX_PARAM_STR(name, value)   \
@@ -312,18 +215,9 @@ ApiEncoder::ApiEncoder(ApiEncoderConfig config, RequestSigner signer)
   if (!valid_token(prefix_, 16))
     throw ConfigError("venue.client_id_prefix: '" + prefix_ +
                       "' is invalid (expected 1..16 characters of [A-Za-z0-9_-], so that prefix + 20 digits <= 36)");
-  if (config.instruments.empty() || config.instruments.size() > 65535)
-    throw ConfigError("instruments: expected 1..65535 instruments, got " + std::to_string(config.instruments.size()));
   recv_window_ = std::to_string(config.recv_window_ms);
-  std::size_t longest_symbol = 0;
-  for (std::size_t i = 0; i < config.instruments.size(); ++i) {
-    ApiInstrument& in = config.instruments[i];
-    if (!valid_token(in.symbol, 32))
-      throw ConfigError("instruments[" + std::to_string(i) + "].symbol: '" + in.symbol +
-                        "' is invalid (expected 1..32 characters of [A-Za-z0-9_-])");
-    longest_symbol = std::max(longest_symbol, in.symbol.size());
-    instruments_.push_back(Inst{std::move(in.symbol), in.price_scale, in.qty_scale});
-  }
+  instruments_ = ApiInstruments(std::move(config.instruments));
+  const std::size_t longest_symbol = instruments_.longest_symbol();
   // Fixed text (~330 bytes for order.place) + variable fields at their maxima; generous by design.
   max_request_ = 512 + api_key_.size() + longest_symbol + 2 * 40 + 2 * kMaxFixedText + 3 * 20 +
                  RequestSigner::kMaxSignatureSize;
@@ -381,7 +275,7 @@ std::size_t ApiEncoder::encode_place(ClientOrderId id, const OrderRequest& req, 
   if (HFTX_UNLIKELY(id == 0 || req.qty.raw() <= 0 || timestamp_ms <= 0 || (!market && req.price.raw() <= 0) ||
                     (market && req.post_only)))
     return finish(EncodeStatus::bad_request, 0);
-  const Inst& in = instruments_[req.instrument];
+  const ApiInstrument& in = instruments_[req.instrument];
 
   char cid[40];
   const std::size_t cid_len = format_client_id(id, cid);
@@ -425,7 +319,7 @@ std::size_t ApiEncoder::encode_by_client_id(char letter, std::string_view method
                                                    std::size_t cap) noexcept {
   if (HFTX_UNLIKELY(instrument >= instruments_.size())) return finish(EncodeStatus::unknown_instrument, 0);
   if (HFTX_UNLIKELY(id == 0 || timestamp_ms <= 0)) return finish(EncodeStatus::bad_request, 0);
-  const Inst& in = instruments_[instrument];
+  const ApiInstrument& in = instruments_[instrument];
   char cid[40];
   const std::size_t cid_len = format_client_id(id, cid);
   const U64Text ts(static_cast<std::uint64_t>(timestamp_ms));
@@ -462,7 +356,7 @@ std::size_t ApiEncoder::encode_cancel_all(InstrumentId instrument, std::uint64_t
                                                  char* out, std::size_t cap) noexcept {
   if (HFTX_UNLIKELY(instrument >= instruments_.size())) return finish(EncodeStatus::unknown_instrument, 0);
   if (HFTX_UNLIKELY(timestamp_ms <= 0)) return finish(EncodeStatus::bad_request, 0);
-  const Inst& in = instruments_[instrument];
+  const ApiInstrument& in = instruments_[instrument];
   const U64Text ts(static_cast<std::uint64_t>(timestamp_ms));
   char payload[kPayloadCap];
   Out js{out, out + cap};
@@ -517,7 +411,7 @@ std::size_t ApiEncoder::encode_depth(InstrumentId instrument, int limit, std::ui
                                             std::size_t cap) noexcept {
   if (HFTX_UNLIKELY(instrument >= instruments_.size())) return finish(EncodeStatus::unknown_instrument, 0);
   if (HFTX_UNLIKELY(limit < 1 || limit > 5000)) return finish(EncodeStatus::bad_request, 0);
-  const Inst& in = instruments_[instrument];
+  const ApiInstrument& in = instruments_[instrument];
   Out js{out, out + cap};
   js.lit("{\"id\":\"d");
   js.u64(n);
@@ -628,53 +522,23 @@ struct OrderFields {
   std::int64_t transact = 0, subscription = -1;
 };
 
-struct Inst {
-  std::string symbol;
-  Scale price_scale;
-  Scale qty_scale;
-};
-
-std::uint32_t hash_symbol(std::string_view s) noexcept {
-  std::uint32_t h = 2166136261u;  // FNV-1a
-  for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
-  return h;
-}
-
 }  // namespace
 
 struct ApiParser::Impl {
-  Impl(std::vector<ApiInstrument> instruments, std::string prefix_in, std::size_t cap)
+  Impl(std::vector<ApiInstrument> instruments_in, std::string prefix_in, std::size_t cap)
       : parser(cap), unpadded(new char[cap + md::kJsonPadding]), unpadded_cap(cap), prefix(std::move(prefix_in)) {
     if (parser.allocate(cap) != simdjson::SUCCESS)
       throw ConfigError("ApiParser: could not allocate simdjson buffers for " + std::to_string(cap) + " bytes");
     if (!valid_token(prefix, 16))
       throw ConfigError("venue.client_id_prefix: '" + prefix + "' is invalid (expected 1..16 characters of [A-Za-z0-9_-])");
-    if (instruments.empty() || instruments.size() > 65535)
-      throw ConfigError("instruments: expected 1..65535 instruments, got " + std::to_string(instruments.size()));
-    std::size_t slots = 4;
-    while (slots < instruments.size() * 2) slots *= 2;
-    table.assign(slots, 0);
-    for (std::size_t i = 0; i < instruments.size(); ++i) {
-      ApiInstrument& in = instruments[i];
-      if (!valid_token(in.symbol, 32))
-        throw ConfigError("instruments[" + std::to_string(i) + "].symbol: '" + in.symbol +
-                          "' is invalid (expected 1..32 characters of [A-Za-z0-9_-])");
-      InstrumentId dup = 0;
-      if (lookup(in.symbol, dup))
-        throw ConfigError("instruments[" + std::to_string(i) + "].symbol: '" + in.symbol + "' is listed twice");
-      insts.push_back(Inst{std::move(in.symbol), in.price_scale, in.qty_scale});
-      std::size_t slot = hash_symbol(insts.back().symbol) & (slots - 1);
-      while (table[slot] != 0) slot = (slot + 1) & (slots - 1);
-      table[slot] = static_cast<std::uint16_t>(i + 1);
-    }
+    instruments = ApiInstruments(std::move(instruments_in));
   }
 
   od::parser parser;
   std::unique_ptr<char[]> unpadded;
   std::size_t unpadded_cap;
   std::string prefix;
-  std::vector<Inst> insts;
-  std::vector<std::uint16_t> table;  // open addressing: instrument index + 1, 0 = empty
+  ApiInstruments instruments;
 
   // Per-message state.
   ApiMessage* msg = nullptr;
@@ -691,19 +555,6 @@ struct ApiParser::Impl {
   std::size_t list_count = 0;
   std::uint64_t foreign = 0;  // updates of this message whose client order id is not ours
   bool fast = true;           // scan_place_ack() before simdjson
-
-  [[nodiscard]] bool lookup(std::string_view sym, InstrumentId& out) const noexcept {
-    if (insts.empty()) return false;
-    const std::size_t mask = table.size() - 1;
-    for (std::size_t slot = hash_symbol(sym) & mask;; slot = (slot + 1) & mask) {
-      const std::uint16_t v = table[slot];
-      if (v == 0) return false;
-      if (insts[v - 1u].symbol == sym) {
-        out = static_cast<InstrumentId>(v - 1u);
-        return true;
-      }
-    }
-  }
 
   [[nodiscard]] ClientOrderId client_id(std::string_view text) const noexcept {
     if (text.size() <= prefix.size() || std::memcmp(text.data(), prefix.data(), prefix.size()) != 0) return 0;
@@ -836,7 +687,7 @@ ApiParseResult ApiParser::Impl::cancelled_update(const OrderFields& f, bool from
   const std::string_view cid = (f.have & kOorig) ? f.orig_client : f.client;
   if (!(f.have & (kOorig | kOcid))) return fail(ApiStatus::missing_field, "origClientOrderId");
   if (!(f.have & kOsym)) return fail(ApiStatus::missing_field, "symbol");
-  if (!lookup(f.symbol, u.instrument)) return fail(ApiStatus::unknown_symbol, "symbol");
+  if (!instruments.find(f.symbol, u.instrument)) return fail(ApiStatus::unknown_symbol, "symbol");
   u.client_id = client_id(cid);
   if (!from_list && u.client_id == 0 && msg->request != 0) u.client_id = msg->request;  // id c<n> is ours
   u.venue_order_id = f.order_id;
@@ -845,7 +696,7 @@ ApiParseResult ApiParser::Impl::cancelled_update(const OrderFields& f, bool from
     else if (f.side == "SELL") u.side = Side::ask;
     else return fail(ApiStatus::wrong_type, "side");
   }
-  const Inst& in = insts[u.instrument];
+  const ApiInstrument& in = instruments[u.instrument];
   if (f.have & kOexec) {
     if (const FixedStatus s = parse_fixed(f.executed, in.qty_scale, u.cum_qty, Sign::unsigned_only); s != FixedStatus::ok)
       return fail(ApiStatus::bad_number, "executedQty", static_cast<std::uint8_t>(s));
@@ -877,11 +728,11 @@ ApiParseResult ApiParser::Impl::result_value(od::value& v, bool deliver) noexcep
         if (!(f.have & (kOorig | kOcid))) return fail(ApiStatus::missing_field, "origClientOrderId");
         if (!(f.have & kOsym)) return fail(ApiStatus::missing_field, "symbol");
         InstrumentId id = 0;
-        if (!lookup(f.symbol, id)) return fail(ApiStatus::unknown_symbol, "symbol");
+        if (!instruments.find(f.symbol, id)) return fail(ApiStatus::unknown_symbol, "symbol");
         if (f.have & kOside && f.side != "BUY" && f.side != "SELL") return fail(ApiStatus::wrong_type, "side");
         Qty q;
         if (f.have & kOexec) {
-          if (const FixedStatus s = parse_fixed(f.executed, insts[id].qty_scale, q, Sign::unsigned_only);
+          if (const FixedStatus s = parse_fixed(f.executed, instruments[id].qty_scale, q, Sign::unsigned_only);
               s != FixedStatus::ok)
             return fail(ApiStatus::bad_number, "executedQty", static_cast<std::uint8_t>(s));
         }
@@ -959,14 +810,14 @@ ApiParseResult ApiParser::Impl::exec_update() noexcept {
   else if (x.x == "REJECTED") u.kind = UpdateKind::rejected;
   else if (x.x == "EXPIRED" || x.x == "TRADE_PREVENTION") u.kind = UpdateKind::expired;
   else return fail(ApiStatus::unknown_message, "x");
-  if (!lookup(x.s, u.instrument)) return fail(ApiStatus::unknown_symbol, "s");
+  if (!instruments.find(x.s, u.instrument)) return fail(ApiStatus::unknown_symbol, "s");
   if (x.S == "BUY") u.side = Side::bid;
   else if (x.S == "SELL") u.side = Side::ask;
   else return fail(ApiStatus::wrong_type, "S");
   // A cancel's report carries the cancel request's own id in c and the order's in C.
   u.client_id = client_id(u.kind == UpdateKind::cancelled && !x.C.empty() ? x.C : x.c);
   u.venue_order_id = x.i;
-  const Inst& in = insts[u.instrument];
+  const ApiInstrument& in = instruments[u.instrument];
   if (const FixedStatus s = parse_fixed(x.z, in.qty_scale, u.cum_qty, Sign::unsigned_only); s != FixedStatus::ok)
     return fail(ApiStatus::bad_number, "z", static_cast<std::uint8_t>(s));
   if (u.kind == UpdateKind::fill) {
@@ -999,8 +850,8 @@ ApiParseResult ApiParser::Impl::response_update() noexcept {
     // order.status (q<client id>): the order as the venue has it.
     OrderStatusReport& o = m.order;
     if (!(of.have & kOsym)) return fail(ApiStatus::missing_field, "symbol");
-    if (!lookup(of.symbol, o.instrument)) return fail(ApiStatus::unknown_symbol, "symbol");
-    const Inst& in = insts[o.instrument];
+    if (!instruments.find(of.symbol, o.instrument)) return fail(ApiStatus::unknown_symbol, "symbol");
+    const ApiInstrument& in = instruments[o.instrument];
     o.client_id = client_id(of.client);
     o.venue_order_id = of.order_id;
     if (of.side == "SELL") o.side = Side::ask;
@@ -1044,7 +895,7 @@ ApiParseResult ApiParser::Impl::response_update() noexcept {
     u.client_id = m.request;
     if (ok) {
       u.kind = UpdateKind::ack;
-      if (of.have & kOsym && !lookup(of.symbol, u.instrument)) return fail(ApiStatus::unknown_symbol, "symbol");
+      if (of.have & kOsym && !instruments.find(of.symbol, u.instrument)) return fail(ApiStatus::unknown_symbol, "symbol");
       u.venue_order_id = of.order_id;
       u.venue_time_ns = md::ms_to_ns(of.transact);
     } else {
@@ -1176,7 +1027,7 @@ bool ApiParser::Impl::scan_place_ack(std::string_view json, std::size_t capacity
   }
   if (!s.ch('}') || s.p != s.end) return false;
   InstrumentId instrument = 0;
-  if ((seen & 1) != 0 && !lookup(symbol, instrument)) return false;
+  if ((seen & 1) != 0 && !instruments.find(symbol, instrument)) return false;
   msg->kind = ApiKind::place;
   msg->request = request;
   msg->status = 200;
@@ -1266,7 +1117,7 @@ bool ApiParser::fast_path() const noexcept { return impl_->fast; }
 
 ClientOrderId ApiParser::client_id_of(std::string_view text) const noexcept { return impl_->client_id(text); }
 bool ApiParser::instrument_of(std::string_view symbol, InstrumentId& out) const noexcept {
-  return impl_->lookup(symbol, out);
+  return impl_->instruments.find(symbol, out);
 }
 
 ApiParseResult ApiParser::parse(std::string_view json, std::size_t capacity, std::int64_t recv_ns,

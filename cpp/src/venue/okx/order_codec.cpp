@@ -23,6 +23,7 @@
 #include "hftx/md/events.hpp"
 #include "md/json_detail.hpp"
 #include "md/json_scan.hpp"
+#include "oms/request_text.hpp"
 
 namespace hftx::venue::okx {
 
@@ -75,46 +76,7 @@ int status_of(std::int32_t code) noexcept {
 
 namespace {
 
-// "00".."99": two digits per division.
-constexpr char kDigits2[201] =
-    "0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849"
-    "5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
-
-// Decimal digits of v right-aligned ending at `end`; returns the first digit.
-HFTX_FORCE_INLINE char* u64_digits(std::uint64_t v, char* end) noexcept {
-  char* b = end;
-  while (v >= 100) {
-    const auto r = static_cast<std::size_t>(v % 100);
-    v /= 100;
-    b -= 2;
-    std::memcpy(b, kDigits2 + 2 * r, 2);
-  }
-  if (v >= 10) {
-    b -= 2;
-    std::memcpy(b, kDigits2 + 2 * v, 2);
-  } else {
-    *--b = static_cast<char>('0' + v);
-  }
-  return b;
-}
-
-// Exact decimal text of raw steps with scale.decimals() decimals. The common case (multiplier 1, non-negative)
-// is two-digit divisions on a uint64; other scales take format_fixed's int128 path.
-HFTX_FORCE_INLINE std::size_t fixed_text(std::int64_t raw, const Scale& scale, char* out) noexcept {
-  if (HFTX_UNLIKELY(scale.multiplier() != 1 || raw < 0)) return format_fixed(raw, scale, out);
-  const auto decimals = static_cast<std::size_t>(scale.decimals());
-  char buf[40];
-  char* const end = buf + sizeof buf;
-  char* b = u64_digits(static_cast<std::uint64_t>(raw), end);
-  while (static_cast<std::size_t>(end - b) <= decimals) *--b = '0';  // at least one integer digit
-  const auto digits = static_cast<std::size_t>(end - b);
-  const std::size_t int_len = digits - decimals;
-  std::memcpy(out, b, int_len);
-  if (decimals == 0) return int_len;
-  out[int_len] = '.';
-  std::memcpy(out + int_len + 1, b + int_len, decimals);
-  return digits + 1;
-}
+using hftx::detail::u64_digits;
 
 bool alnum(std::string_view s, std::size_t max) noexcept {
   if (s.empty() || s.size() > max) return false;
@@ -123,47 +85,7 @@ bool alnum(std::string_view s, std::size_t max) noexcept {
   return true;
 }
 
-// An instId: [A-Za-z0-9_-], 1..32 ("BTC-USDT", "BTC-USD-250328-100000-C").
-bool valid_symbol(std::string_view s) noexcept {
-  if (s.empty() || s.size() > 32) return false;
-  for (const char c : s)
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
-      return false;
-  return true;
-}
-
 }  // namespace
-
-// A bounded writer: every append checks the room left; once one does not fit, the writer stays failed.
-struct ApiEncoder::Out {
-  char* p;
-  char* end;
-  bool ok = true;
-
-  HFTX_FORCE_INLINE void put(const char* s, std::size_t n) noexcept {
-    if (HFTX_UNLIKELY(static_cast<std::size_t>(end - p) < n)) {
-      ok = false;
-      p = end;
-      return;
-    }
-    std::memcpy(p, s, n);
-    p += n;
-  }
-  HFTX_FORCE_INLINE void put(std::string_view s) noexcept { put(s.data(), s.size()); }
-  template <std::size_t N>
-  HFTX_FORCE_INLINE void lit(const char (&s)[N]) noexcept {
-    put(s, N - 1);
-  }
-  HFTX_FORCE_INLINE void u64(std::uint64_t v) noexcept {
-    char buf[20];
-    const char* b = u64_digits(v, buf + 20);
-    put(b, static_cast<std::size_t>(buf + 20 - b));
-  }
-  HFTX_FORCE_INLINE void fixed(std::int64_t raw, const Scale& scale) noexcept {
-    char buf[kMaxFixedText];
-    put(buf, fixed_text(raw, scale, buf));
-  }
-};
 
 ApiEncoder::ApiEncoder(ApiEncoderConfig config, Credentials credentials)
     : credentials_(std::move(credentials)),
@@ -187,17 +109,8 @@ ApiEncoder::ApiEncoder(ApiEncoderConfig config, Credentials credentials)
     throw ConfigError("venue.td_mode: '" + td_mode_ + "' is invalid for " + std::string(to_string(market_)) +
                       " (expected 'cross' or 'isolated')");
   }
-  if (config.instruments.empty() || config.instruments.size() > 65535)
-    throw ConfigError("instruments: expected 1..65535 instruments, got " + std::to_string(config.instruments.size()));
-  std::size_t longest_symbol = 0;
-  for (std::size_t i = 0; i < config.instruments.size(); ++i) {
-    ApiInstrument& in = config.instruments[i];
-    if (!valid_symbol(in.symbol))
-      throw ConfigError("instruments[" + std::to_string(i) + "].symbol: '" + in.symbol +
-                        "' is invalid (expected an instId of 1..32 characters of [A-Za-z0-9_-])");
-    longest_symbol = std::max(longest_symbol, in.symbol.size());
-    instruments_.push_back(Inst{std::move(in.symbol), in.price_scale, in.qty_scale});
-  }
+  instruments_ = ApiInstruments(std::move(config.instruments));
+  const std::size_t longest_symbol = instruments_.longest_symbol();
   // One order object: its fixed text (~100 bytes with tgtCcy) and its fields at their maxima; generous.
   const std::size_t order = 128 + longest_symbol + td_mode_.size() + kMaxClientIdPrefix + 20 + 2 * kMaxFixedText;
   const std::size_t batch = 64 + 20 + kMaxBatch * (order + 1);
@@ -274,7 +187,7 @@ EncodeStatus ApiEncoder::check_place(ClientOrderId id, const OrderRequest& r) co
 
 // {"instId":..,"tdMode":..,"clOrdId":..,"side":..,"ordType":..,"px":..,"sz":..[,"tgtCcy":"base_ccy"]}; checked.
 void ApiEncoder::put_order(Out& js, ClientOrderId id, const OrderRequest& r) const noexcept {
-  const Inst& in = instruments_[r.instrument];
+  const ApiInstrument& in = instruments_[r.instrument];
   const bool market = r.type == OrderType::market;
   char cid[kMaxClientIdPrefix + 20];
   js.lit("{\"instId\":\"");
@@ -342,7 +255,7 @@ std::size_t ApiEncoder::encode_amend(ClientOrderId id, InstrumentId instrument, 
   if (HFTX_UNLIKELY(id == 0 || new_price.raw() < 0 || new_qty.raw() < 0 ||
                     (new_price.raw() == 0 && new_qty.raw() == 0)))
     return finish(EncodeStatus::bad_request, 0);
-  const Inst& in = instruments_[instrument];
+  const ApiInstrument& in = instruments_[instrument];
   char cid[kMaxClientIdPrefix + 20];
   Out js{out, out + cap};
   js.lit("{\"id\":\"m");
@@ -529,18 +442,6 @@ struct PushFields {
       amend_result, ord_type;
 };
 
-struct Inst {
-  std::string symbol;
-  Scale price_scale;
-  Scale qty_scale;
-};
-
-std::uint32_t hash_symbol(std::string_view s) noexcept {
-  std::uint32_t h = 2166136261u;  // FNV-1a
-  for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
-  return h;
-}
-
 // Top-level members seen.
 enum Have : std::uint32_t {
   kHid = 1u << 0, kHop = 1u << 1, kHcode = 1u << 2, kHmsg = 1u << 3, kHevent = 1u << 4, kHarg = 1u << 5,
@@ -554,39 +455,21 @@ constexpr std::size_t kStaged = 24;
 }  // namespace
 
 struct ApiParser::Impl {
-  Impl(std::vector<ApiInstrument> instruments, std::string prefix_in, std::size_t cap)
+  Impl(std::vector<ApiInstrument> instruments_in, std::string prefix_in, std::size_t cap)
       : parser(cap), unpadded(new char[cap + md::kJsonPadding]), unpadded_cap(cap), prefix(std::move(prefix_in)) {
     if (parser.allocate(cap) != simdjson::SUCCESS)
       throw ConfigError("okx ApiParser: could not allocate simdjson buffers for " + std::to_string(cap) + " bytes");
     if (!alnum(prefix, kMaxClientIdPrefix))
       throw ConfigError("venue.client_id_prefix: '" + prefix +
                         "' is invalid (expected 1..12 characters of [A-Za-z0-9])");
-    if (instruments.empty() || instruments.size() > 65535)
-      throw ConfigError("instruments: expected 1..65535 instruments, got " + std::to_string(instruments.size()));
-    std::size_t slots = 4;
-    while (slots < instruments.size() * 2) slots *= 2;
-    table.assign(slots, 0);
-    for (std::size_t i = 0; i < instruments.size(); ++i) {
-      ApiInstrument& in = instruments[i];
-      if (!valid_symbol(in.symbol))
-        throw ConfigError("instruments[" + std::to_string(i) + "].symbol: '" + in.symbol +
-                          "' is invalid (expected an instId of 1..32 characters of [A-Za-z0-9_-])");
-      InstrumentId dup = 0;
-      if (lookup(in.symbol, dup))
-        throw ConfigError("instruments[" + std::to_string(i) + "].symbol: '" + in.symbol + "' is listed twice");
-      insts.push_back(Inst{std::move(in.symbol), in.price_scale, in.qty_scale});
-      std::size_t slot = hash_symbol(insts.back().symbol) & (slots - 1);
-      while (table[slot] != 0) slot = (slot + 1) & (slots - 1);
-      table[slot] = static_cast<std::uint16_t>(i + 1);
-    }
+    instruments = ApiInstruments(std::move(instruments_in));
   }
 
   od::parser parser;
   std::unique_ptr<char[]> unpadded;
   std::size_t unpadded_cap;
   std::string prefix;
-  std::vector<Inst> insts;
-  std::vector<std::uint16_t> table;  // open addressing: instrument index + 1, 0 = empty
+  ApiInstruments instruments;
   bool fast = true;                  // scan_order_ack() before simdjson
 
   // Per message.
@@ -611,19 +494,6 @@ struct ApiParser::Impl {
   std::size_t staged_n = 0;
   std::size_t produced = 0;
   std::array<OrderUpdate, kStaged> staged{};
-
-  [[nodiscard]] bool lookup(std::string_view sym, InstrumentId& out) const noexcept {
-    if (insts.empty()) return false;
-    const std::size_t mask = table.size() - 1;
-    for (std::size_t slot = hash_symbol(sym) & mask;; slot = (slot + 1) & mask) {
-      const std::uint16_t v = table[slot];
-      if (v == 0) return false;
-      if (insts[v - 1u].symbol == sym) {
-        out = static_cast<InstrumentId>(v - 1u);
-        return true;
-      }
-    }
-  }
 
   [[nodiscard]] ClientOrderId client_id(std::string_view t) const noexcept {
     if (t.size() <= prefix.size() || std::memcmp(t.data(), prefix.data(), prefix.size()) != 0) return 0;
@@ -839,7 +709,7 @@ ApiParseResult ApiParser::Impl::push_element(od::object& obj) noexcept {
     return fail(ApiStatus::missing_field, kNames[__builtin_ctz(kNeed & ~f.have)]);
   }
   OrderUpdate u;
-  if (!lookup(f.inst, u.instrument)) return fail(ApiStatus::unknown_symbol, "instId");
+  if (!instruments.find(f.inst, u.instrument)) return fail(ApiStatus::unknown_symbol, "instId");
   if (f.side == "buy") u.side = Side::bid;
   else if (f.side == "sell") u.side = Side::ask;
   else return fail(ApiStatus::wrong_type, "side");
@@ -852,7 +722,7 @@ ApiParseResult ApiParser::Impl::push_element(od::object& obj) noexcept {
   else if (f.state == "mmp_canceled") st = St::mmp_canceled;
   else return fail(ApiStatus::unknown_message, "state");
   if (f.ord.empty() || !parse_u64(f.ord, u.venue_order_id)) return fail(ApiStatus::wrong_type, "ordId");
-  const Inst& in = insts[u.instrument];
+  const ApiInstrument& in = instruments[u.instrument];
   if (const FixedStatus s = parse_fixed(f.acc, in.qty_scale, u.cum_qty, Sign::unsigned_only); s != FixedStatus::ok)
     return fail(ApiStatus::bad_number, "accFillSz", static_cast<std::uint8_t>(s));
   std::int64_t u_time = 0;
@@ -1171,7 +1041,7 @@ bool ApiParser::fast_path() const noexcept { return impl_->fast; }
 
 ClientOrderId ApiParser::client_id_of(std::string_view text) const noexcept { return impl_->client_id(text); }
 bool ApiParser::instrument_of(std::string_view inst_id, InstrumentId& out) const noexcept {
-  return impl_->lookup(inst_id, out);
+  return impl_->instruments.find(inst_id, out);
 }
 
 ApiParseResult ApiParser::parse(std::string_view json, std::size_t capacity, std::int64_t recv_ns, ApiMessage& out,

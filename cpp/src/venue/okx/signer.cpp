@@ -1,16 +1,10 @@
 // OKX's login signature and credentials. See hftx/venue/okx/signer.hpp.
 //
-// HMAC-SHA256 on OpenSSL's low-level SHA-256 (SHA-NI where the CPU has it) from states keyed once:
-// HMAC(K, m) = H((K^opad) || H((K^ipad) || m)), both keyed prefixes exactly one block. A login costs its
-// message block (31 bytes + padding: one block), the inner finish and one outer block; no EVP context, no
-// allocation. Those functions are deprecated in OpenSSL 3 in favour of EVP, whose per-call context
-// duplication allocates; hence OPENSSL_SUPPRESS_DEPRECATED.
-#define OPENSSL_SUPPRESS_DEPRECATED 1
-
+// The HMAC is keyed once (oms::HmacSha256): a login costs its message block (31 bytes + padding: one block),
+// the inner finish and one outer block, then a fixed-size base64.
 #include "hftx/venue/okx/signer.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -19,18 +13,6 @@
 #include "hftx/core/error.hpp"
 
 namespace hftx::venue::okx {
-
-struct LoginSigner::Keyed {
-  SHA256_CTX inner{};  // after hashing K ^ ipad
-  SHA256_CTX outer{};  // after hashing K ^ opad
-  Keyed() = default;
-  Keyed(const Keyed&) = delete;
-  Keyed& operator=(const Keyed&) = delete;
-  ~Keyed() {
-    OPENSSL_cleanse(&inner, sizeof inner);
-    OPENSSL_cleanse(&outer, sizeof outer);
-  }
-};
 
 namespace {
 
@@ -56,38 +38,16 @@ void base64_32(const unsigned char* d, char* out) noexcept {
 
 }  // namespace
 
-LoginSigner::LoginSigner(std::string_view secret) : keyed_(std::make_unique<Keyed>()) {
+oms::HmacSha256 LoginSigner::keyed(std::string_view secret) {
   if (secret.empty()) throw ConfigError("okx LoginSigner: the secret key is empty (expected the API secret)");
-  unsigned char key[SHA256_CBLOCK] = {};
-  if (secret.size() > SHA256_CBLOCK) {
-    SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), key);  // RFC 2104: hash long keys
-  } else {
-    std::memcpy(key, secret.data(), secret.size());
-  }
-  unsigned char pad[SHA256_CBLOCK];
-  for (std::size_t i = 0; i < SHA256_CBLOCK; ++i) pad[i] = static_cast<unsigned char>(key[i] ^ 0x36u);
-  SHA256_Init(&keyed_->inner);
-  SHA256_Update(&keyed_->inner, pad, SHA256_CBLOCK);
-  for (std::size_t i = 0; i < SHA256_CBLOCK; ++i) pad[i] = static_cast<unsigned char>(key[i] ^ 0x5cu);
-  SHA256_Init(&keyed_->outer);
-  SHA256_Update(&keyed_->outer, pad, SHA256_CBLOCK);
-  OPENSSL_cleanse(key, sizeof key);
-  OPENSSL_cleanse(pad, sizeof pad);
+  return oms::HmacSha256(secret);
 }
 
-LoginSigner::LoginSigner(LoginSigner&&) noexcept = default;
-LoginSigner& LoginSigner::operator=(LoginSigner&&) noexcept = default;
-LoginSigner::~LoginSigner() = default;
+LoginSigner::LoginSigner(std::string_view secret) : hmac_(keyed(secret)) {}
 
 std::size_t LoginSigner::sign(std::string_view message, char* out) const noexcept {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256_CTX c = keyed_->inner;  // a plain struct copy of the keyed state: no allocation
-  SHA256_Update(&c, message.data(), message.size());
-  SHA256_Final(digest, &c);
-  c = keyed_->outer;
-  SHA256_Update(&c, digest, sizeof digest);
-  SHA256_Final(digest, &c);
-  OPENSSL_cleanse(&c, sizeof c);
+  unsigned char digest[oms::HmacSha256::kDigestSize];
+  hmac_.mac(message, digest);
   base64_32(digest, out);
   return kSignatureSize;
 }

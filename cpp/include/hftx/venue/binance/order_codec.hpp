@@ -45,6 +45,7 @@
 namespace hftx::venue::binance {
 
 using oms::ApiInstrument;
+using oms::ApiInstruments;
 using oms::ApiKind;
 using oms::ApiMessage;
 using oms::ApiParseResult;
@@ -113,11 +114,6 @@ class ApiEncoder {
   std::size_t format_client_id(ClientOrderId id, char* out) const noexcept;
 
  private:
-  struct Inst {
-    std::string symbol;
-    Scale price_scale;
-    Scale qty_scale;
-  };
   std::size_t finish(EncodeStatus s, std::size_t n) noexcept;
   std::size_t encode_by_client_id(char letter, std::string_view method, ClientOrderId id, InstrumentId instrument,
                                   std::int64_t timestamp_ms, char* out, std::size_t cap) noexcept;
@@ -128,7 +124,7 @@ class ApiEncoder {
   RequestSigner signer_;
   std::string recv_window_;  // decimal text
   std::string prefix_;
-  std::vector<Inst> instruments_;
+  oms::ApiInstruments instruments_;
   std::size_t max_request_ = 0;
   EncodeStatus last_ = EncodeStatus::ok;
   bool logged_on_ = false;

@@ -48,9 +48,14 @@
 #include "hftx/venue/okx/signer.hpp"
 #include "hftx/venue/venue.hpp"
 
+namespace hftx::detail {
+struct RequestWriter;
+}  // namespace hftx::detail
+
 namespace hftx::venue::okx {
 
 using oms::ApiInstrument;
+using oms::ApiInstruments;
 using oms::ApiKind;
 using oms::ApiMessage;
 using oms::ApiParseResult;
@@ -143,12 +148,7 @@ class ApiEncoder {
   std::size_t format_client_id(ClientOrderId id, char* out) const noexcept;
 
  private:
-  struct Inst {
-    std::string symbol;
-    Scale price_scale;
-    Scale qty_scale;
-  };
-  struct Out;
+  using Out = hftx::detail::RequestWriter;  // cpp/src/oms/request_text.hpp
   std::size_t finish(EncodeStatus s, std::size_t n) noexcept;
   [[nodiscard]] EncodeStatus check_place(ClientOrderId id, const OrderRequest& r) const noexcept;
   void put_order(Out& js, ClientOrderId id, const OrderRequest& r) const noexcept;
@@ -158,7 +158,7 @@ class ApiEncoder {
   std::string prefix_;
   Market market_;
   std::string td_mode_;
-  std::vector<Inst> instruments_;
+  oms::ApiInstruments instruments_;
   std::size_t max_request_ = 0;
   EncodeStatus last_ = EncodeStatus::ok;
   EncoderStats stats_;

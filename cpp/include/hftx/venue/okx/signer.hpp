@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 
+#include "hftx/oms/hmac_sha256.hpp"
+
 namespace hftx::venue::okx {
 
 class LoginSigner {
@@ -28,11 +30,6 @@ class LoginSigner {
   // message starts with the variable timestamp, so nothing of it can be hashed ahead. Throws ConfigError when
   // the secret is empty.
   explicit LoginSigner(std::string_view secret);
-  LoginSigner(LoginSigner&&) noexcept;
-  LoginSigner& operator=(LoginSigner&&) noexcept;
-  LoginSigner(const LoginSigner&) = delete;
-  LoginSigner& operator=(const LoginSigner&) = delete;
-  ~LoginSigner();  // wipes the keyed states
 
   // base64(HMAC-SHA256(secret, message)) into out[0, kSignatureSize); returns kSignatureSize.
   std::size_t sign(std::string_view message, char* out) const noexcept;
@@ -41,8 +38,8 @@ class LoginSigner {
   std::size_t sign_login(std::int64_t unix_s, char* out) const noexcept;
 
  private:
-  struct Keyed;
-  std::unique_ptr<Keyed> keyed_;
+  static oms::HmacSha256 keyed(std::string_view secret);
+  oms::HmacSha256 hmac_;
 };
 
 // The API key, the passphrase and the signer, read from the environment variables the config names (never
